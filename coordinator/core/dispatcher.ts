@@ -1,0 +1,49 @@
+import type { Lease } from './leases';
+import type { ReadyIndex } from './ready-index';
+import type { SessionRegistry, WorkerSession } from './sessions';
+import type { AttemptRecord, TaskRecord } from './task';
+import { beginAttempt } from './transitions';
+import type { LeaseGrant } from './worker-channel';
+
+export interface DispatchContext {
+  readonly ready: ReadyIndex;
+  readonly sessions: SessionRegistry;
+  readonly nowMs: number;
+  /** Creates and records the lease for `task` on `session`. */
+  readonly grant: (session: WorkerSession, task: TaskRecord, nowMs: number) => Lease;
+  /** Called once the attempt has begun (the task is RUNNING). */
+  readonly started: (lease: Lease, attempt: AttemptRecord) => void;
+}
+
+/**
+ * One dispatch pass: hands ready tasks to sessions with credit, one lease per session per
+ * round so that work spreads evenly, until tasks or credit run out. Leases for the same
+ * session go out in one message.
+ * @returns the number of leases granted.
+ */
+export function dispatch(context: DispatchContext): number {
+  if (context.ready.size === 0) return 0;
+  const grants = new Map<WorkerSession, LeaseGrant[]>();
+  let granted = 0;
+  for (let progressed = true; progressed && context.ready.size > 0; ) {
+    progressed = false;
+    for (const session of context.sessions.withCredit()) {
+      const task = context.ready.take(session.queues, session.types);
+      if (!task) continue;
+      const lease = context.grant(session, task, context.nowMs);
+      const attempt = beginAttempt(task, lease, context.nowMs);
+      context.started(lease, attempt);
+      session.credit -= 1;
+      let batch = grants.get(session);
+      if (!batch) {
+        batch = [];
+        grants.set(session, batch);
+      }
+      batch.push({ lease, task });
+      granted += 1;
+      progressed = true;
+    }
+  }
+  for (const [session, batch] of grants) session.channel.sendLeases(batch);
+  return granted;
+}

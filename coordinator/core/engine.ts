@@ -1,0 +1,260 @@
+import type { Clock } from '../../shared/clock';
+import { FailedPreconditionError, NotFoundError, UnavailableError } from '../../shared/errors';
+import { uuidv7 } from '../../shared/ids';
+import type { Logger } from '../../shared/logger';
+import type { ListPage, TaskFilter, TaskStore } from '../store/task-store';
+import { NO_METRICS, type CoreMetrics } from './core-metrics';
+import type { EngineOptions } from './engine-options';
+import type { Lease } from './leases';
+import { isTerminal, type TaskRecord, type TaskSpec, type TaskView } from './task';
+import { TaskLedger } from './task-ledger';
+import type { TaskListener } from './task-watchers';
+import { recordCancel, recordFailure, requeue } from './transitions';
+import { WorkerGateway } from './worker-gateway';
+
+export interface EngineDeps {
+  readonly store: TaskStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly options: EngineOptions;
+  readonly metrics?: CoreMetrics;
+  /** Source of retry jitter, in [0, 1). */
+  readonly random?: () => number;
+}
+
+export interface SubmitOutcome {
+  readonly task: TaskRecord;
+  /** True when an earlier task with the same idempotency key was returned instead. */
+  readonly deduplicated: boolean;
+}
+
+type EngineState = 'created' | 'running' | 'closed';
+
+/**
+ * The coordinator's core: the client-facing task operations, over the ledger (unfinished
+ * tasks) and the worker gateway (sessions and leases). It imports neither gRPC nor SQL.
+ */
+export class Engine {
+  readonly workers: WorkerGateway;
+  private readonly ledger: TaskLedger;
+  private readonly pendingKeys = new Map<string, Promise<SubmitOutcome>>();
+  private readonly metrics: CoreMetrics;
+  private readonly log: Logger;
+  private state: EngineState = 'created';
+
+  constructor(private readonly deps: EngineDeps) {
+    this.metrics = deps.metrics ?? NO_METRICS;
+    this.log = deps.logger.child({ component: 'engine' });
+    this.ledger = new TaskLedger({
+      store: deps.store,
+      clock: deps.clock,
+      logger: this.log,
+      onReady: () => this.workers.requestDispatch(),
+    });
+    this.workers = new WorkerGateway({
+      ledger: this.ledger,
+      clock: deps.clock,
+      logger: deps.logger,
+      metrics: this.metrics,
+      options: deps.options,
+      random: deps.random ?? Math.random,
+    });
+  }
+
+  /** Rebuilds the in-memory indexes from the store. Running tasks wait one lease window to be reclaimed. */
+  start(): void {
+    this.transition('created', 'running');
+    const running = this.deps.store.loadRunningAttempts();
+    let orphans = 0;
+    for (const task of this.deps.store.loadUnfinished()) {
+      const attempt = running.get(task.id);
+      if (task.state !== 'running') {
+        this.ledger.track(task);
+      } else if (attempt) {
+        this.ledger.track(task);
+        this.workers.adoptOrphan(orphanLease(task, attempt.leaseId, attempt.workerId, attempt.number, attempt.startedAtMs), attempt);
+        orphans += 1;
+      } else {
+        this.ledger.track(task);
+        recordFailure(task, undefined, { outcome: 'worker_lost', error: 'running with no attempt record at start-up', retryable: true }, this.deps.clock.now(), Math.random);
+        this.ledger.place(task);
+        this.ledger.persist(task).catch(() => undefined);
+      }
+    }
+    this.log.info({ unfinished: this.ledger.size, orphaned_leases: orphans, ready: this.ledger.ready.size }, 'engine started');
+  }
+
+  /**
+   * Creates tasks; resolves once they are committed. All of `specs` commit together.
+   * A spec whose idempotency key is taken returns the existing task instead.
+   */
+  async submit(specs: readonly TaskSpec[]): Promise<SubmitOutcome[]> {
+    this.assertRunning();
+    const nowMs = this.deps.clock.now();
+    const outcomes: Array<SubmitOutcome | Promise<SubmitOutcome>> = [];
+    const fresh: TaskRecord[] = [];
+    const batchKeys = new Map<string, TaskRecord>();
+    for (const spec of specs) {
+      const existing = spec.idempotencyKey === null ? undefined : this.findByKey(spec.idempotencyKey, batchKeys);
+      if (existing) {
+        outcomes.push(existing);
+        continue;
+      }
+      const task = newTaskRecord(spec, nowMs);
+      fresh.push(task);
+      if (task.idempotencyKey !== null) batchKeys.set(task.idempotencyKey, task);
+      outcomes.push({ task, deduplicated: false });
+    }
+    if (fresh.length > 0) await this.insert(fresh, batchKeys);
+    return Promise.all(outcomes);
+  }
+
+  /** The task with its attempts, as committed. */
+  async get(taskId: string): Promise<TaskView> {
+    await this.deps.store.flush();
+    const task = this.deps.store.getTask(taskId);
+    if (!task) throw new NotFoundError(`task ${taskId} not found`);
+    return { task, attempts: this.deps.store.getAttempts(taskId) };
+  }
+
+  async list(filter: TaskFilter, limit: number, beforeId?: string): Promise<ListPage> {
+    await this.deps.store.flush();
+    return this.deps.store.listTasks(filter, limit, beforeId);
+  }
+
+  /** Calls `listener` with each committed change of the task; returns the unsubscribe function. */
+  watch(taskId: string, listener: TaskListener): () => void {
+    return this.ledger.watchers.subscribe(taskId, listener);
+  }
+
+  /** Cancels an unfinished task; a running attempt is aborted on its worker. */
+  async cancel(taskId: string): Promise<TaskView> {
+    this.assertRunning();
+    const task = this.ledger.get(taskId);
+    if (!task || isTerminal(task.state)) {
+      const { task: stored } = await this.get(taskId);
+      throw new FailedPreconditionError(`task ${taskId} is already ${stored.state}; only unfinished tasks can be canceled`);
+    }
+    const attempt = task.state === 'running' ? this.workers.revoke(taskId, 'canceled', 'the task was canceled by a client') : undefined;
+    this.ledger.unplace(taskId);
+    recordCancel(task, attempt, this.deps.clock.now());
+    this.metrics.taskFinished(task.queue, 'canceled');
+    await this.ledger.persist(task, attempt);
+    this.log.info({ task_id: taskId }, 'task canceled');
+    return this.get(taskId);
+  }
+
+  /** Requeues a DEAD or CANCELED task with a fresh attempt budget. */
+  async retry(taskId: string): Promise<TaskView> {
+    this.assertRunning();
+    const live = this.ledger.get(taskId);
+    if (live && !isTerminal(live.state)) {
+      throw new FailedPreconditionError(`task ${taskId} is ${live.state}; only dead or canceled tasks can be retried`);
+    }
+    const { task } = await this.get(taskId);
+    if (task.state !== 'dead' && task.state !== 'canceled') {
+      throw new FailedPreconditionError(`task ${taskId} is ${task.state}; only dead or canceled tasks can be retried`);
+    }
+    requeue(task, this.deps.clock.now());
+    await this.ledger.persist(task);
+    this.ledger.track(task);
+    this.log.info({ task_id: taskId }, 'task requeued');
+    return this.get(taskId);
+  }
+
+  /** Counts for stats and metrics. */
+  snapshotCounts(): { unfinished: number; ready: number; delayed: number; leases: number; workers: number; readyByQueue: ReadonlyMap<string, number> } {
+    return {
+      unfinished: this.ledger.size,
+      ready: this.ledger.ready.size,
+      delayed: this.ledger.delayedCount,
+      leases: this.workers.leases.size,
+      workers: this.workers.sessions.size,
+      readyByQueue: this.ledger.ready.depthByQueue(),
+    };
+  }
+
+  /** Ends worker streams and timers, then flushes the store. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.workers.close('the coordinator is shutting down');
+    this.ledger.close();
+    await this.deps.store.flush();
+  }
+
+  private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
+    const commit = this.deps.store.write(fresh.map((task) => ({ kind: 'insertTask', task: { ...task } }) as const));
+    for (const [key, task] of batchKeys) {
+      this.pendingKeys.set(key, commit.then(() => ({ task: { ...task }, deduplicated: true })));
+    }
+    try {
+      await commit;
+    } finally {
+      for (const key of batchKeys.keys()) this.pendingKeys.delete(key);
+    }
+    for (const task of fresh) {
+      this.ledger.track(task);
+      this.ledger.announce(task);
+      this.metrics.tasksSubmitted(task.queue, 1);
+    }
+  }
+
+  private findByKey(key: string, batchKeys: Map<string, TaskRecord>): SubmitOutcome | Promise<SubmitOutcome> | undefined {
+    const inBatch = batchKeys.get(key);
+    if (inBatch) return { task: inBatch, deduplicated: true };
+    const pending = this.pendingKeys.get(key);
+    if (pending) return pending;
+    const stored = this.deps.store.findByIdempotencyKey(key);
+    if (!stored) return undefined;
+    return { task: { ...(this.ledger.get(stored.id) ?? stored) }, deduplicated: true };
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'running') throw new UnavailableError('the coordinator is not accepting requests (shutting down)');
+  }
+
+  private transition(from: EngineState, to: EngineState): void {
+    if (this.state !== from) throw new Error(`engine cannot go from ${this.state} to ${to}`);
+    this.state = to;
+  }
+}
+
+function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
+  const runAtMs = spec.runAtMs ?? nowMs;
+  return {
+    id: uuidv7(nowMs),
+    queue: spec.queue,
+    type: spec.type,
+    state: runAtMs > nowMs ? 'scheduled' : 'queued',
+    payload: spec.payload,
+    contentType: spec.contentType,
+    priority: spec.priority,
+    attempt: 0,
+    maxAttempts: spec.maxAttempts,
+    retry: spec.retry,
+    timeoutMs: spec.timeoutMs,
+    idempotencyKey: spec.idempotencyKey,
+    labels: spec.labels,
+    traceContext: spec.traceContext,
+    result: null,
+    resultContentType: '',
+    lastError: '',
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+    runAtMs: Math.max(runAtMs, nowMs),
+    finishedAtMs: null,
+  };
+}
+
+function orphanLease(task: TaskRecord, leaseId: string, workerId: string, attempt: number, startedAtMs: number): Lease {
+  return {
+    leaseId,
+    taskId: task.id,
+    attempt,
+    workerId,
+    sessionId: null,
+    startedAtMs,
+    deadlineMs: task.timeoutMs > 0 ? startedAtMs + task.timeoutMs : null,
+  };
+}

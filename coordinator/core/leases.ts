@@ -1,0 +1,75 @@
+/**
+ * The lease table: which attempt of which task each worker session holds right now. A lease
+ * id is the fencing token: a report that names a lease not in this table is stale.
+ */
+export interface Lease {
+  readonly leaseId: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly workerId: string;
+  /** The stream that holds it; null while orphaned (stream closed, or coordinator restarted). */
+  sessionId: string | null;
+  readonly startedAtMs: number;
+  /** When the execution timeout passes; null for no timeout. */
+  readonly deadlineMs: number | null;
+}
+
+export class LeaseTable {
+  private readonly byId = new Map<string, Lease>();
+  private readonly bySessionId = new Map<string, Set<string>>();
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(leaseId: string): Lease | undefined {
+    return this.byId.get(leaseId);
+  }
+
+  add(lease: Lease): void {
+    this.byId.set(lease.leaseId, lease);
+    this.index(lease);
+  }
+
+  remove(leaseId: string): Lease | undefined {
+    const lease = this.byId.get(leaseId);
+    if (!lease) return undefined;
+    this.byId.delete(leaseId);
+    this.unindex(lease);
+    return lease;
+  }
+
+  /** Moves a lease to another session (a reconnecting worker reclaiming it), or orphans it. */
+  assign(lease: Lease, sessionId: string | null): void {
+    this.unindex(lease);
+    lease.sessionId = sessionId;
+    this.index(lease);
+  }
+
+  heldBy(sessionId: string): Lease[] {
+    const ids = this.bySessionId.get(sessionId);
+    if (!ids) return [];
+    return [...ids].map((id) => this.byId.get(id)).filter((lease): lease is Lease => lease !== undefined);
+  }
+
+  orphans(): Lease[] {
+    return [...this.byId.values()].filter((lease) => lease.sessionId === null);
+  }
+
+  private index(lease: Lease): void {
+    if (lease.sessionId === null) return;
+    let ids = this.bySessionId.get(lease.sessionId);
+    if (!ids) {
+      ids = new Set();
+      this.bySessionId.set(lease.sessionId, ids);
+    }
+    ids.add(lease.leaseId);
+  }
+
+  private unindex(lease: Lease): void {
+    if (lease.sessionId === null) return;
+    const ids = this.bySessionId.get(lease.sessionId);
+    ids?.delete(lease.leaseId);
+    if (ids?.size === 0) this.bySessionId.delete(lease.sessionId);
+  }
+}

@@ -1,0 +1,113 @@
+import type { Clock } from '../../shared/clock';
+import type { Logger } from '../../shared/logger';
+import type { TaskStore } from '../store/task-store';
+import { ReadyIndex } from './ready-index';
+import { isTerminal, type AttemptRecord, type TaskRecord } from './task';
+import { TaskWatchers } from './task-watchers';
+import { TimerQueue } from './timer-queue';
+
+export interface TaskLedgerDeps {
+  readonly store: TaskStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Called when tasks become ready to run (new, due, or requeued). */
+  readonly onReady: () => void;
+}
+
+/**
+ * The in-memory view of every unfinished task, kept in step with the store: the ready
+ * index, the delay queue, and the write path whose commits drive watchers.
+ *
+ * A task stays here from the commit of its submission until the commit of its terminal
+ * state; after that the store alone answers for it.
+ */
+export class TaskLedger {
+  readonly ready = new ReadyIndex();
+  readonly watchers = new TaskWatchers();
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly delayed: TimerQueue<string>;
+
+  constructor(private readonly deps: TaskLedgerDeps) {
+    this.delayed = new TimerQueue(deps.clock, (taskId) => this.promote(taskId));
+  }
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  get delayedCount(): number {
+    return this.delayed.size;
+  }
+
+  get(taskId: string): TaskRecord | undefined {
+    return this.tasks.get(taskId);
+  }
+
+  /** Starts tracking a committed task and puts it where its state says. */
+  track(task: TaskRecord): void {
+    this.tasks.set(task.id, task);
+    this.place(task);
+  }
+
+  /** Files a queued task as ready, and a scheduled one under its run_at. */
+  place(task: TaskRecord): void {
+    if (task.state === 'queued') {
+      this.ready.add(task);
+      this.deps.onReady();
+    } else if (task.state === 'scheduled') {
+      this.delayed.set(task.id, task.runAtMs);
+    }
+  }
+
+  /** Takes a task out of the ready index and the delay queue (it stays tracked). */
+  unplace(taskId: string): void {
+    this.ready.remove(taskId);
+    this.delayed.cancel(taskId);
+  }
+
+  /**
+   * Writes the task's current state (and the attempt, if given) through the group commit.
+   * Once committed, watchers see the snapshot and a terminal task is forgotten here.
+   */
+  persist(task: TaskRecord, attempt?: AttemptRecord): Promise<void> {
+    const snapshot: TaskRecord = { ...task };
+    const mutations = attempt
+      ? [
+          { kind: 'updateTask', task: snapshot } as const,
+          { kind: 'putAttempt', taskId: task.id, attempt: { ...attempt } } as const,
+        ]
+      : [{ kind: 'updateTask', task: snapshot } as const];
+    return this.deps.store.write(mutations).then(
+      () => this.committed(task, snapshot),
+      (err: unknown) => {
+        this.deps.logger.error({ err, task_id: task.id, state: snapshot.state }, 'failed to persist a task transition');
+        throw err;
+      },
+    );
+  }
+
+  /** After a submission commits: announce the new task. */
+  announce(task: TaskRecord): void {
+    this.watchers.notify({ ...task });
+  }
+
+  close(): void {
+    this.delayed.close();
+  }
+
+  private committed(task: TaskRecord, snapshot: TaskRecord): void {
+    if (isTerminal(snapshot.state) && this.tasks.get(task.id) === task && isTerminal(task.state)) {
+      this.tasks.delete(task.id);
+    }
+    this.watchers.notify(snapshot);
+  }
+
+  private promote(taskId: string): void {
+    const task = this.tasks.get(taskId);
+    if (task?.state !== 'scheduled') return;
+    task.state = 'queued';
+    task.updatedAtMs = this.deps.clock.now();
+    this.persist(task).catch(() => undefined); // logged in persist; the task still runs
+    this.place(task);
+  }
+}

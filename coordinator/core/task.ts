@@ -1,0 +1,78 @@
+/**
+ * The coordinator's own model of a task: plain data, independent of the wire (api/convert.ts)
+ * and of storage (store/). Times are Unix milliseconds.
+ */
+import type { BackoffPolicy } from '../../shared/backoff';
+
+export type TaskState = 'scheduled' | 'queued' | 'running' | 'succeeded' | 'dead' | 'canceled';
+
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'dead', 'canceled']);
+
+export function isTerminal(state: TaskState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+export type AttemptOutcome = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'worker_lost' | 'canceled';
+
+export interface AttemptRecord {
+  /** 1-based. */
+  readonly number: number;
+  readonly workerId: string;
+  readonly leaseId: string;
+  readonly startedAtMs: number;
+  endedAtMs: number | null;
+  outcome: AttemptOutcome;
+  /** The handler's message, or why the coordinator ended the attempt. */
+  error: string;
+}
+
+export interface TaskRecord {
+  readonly id: string;
+  readonly queue: string;
+  readonly type: string;
+  state: TaskState;
+  readonly payload: Buffer;
+  readonly contentType: string;
+  readonly priority: number;
+  /** Number of the current or latest attempt; 0 before the first lease. */
+  attempt: number;
+  /** Attempt number after which a failure is final. Raised by RetryTask. */
+  maxAttempts: number;
+  readonly retry: BackoffPolicy;
+  /** Execution timeout per attempt; 0 means none. */
+  readonly timeoutMs: number;
+  readonly idempotencyKey: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly traceContext: Readonly<Record<string, string>>;
+  result: Buffer | null;
+  resultContentType: string;
+  lastError: string;
+  readonly createdAtMs: number;
+  updatedAtMs: number;
+  /** When the task is (or was) due; orders tasks of equal priority. */
+  runAtMs: number;
+  finishedAtMs: number | null;
+}
+
+/** What a validated submission asks for; the engine turns it into a TaskRecord. */
+export interface TaskSpec {
+  readonly queue: string;
+  readonly type: string;
+  readonly payload: Buffer;
+  readonly contentType: string;
+  readonly priority: number;
+  /** Absolute due time; undefined means now. */
+  readonly runAtMs: number | undefined;
+  readonly maxAttempts: number;
+  readonly retry: BackoffPolicy;
+  readonly timeoutMs: number;
+  readonly idempotencyKey: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly traceContext: Readonly<Record<string, string>>;
+}
+
+/** A task with its attempt history, as GetTask returns it. */
+export interface TaskView {
+  readonly task: TaskRecord;
+  readonly attempts: readonly AttemptRecord[];
+}

@@ -1,0 +1,29 @@
+import type { ErrorCode } from '../../shared/errors';
+import type { Lease } from './leases';
+import type { TaskRecord } from './task';
+
+export type CancelReason = 'canceled' | 'timeout' | 'unknown_lease';
+
+/** A lease on its way to a worker, with the task it runs. */
+export interface LeaseGrant {
+  readonly lease: Lease;
+  readonly task: TaskRecord;
+}
+
+export interface ResultAck {
+  readonly leaseId: string;
+  /** Undefined when the result was accepted. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+/**
+ * What the core needs from a worker's stream. The gRPC adapter (api/worker-service.ts)
+ * implements it; tests implement it with an array.
+ */
+export interface WorkerChannel {
+  sendLeases(grants: readonly LeaseGrant[]): void;
+  sendCancel(leaseId: string, reason: CancelReason, message: string): void;
+  sendAcks(acks: readonly ResultAck[]): void;
+  /** Ends the stream with a status; the adapter then reports the close back to the core. */
+  close(code: ErrorCode, message: string): void;
+}

@@ -1,0 +1,358 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../shared/clock';
+import type { Logger } from '../../shared/logger';
+import type { CoreMetrics } from './core-metrics';
+import { dispatch } from './dispatcher';
+import type { EngineOptions } from './engine-options';
+import { LeaseTable, type Lease } from './leases';
+import { SessionRegistry, type WorkerSession } from './sessions';
+import type { AttemptRecord } from './task';
+import type { TaskLedger } from './task-ledger';
+import { TimerQueue } from './timer-queue';
+import { recordFailure, recordSuccess, type Failure } from './transitions';
+import type { CancelReason, ResultAck, WorkerChannel } from './worker-channel';
+
+export interface HelloSpec {
+  readonly workerId: string;
+  readonly queues: readonly string[];
+  readonly types: readonly string[];
+  readonly concurrency: number;
+  readonly heldLeaseIds: readonly string[];
+}
+
+export interface OpenedSession {
+  readonly sessionId: string;
+  /** Held leases that are still current and now belong to this session. */
+  readonly reclaimedLeaseIds: string[];
+  /** Held leases the coordinator no longer knows: the worker must abort them. */
+  readonly unknownLeaseIds: string[];
+}
+
+export type TaskReport =
+  | { readonly leaseId: string; readonly kind: 'success'; readonly result: Buffer; readonly contentType: string }
+  | { readonly leaseId: string; readonly kind: 'failure'; readonly message: string; readonly nonRetryable: boolean };
+
+export interface WorkerGatewayDeps {
+  readonly ledger: TaskLedger;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: CoreMetrics;
+  readonly options: EngineOptions;
+  readonly random: () => number;
+}
+
+type DeadlineKey = `session:${string}` | `lease:${string}` | `orphan:${string}`;
+
+/**
+ * Everything about workers: their sessions, the leases they hold, liveness, results, and
+ * the expiry of leases whose worker went quiet or whose execution deadline passed.
+ */
+export class WorkerGateway {
+  readonly leases = new LeaseTable();
+  readonly sessions = new SessionRegistry();
+  private readonly attempts = new Map<string, AttemptRecord>();
+  private readonly deadlines: TimerQueue<DeadlineKey>;
+  private readonly log: Logger;
+  private dispatchRequested = false;
+  private closed = false;
+
+  constructor(private readonly deps: WorkerGatewayDeps) {
+    this.deadlines = new TimerQueue(deps.clock, (key) => this.onDeadline(key));
+    this.log = deps.logger.child({ component: 'worker-gateway' });
+  }
+
+  /** Registers a stream after its Hello; reclaims leases the worker still runs. */
+  open(hello: HelloSpec, channel: WorkerChannel): OpenedSession {
+    const nowMs = this.deps.clock.now();
+    for (const previous of this.sessions.byWorkerId(hello.workerId)) {
+      previous.channel.close('UNAVAILABLE', `superseded by a newer connection from worker ${hello.workerId}`);
+      this.release(previous.id, nowMs);
+    }
+    const session: WorkerSession = {
+      id: randomUUID(),
+      workerId: hello.workerId,
+      queues: hello.queues,
+      types: new Set(hello.types),
+      concurrency: hello.concurrency,
+      credit: Math.max(0, hello.concurrency - hello.heldLeaseIds.length),
+      draining: false,
+      lastSeenMs: nowMs,
+      channel,
+    };
+    this.sessions.add(session);
+    const reclaimedLeaseIds: string[] = [];
+    const unknownLeaseIds: string[] = [];
+    for (const leaseId of hello.heldLeaseIds) {
+      const lease = this.leases.get(leaseId);
+      if (lease && lease.workerId === hello.workerId && lease.sessionId === null) {
+        this.leases.assign(lease, session.id);
+        this.deadlines.cancel(`orphan:${leaseId}`);
+        reclaimedLeaseIds.push(leaseId);
+      } else {
+        unknownLeaseIds.push(leaseId);
+      }
+    }
+    this.deadlines.set(`session:${session.id}`, nowMs + this.deps.options.leaseTimeoutMs);
+    this.log.info(
+      { worker_id: hello.workerId, session_id: session.id, queues: hello.queues, concurrency: hello.concurrency, reclaimed: reclaimedLeaseIds.length },
+      'worker connected',
+    );
+    this.requestDispatch();
+    return { sessionId: session.id, reclaimedLeaseIds, unknownLeaseIds };
+  }
+
+  /** Any message from the worker proves it alive. */
+  touch(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (session) session.lastSeenMs = this.deps.clock.now();
+  }
+
+  /** A heartbeat: the worker is alive, and runs `leaseIds`; any it should not run is canceled. */
+  heartbeat(sessionId: string, leaseIds: readonly string[]): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    session.lastSeenMs = this.deps.clock.now();
+    for (const leaseId of leaseIds) {
+      if (this.leases.get(leaseId)?.sessionId !== sessionId) {
+        session.channel.sendCancel(leaseId, 'unknown_lease', `lease ${leaseId} is not current`);
+      }
+    }
+  }
+
+  /** Grants more leases, never beyond the session's declared concurrency. */
+  credit(sessionId: string, slots: number): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.draining) return;
+    session.lastSeenMs = this.deps.clock.now();
+    const held = this.leases.heldBy(sessionId).length;
+    session.credit = Math.min(session.credit + slots, Math.max(0, session.concurrency - held));
+    this.requestDispatch();
+  }
+
+  drain(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    session.draining = true;
+    session.credit = 0;
+    this.log.info({ worker_id: session.workerId, session_id: sessionId }, 'worker draining');
+  }
+
+  /**
+   * Applies results. A result counts only if its lease is current and held by this session
+   * (fencing); each gets an ack once its outcome is committed.
+   */
+  async report(sessionId: string, reports: readonly TaskReport[]): Promise<ResultAck[]> {
+    this.touch(sessionId);
+    const nowMs = this.deps.clock.now();
+    const acks: Array<Promise<ResultAck>> = [];
+    for (const report of reports) {
+      const lease = this.leases.get(report.leaseId);
+      if (!lease || lease.sessionId !== sessionId) {
+        acks.push(Promise.resolve(this.rejectStale(sessionId, report.leaseId, lease)));
+        continue;
+      }
+      acks.push(this.applyReport(lease, report, nowMs));
+    }
+    return Promise.all(acks);
+  }
+
+  /** The stream ended: its leases wait one lease window for the worker to come back. */
+  disconnect(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    this.log.info({ worker_id: session.workerId, session_id: sessionId }, 'worker disconnected');
+    this.release(sessionId, this.deps.clock.now());
+  }
+
+  /** Takes a running task's lease away (client cancel); tells its worker to abort. */
+  revoke(taskId: string, reason: CancelReason, message: string): AttemptRecord | undefined {
+    for (const lease of this.leasesOfTask(taskId)) {
+      this.dropLease(lease);
+      const attempt = this.attempts.get(lease.leaseId);
+      this.attempts.delete(lease.leaseId);
+      if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel(lease.leaseId, reason, message);
+      return attempt;
+    }
+    return undefined;
+  }
+
+  /** At start-up: a lease that was running before the restart, waiting to be reclaimed. */
+  adoptOrphan(lease: Lease, attempt: AttemptRecord): void {
+    this.leases.add(lease);
+    this.attempts.set(lease.leaseId, attempt);
+    this.deadlines.set(`orphan:${lease.leaseId}`, this.deps.clock.now() + this.deps.options.leaseTimeoutMs);
+    if (lease.deadlineMs !== null) this.deadlines.set(`lease:${lease.leaseId}`, lease.deadlineMs);
+  }
+
+  /** Leases ready tasks to sessions with credit, soon (coalesced within one turn). */
+  requestDispatch(): void {
+    if (this.dispatchRequested || this.closed) return;
+    this.dispatchRequested = true;
+    queueMicrotask(() => {
+      this.dispatchRequested = false;
+      if (!this.closed) this.dispatchNow();
+    });
+  }
+
+  /** Ends every stream (coordinator shutdown) and stops all timers. */
+  close(message: string): void {
+    this.closed = true;
+    for (const session of [...this.sessions.all()]) {
+      session.channel.close('UNAVAILABLE', message);
+      this.sessions.remove(session.id);
+    }
+    this.deadlines.close();
+  }
+
+  private dispatchNow(): void {
+    dispatch({
+      ready: this.deps.ledger.ready,
+      sessions: this.sessions,
+      nowMs: this.deps.clock.now(),
+      grant: (session, task, nowMs) => {
+        const lease: Lease = {
+          leaseId: randomUUID(),
+          taskId: task.id,
+          attempt: task.attempt + 1,
+          workerId: session.workerId,
+          sessionId: session.id,
+          startedAtMs: nowMs,
+          deadlineMs: task.timeoutMs > 0 ? nowMs + task.timeoutMs : null,
+        };
+        this.leases.add(lease);
+        if (lease.deadlineMs !== null) this.deadlines.set(`lease:${lease.leaseId}`, lease.deadlineMs);
+        this.deps.metrics.dispatchLatency(task.queue, Math.max(0, nowMs - task.runAtMs));
+        return lease;
+      },
+      started: (lease, attempt) => {
+        this.attempts.set(lease.leaseId, attempt);
+        const task = this.deps.ledger.get(lease.taskId);
+        if (task) this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
+      },
+    });
+  }
+
+  private async applyReport(lease: Lease, report: TaskReport, nowMs: number): Promise<ResultAck> {
+    this.dropLease(lease);
+    const attempt = this.attempts.get(lease.leaseId);
+    this.attempts.delete(lease.leaseId);
+    const task = this.deps.ledger.get(lease.taskId);
+    if (!task || !attempt) return { leaseId: lease.leaseId, error: { code: 'INTERNAL', message: 'task of this lease is missing' } };
+    this.deps.metrics.runTime(task.queue, nowMs - attempt.startedAtMs);
+    if (report.kind === 'success') {
+      recordSuccess(task, attempt, report.result, report.contentType, nowMs);
+      this.deps.metrics.attemptEnded(task.queue, 'succeeded');
+      this.deps.metrics.taskFinished(task.queue, 'succeeded');
+    } else {
+      this.fail(task.id, attempt, { outcome: 'failed', error: report.message, retryable: !report.nonRetryable }, nowMs);
+    }
+    try {
+      await this.deps.ledger.persist(task, attempt);
+      return { leaseId: lease.leaseId };
+    } catch {
+      return { leaseId: lease.leaseId, error: { code: 'UNAVAILABLE', message: 'the result could not be stored; resend it' } };
+    }
+  }
+
+  private fail(taskId: string, attempt: AttemptRecord | undefined, failure: Failure, nowMs: number): void {
+    const task = this.deps.ledger.get(taskId);
+    if (!task) return;
+    const verdict = recordFailure(task, attempt, failure, nowMs, this.deps.random);
+    this.deps.metrics.attemptEnded(task.queue, failure.outcome);
+    if (verdict.kind === 'retry') {
+      this.deps.metrics.retryScheduled(task.queue);
+      this.deps.ledger.place(task);
+    } else {
+      this.deps.metrics.taskFinished(task.queue, 'dead');
+    }
+    this.log.info(
+      { task_id: taskId, attempt: task.attempt, outcome: failure.outcome, err_message: failure.error, next: verdict.kind },
+      'attempt failed',
+    );
+  }
+
+  private rejectStale(sessionId: string, leaseId: string, lease: Lease | undefined): ResultAck {
+    this.deps.metrics.staleReportRejected();
+    const why = lease ? 'it is held by another session' : 'it expired, was canceled, or was never granted';
+    const message = `lease ${leaseId} is not current: ${why}; the result was discarded`;
+    this.log.warn({ session_id: sessionId, lease_id: leaseId }, 'rejected a stale result');
+    return { leaseId, error: { code: 'FAILED_PRECONDITION', message } };
+  }
+
+  /** Ends a lease as a failed attempt (timeout, or its worker is gone). */
+  private expire(lease: Lease, outcome: 'timed_out' | 'worker_lost', error: string): void {
+    const nowMs = this.deps.clock.now();
+    this.dropLease(lease);
+    const attempt = this.attempts.get(lease.leaseId);
+    this.attempts.delete(lease.leaseId);
+    const task = this.deps.ledger.get(lease.taskId);
+    if (task?.state !== 'running' || task.attempt !== lease.attempt) return;
+    this.fail(task.id, attempt, { outcome, error, retryable: true }, nowMs);
+    this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
+    this.requestDispatch();
+  }
+
+  /** Closes a session's dispatch; its leases become orphans for one lease window. */
+  private release(sessionId: string, nowMs: number): void {
+    this.sessions.remove(sessionId);
+    this.deadlines.cancel(`session:${sessionId}`);
+    for (const lease of this.leases.heldBy(sessionId)) {
+      this.leases.assign(lease, null);
+      this.deadlines.set(`orphan:${lease.leaseId}`, nowMs + this.deps.options.leaseTimeoutMs);
+    }
+  }
+
+  private dropLease(lease: Lease): void {
+    this.leases.remove(lease.leaseId);
+    this.deadlines.cancel(`lease:${lease.leaseId}`);
+    this.deadlines.cancel(`orphan:${lease.leaseId}`);
+  }
+
+  private leasesOfTask(taskId: string): Lease[] {
+    const attemptLeases: Lease[] = [];
+    for (const leaseId of this.attempts.keys()) {
+      const lease = this.leases.get(leaseId);
+      if (lease?.taskId === taskId) attemptLeases.push(lease);
+    }
+    return attemptLeases;
+  }
+
+  private onDeadline(key: DeadlineKey): void {
+    const [kind, id] = splitKey(key);
+    if (kind === 'session') this.checkLiveness(id);
+    else if (kind === 'lease') {
+      const lease = this.leases.get(id);
+      if (!lease) return;
+      const session = lease.sessionId ? this.sessions.get(lease.sessionId) : undefined;
+      const message = `execution timeout of ${(lease.deadlineMs ?? 0) - lease.startedAtMs}ms exceeded`;
+      session?.channel.sendCancel(id, 'timeout', message);
+      this.expire(lease, 'timed_out', message);
+    } else {
+      const lease = this.leases.get(id);
+      if (lease) this.expire(lease, 'worker_lost', `worker ${lease.workerId} lost: it did not come back within the lease timeout`);
+    }
+  }
+
+  private checkLiveness(sessionId: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    const nowMs = this.deps.clock.now();
+    const silentMs = nowMs - session.lastSeenMs;
+    if (silentMs < this.deps.options.leaseTimeoutMs) {
+      this.deadlines.set(`session:${sessionId}`, session.lastSeenMs + this.deps.options.leaseTimeoutMs);
+      return;
+    }
+    this.deps.metrics.heartbeatMissed();
+    this.log.warn({ worker_id: session.workerId, session_id: sessionId, silent_ms: silentMs }, 'worker missed its heartbeats; session declared dead');
+    session.channel.close('UNAVAILABLE', `no heartbeat for ${silentMs}ms (lease timeout ${this.deps.options.leaseTimeoutMs}ms); session declared dead`);
+    this.sessions.remove(sessionId);
+    for (const lease of this.leases.heldBy(sessionId)) {
+      this.expire(lease, 'worker_lost', `worker ${session.workerId} lost: no heartbeat for ${silentMs}ms`);
+    }
+  }
+}
+
+function splitKey(key: DeadlineKey): ['session' | 'lease' | 'orphan', string] {
+  const colon = key.indexOf(':');
+  return [key.slice(0, colon) as 'session' | 'lease' | 'orphan', key.slice(colon + 1)];
+}

@@ -1,0 +1,54 @@
+/**
+ * The durable store behind the coordinator. The core talks to this interface only, so that a
+ * PostgreSQL store can replace the embedded SQLite one.
+ *
+ * Writes are group-committed: `write` queues mutations and resolves once the transaction
+ * that holds them has committed, in the order they were queued. Reads see committed data only.
+ */
+import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
+
+export type Mutation =
+  /** A new task. Fails the whole batch if the id or idempotency key already exists. */
+  | { readonly kind: 'insertTask'; readonly task: TaskRecord }
+  /** Overwrites the mutable fields of an existing task (state, attempt, result, times...). */
+  | { readonly kind: 'updateTask'; readonly task: TaskRecord }
+  /** Inserts or replaces the attempt (taskId, attempt.number). */
+  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: AttemptRecord };
+
+export interface TaskFilter {
+  readonly queue?: string;
+  readonly state?: TaskState;
+  readonly type?: string;
+}
+
+export interface ListPage {
+  readonly tasks: TaskRecord[];
+  /** Id to pass as `beforeId` for the next page; undefined on the last page. */
+  readonly nextBeforeId: string | undefined;
+}
+
+export interface TaskStore {
+  /**
+   * Queues mutations for the next group commit; resolves once they are durable.
+   * All mutations of one call commit in the same transaction.
+   * @throws (rejects) when the transaction fails; none of the batch's mutations is applied.
+   */
+  write(mutations: readonly Mutation[]): Promise<void>;
+  /** Resolves once everything queued so far has committed. */
+  flush(): Promise<void>;
+
+  getTask(id: string): TaskRecord | undefined;
+  getAttempts(taskId: string): AttemptRecord[];
+  findByIdempotencyKey(key: string): TaskRecord | undefined;
+  /** Every task in state scheduled, queued or running, for rebuilding the in-memory indexes. */
+  loadUnfinished(): TaskRecord[];
+  /** The open (running) attempt of each running task, keyed by task id. */
+  loadRunningAttempts(): Map<string, AttemptRecord>;
+  /** Newest first (by id), at most `limit`, with ids below `beforeId` when given. Payload and result are empty. */
+  listTasks(filter: TaskFilter, limit: number, beforeId?: string): ListPage;
+  /** Counts of tasks by queue and state, for metrics and stats. */
+  countByQueueAndState(): Array<{ queue: string; state: TaskState; count: number }>;
+
+  /** Commits what is queued, then closes. Idempotent. */
+  close(): Promise<void>;
+}
