@@ -1,0 +1,115 @@
+import type { BackoffPolicy } from '../../shared/backoff';
+import { InvalidArgumentError } from '../../shared/errors';
+import { JSON_CONTENT_TYPE } from '../../shared/payload';
+import { durationToMs } from '../../shared/proto-time';
+import type { RetryPolicy } from '../../shared/gen/baton/v1/task';
+import type { SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
+import type { TaskSpec } from '../core/task';
+import { checkName } from './names';
+
+/** Limits and defaults that shape every submission; part of the coordinator's config. */
+export interface SubmitPolicy {
+  readonly maxPayloadBytes: number;
+  readonly defaultMaxAttempts: number;
+  readonly defaultRetry: BackoffPolicy;
+  /** Execution timeout for tasks that set none; 0 means none. */
+  readonly defaultTimeoutMs: number;
+}
+
+export const MAX_ATTEMPTS_LIMIT = 1000;
+export const MAX_LABELS = 64;
+export const MAX_LABEL_LENGTH = 256;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+const MAX_DURATION_MS = 365 * 24 * 3_600_000;
+
+/**
+ * Turns a wire submission into a TaskSpec, or throws InvalidArgumentError naming the field
+ * (prefixed by `field`, e.g. "requests[3].").
+ */
+export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPolicy, nowMs: number, field = ''): TaskSpec {
+  const queue = request.queue === '' ? 'default' : request.queue;
+  checkName(queue, `${field}queue`);
+  checkName(request.type, `${field}type`);
+  if (request.payload.length > policy.maxPayloadBytes) {
+    throw new InvalidArgumentError(
+      `${field}payload: ${request.payload.length} bytes exceeds the limit of ${policy.maxPayloadBytes} bytes`,
+    );
+  }
+  if (request.delay && request.runAt) {
+    throw new InvalidArgumentError(`${field}delay and ${field}run_at: set at most one of them`);
+  }
+  const delayMs = checkDuration(request.delay, `${field}delay`);
+  const runAtMs = request.runAt ? checkTimestamp(request.runAt, `${field}run_at`) : delayMs ? nowMs + delayMs : undefined;
+  if (request.maxAttempts > MAX_ATTEMPTS_LIMIT) {
+    throw new InvalidArgumentError(`${field}max_attempts: ${request.maxAttempts} is over the limit of ${MAX_ATTEMPTS_LIMIT}`);
+  }
+  const idempotencyKey = request.idempotencyKey === '' ? null : request.idempotencyKey;
+  if (idempotencyKey !== null && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new InvalidArgumentError(`${field}idempotency_key: longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  return {
+    queue,
+    type: request.type,
+    payload: Buffer.from(request.payload),
+    contentType: checkContentType(request.contentType, `${field}content_type`),
+    priority: request.priority,
+    runAtMs,
+    maxAttempts: request.maxAttempts === 0 ? policy.defaultMaxAttempts : request.maxAttempts,
+    retry: checkRetry(request.retry, policy.defaultRetry, `${field}retry`),
+    timeoutMs: checkDuration(request.timeout, `${field}timeout`) ?? policy.defaultTimeoutMs,
+    idempotencyKey,
+    labels: checkMap(request.labels, `${field}labels`),
+    traceContext: checkMap(request.traceContext, `${field}trace_context`),
+  };
+}
+
+function checkDuration(duration: { seconds: number; nanos: number } | undefined, field: string): number | undefined {
+  const ms = durationToMs(duration);
+  if (ms === undefined) return undefined;
+  if (!Number.isFinite(ms) || ms < 0 || duration!.nanos < 0) throw new InvalidArgumentError(`${field}: must not be negative`);
+  if (ms > MAX_DURATION_MS) throw new InvalidArgumentError(`${field}: longer than the limit of 365 days`);
+  return ms;
+}
+
+function checkTimestamp(date: Date, field: string): number {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`${field}: not a valid timestamp`);
+  return ms;
+}
+
+function checkRetry(retry: RetryPolicy | undefined, defaults: BackoffPolicy, field: string): BackoffPolicy {
+  if (!retry) return defaults;
+  const initialMs = checkDuration(retry.initialBackoff, `${field}.initial_backoff`) ?? defaults.initialMs;
+  const maxMs = checkDuration(retry.maxBackoff, `${field}.max_backoff`) ?? Math.max(defaults.maxMs, initialMs);
+  const multiplier = retry.multiplier === 0 ? defaults.multiplier : retry.multiplier;
+  const jitter = retry.jitter;
+  if (!Number.isFinite(multiplier) || multiplier < 1 || multiplier > 100) {
+    throw new InvalidArgumentError(`${field}.multiplier: must be between 1 and 100, got ${multiplier}`);
+  }
+  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) {
+    throw new InvalidArgumentError(`${field}.jitter: must be between 0 and 1, got ${jitter}`);
+  }
+  if (maxMs < initialMs) {
+    throw new InvalidArgumentError(`${field}.max_backoff: ${maxMs}ms is below initial_backoff ${initialMs}ms`);
+  }
+  return { initialMs, multiplier, maxMs, jitter };
+}
+
+function checkContentType(contentType: string, field: string): string {
+  if (contentType === '') return JSON_CONTENT_TYPE;
+  if (contentType.length > 128 || !/^[\w.+-]+\/[\w.+-]+(;.*)?$/.test(contentType)) {
+    throw new InvalidArgumentError(`${field}: "${contentType.slice(0, 64)}" is not a MIME type`);
+  }
+  return contentType;
+}
+
+function checkMap(map: Record<string, string>, field: string): Record<string, string> {
+  const entries = Object.entries(map);
+  if (entries.length > MAX_LABELS) throw new InvalidArgumentError(`${field}: more than ${MAX_LABELS} entries`);
+  for (const [key, value] of entries) {
+    if (key === '' || key.length > MAX_LABEL_LENGTH || value.length > MAX_LABEL_LENGTH) {
+      throw new InvalidArgumentError(`${field}: keys must be 1-${MAX_LABEL_LENGTH} characters and values at most ${MAX_LABEL_LENGTH}`);
+    }
+  }
+  return { ...map };
+}

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { flagName, envName } from '../shared/config';
+import { BatonError, errorMessage } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { COORDINATOR_SETTINGS, compileCoordinatorConfig } from './config';
+import { Coordinator } from './coordinator';
+
+const USAGE = `Usage: baton coordinator [options]
+
+Runs the coordinator: gRPC for clients and workers, HTTP for /healthz and /metrics.
+Settings come from defaults < --config FILE (JSON) < BATON_* environment < flags.
+
+Options:
+  --config FILE                JSON file of settings (keys as below, camelCase)
+${COORDINATOR_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(28)} ${s.help} [${envName(s.key)}]`).join('\n')}
+  -h, --help                   show this help
+`;
+
+/**
+ * The `baton coordinator` entry point. Owns the process: signals, exit codes.
+ * The first SIGTERM/SIGINT shuts down gracefully; a second one exits at once.
+ */
+export async function runCoordinatorCommand(argv: string[]): Promise<number> {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+  for (const setting of COORDINATOR_SETTINGS) options[flagName(setting.key).slice(2)] = { type: 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (err: unknown) {
+    process.stderr.write(`baton coordinator: ${errorMessage(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const flags: Record<string, string | undefined> = {};
+  for (const setting of COORDINATOR_SETTINGS) flags[setting.key] = parsed.values[flagName(setting.key).slice(2)] as string | undefined;
+  let config;
+  try {
+    config = compileCoordinatorConfig({ flags, env: process.env, configFile: (parsed.values.config as string | undefined) ?? process.env.BATON_CONFIG });
+  } catch (err: unknown) {
+    process.stderr.write(`baton coordinator: invalid configuration: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  const logger = createLogger({ name: 'coordinator', level: config.logLevel });
+  let coordinator: Coordinator;
+  try {
+    coordinator = await Coordinator.start(config, logger);
+  } catch (err: unknown) {
+    logger.fatal({ err }, 'coordinator failed to start');
+    process.stderr.write(`baton coordinator: cannot start: ${err instanceof BatonError ? err.message : errorMessage(err)}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      logger.info({ signal }, 'shutting down (send again to force)');
+      coordinator.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,105 @@
+import { credentials, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  WorkerServiceClient,
+  type Cancel,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Lease,
+  type ResultAck,
+  type TaskResult,
+  type Welcome,
+} from '../shared/gen/baton/v1/worker_service';
+
+export interface LinkHandlers {
+  welcome(welcome: Welcome): void;
+  leases(leases: Lease[]): void;
+  cancel(cancel: Cancel): void;
+  acks(acks: ResultAck[]): void;
+  /** The stream is over; `error` says why (undefined for a clean end). */
+  closed(error: ServiceError | undefined): void;
+}
+
+/**
+ * One Connect stream to the coordinator: typed senders one way, callbacks the other.
+ * A new link is made for every reconnect; `closed` fires exactly once.
+ */
+export class CoordinatorLink {
+  private readonly call: ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  private ended = false;
+
+  constructor(client: WorkerServiceClient, private readonly handlers: LinkHandlers) {
+    this.call = client.connect();
+    this.call.on('data', (response: ConnectResponse) => this.receive(response));
+    this.call.on('error', (err: ServiceError) => this.finish(err));
+    this.call.on('end', () => this.finish(undefined));
+    this.call.on('status', (status: { code: number }) => {
+      if (status.code === GrpcStatus.OK) this.finish(undefined);
+    });
+  }
+
+  static client(address: string): WorkerServiceClient {
+    return new WorkerServiceClient(address, credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+  }
+
+  send(request: ConnectRequest): void {
+    if (!this.ended) this.call.write(request);
+  }
+
+  hello(value: Extract<ConnectRequest['message'], { $case: 'hello' }>['value']): void {
+    this.send({ message: { $case: 'hello', value } });
+  }
+
+  heartbeat(leaseIds: string[]): void {
+    this.send({ message: { $case: 'heartbeat', value: { leaseIds } } });
+  }
+
+  credit(slots: number): void {
+    if (slots > 0) this.send({ message: { $case: 'credit', value: { slots } } });
+  }
+
+  results(results: TaskResult[]): void {
+    if (results.length > 0) this.send({ message: { $case: 'results', value: { results } } });
+  }
+
+  drain(): void {
+    this.send({ message: { $case: 'drain', value: {} } });
+  }
+
+  /** Half-closes our side; the coordinator then ends the stream. */
+  end(): void {
+    if (!this.ended) this.call.end();
+  }
+
+  /** Drops the stream at once. */
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  private receive(response: ConnectResponse): void {
+    const message = response.message;
+    if (!message) return;
+    switch (message.$case) {
+      case 'welcome':
+        this.handlers.welcome(message.value);
+        return;
+      case 'leases':
+        this.handlers.leases(message.value.leases);
+        return;
+      case 'cancel':
+        this.handlers.cancel(message.value);
+        return;
+      case 'resultAcks':
+        this.handlers.acks(message.value.acks);
+        return;
+    }
+  }
+
+  private finish(error: ServiceError | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.handlers.closed(error);
+  }
+}

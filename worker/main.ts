@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { envName, flagName, resolveSettings, type Setting } from '../shared/config';
+import { errorMessage } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { loadHandlerModule } from './handler-module';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './options';
+import { Worker } from './worker';
+
+const WORKER_SETTINGS: readonly Setting[] = [
+  { key: 'coordinator', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'coordinator gRPC address' },
+  { key: 'concurrency', type: { kind: 'integer', min: 1, max: MAX_CONCURRENCY }, default: DEFAULT_CONCURRENCY, help: 'handlers running at once' },
+  { key: 'queue', type: { kind: 'list' }, default: ['default'], help: 'queue to take tasks from (repeatable)' },
+  { key: 'workerId', type: { kind: 'string' }, default: '', help: 'stable worker id (default host-pid-random)' },
+  { key: 'shutdownGrace', type: { kind: 'duration' }, default: 30_000, help: 'time running handlers get to finish on shutdown' },
+  { key: 'logLevel', type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }, default: 'info', help: 'log level' },
+];
+
+const USAGE = `Usage: baton worker [options] HANDLERS_MODULE
+
+Runs the handlers exported (default export: { taskType: async (payload, ctx) => result })
+by HANDLERS_MODULE, an ES module or CommonJS file.
+
+Options:
+${WORKER_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(22)} ${s.help} [${envName(s.key)}]`).join('\n')}
+  -h, --help             show this help
+
+The first SIGTERM/SIGINT drains (no new tasks, running ones finish); a second exits at once.
+`;
+
+/** The `baton worker` entry point. Owns the process: signals and exit codes. */
+export async function runWorkerCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        coordinator: { type: 'string' },
+        concurrency: { type: 'string', short: 'c' },
+        queue: { type: 'string', short: 'q', multiple: true },
+        'worker-id': { type: 'string' },
+        'shutdown-grace': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err: unknown) {
+    process.stderr.write(`baton worker: ${errorMessage(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const modulePath = parsed.positionals[0];
+  if (modulePath === undefined || parsed.positionals.length > 1) {
+    process.stderr.write(`baton worker: expected exactly one HANDLERS_MODULE argument\n\n${USAGE}`);
+    return 2;
+  }
+  let settings;
+  let handlers;
+  try {
+    settings = resolveSettings(WORKER_SETTINGS, {
+      env: process.env,
+      flags: {
+        coordinator: parsed.values.coordinator,
+        concurrency: parsed.values.concurrency,
+        queue: parsed.values.queue,
+        workerId: parsed.values['worker-id'],
+        shutdownGrace: parsed.values['shutdown-grace'],
+        logLevel: parsed.values['log-level'],
+      },
+    });
+    handlers = await loadHandlerModule(modulePath);
+  } catch (err: unknown) {
+    process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  const logger = createLogger({ name: 'worker', level: settings.logLevel as string });
+  let worker: Worker;
+  try {
+    worker = new Worker({
+      coordinator: settings.coordinator as string,
+      handlers,
+      concurrency: settings.concurrency as number,
+      queues: settings.queue as string[],
+      ...(settings.workerId ? { workerId: settings.workerId as string } : {}),
+      shutdownGrace: settings.shutdownGrace as number,
+      logger,
+    });
+  } catch (err: unknown) {
+    process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
+    return 2;
+  }
+  logger.info({ coordinator: worker.options.coordinator, queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency }, 'worker starting');
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      logger.info({ signal }, 'draining (send again to force)');
+      worker.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'worker shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    worker.start().catch((err: unknown) => {
+      logger.error({ err }, 'worker failed to start');
+      resolve(1);
+    });
+  });
+}

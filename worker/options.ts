@@ -1,0 +1,74 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { BackoffPolicy } from '../shared/backoff';
+import { parseDurationMs } from '../shared/duration';
+import { ConfigError } from '../shared/errors';
+import { silentLogger, type Logger } from '../shared/logger';
+import type { HandlerMap } from './handler';
+import { checkHandlerMap } from './handler-module';
+
+export const DEFAULT_CONCURRENCY = 10;
+export const MAX_CONCURRENCY = 10_000;
+
+/** What a user writes to run a worker as a library. */
+export interface WorkerOptions {
+  /** host:port of the coordinator. */
+  readonly coordinator: string;
+  /** Task type → handler. */
+  readonly handlers: HandlerMap;
+  /** Handlers running at once. Default 10. */
+  readonly concurrency?: number;
+  /** Queues to take tasks from. Default ["default"]. */
+  readonly queues?: readonly string[];
+  /** Stable id of this process; default host-pid-random. Reconnects with it reclaim running leases. */
+  readonly workerId?: string;
+  /** On close, how long running handlers may finish before their signals abort ("30s", or ms). Default 30s. */
+  readonly shutdownGrace?: string | number;
+  /** Delays between reconnect attempts. Default 100ms doubling to 5s, 20% jitter. */
+  readonly reconnectBackoff?: BackoffPolicy;
+  readonly logger?: Logger;
+}
+
+export interface CompiledWorkerOptions {
+  readonly coordinator: string;
+  readonly handlers: HandlerMap;
+  readonly concurrency: number;
+  readonly queues: readonly string[];
+  readonly workerId: string;
+  readonly shutdownGraceMs: number;
+  readonly reconnectBackoff: BackoffPolicy;
+  readonly logger: Logger;
+}
+
+export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, multiplier: 2, maxMs: 5000, jitter: 0.2 };
+
+/**
+ * Fills in defaults and checks the options.
+ * @throws ConfigError naming the option.
+ */
+export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOptions {
+  if (!/^.+:\d{1,5}$/.test(options.coordinator)) {
+    throw new ConfigError('coordinator', `expected host:port, got "${options.coordinator}"`);
+  }
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new ConfigError('concurrency', `must be an integer between 1 and ${MAX_CONCURRENCY}, got ${concurrency}`);
+  }
+  const queues = options.queues && options.queues.length > 0 ? [...options.queues] : ['default'];
+  let shutdownGraceMs: number;
+  try {
+    shutdownGraceMs = parseDurationMs(options.shutdownGrace ?? 30_000, 'shutdownGrace');
+  } catch (err: unknown) {
+    throw new ConfigError('shutdownGrace', 'expected a duration like 30s', { cause: err });
+  }
+  return {
+    coordinator: options.coordinator,
+    handlers: checkHandlerMap(options.handlers, 'handlers'),
+    concurrency,
+    queues,
+    workerId: options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    shutdownGraceMs,
+    reconnectBackoff: options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
+    logger: options.logger ?? silentLogger(),
+  };
+}

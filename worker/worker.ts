@@ -1,0 +1,282 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import { sleep } from '../shared/abort';
+import { backoffDelayMs } from '../shared/backoff';
+import type { Logger } from '../shared/logger';
+import { durationToMs } from '../shared/proto-time';
+import type { Cancel, Lease, ResultAck, TaskResult, Welcome, WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
+import { CoordinatorLink } from './coordinator-link';
+import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './options';
+import { runAttempt, type AttemptOutcome } from './task-runner';
+
+/**
+ * created → running → draining → stopped. `running` takes leases; `draining` finishes what
+ * it holds and takes nothing new; `stopped` is final.
+ */
+export type WorkerState = 'created' | 'running' | 'draining' | 'stopped';
+
+interface RunningAttempt {
+  readonly lease: Lease;
+  readonly controller: AbortController;
+  /** The coordinator took the lease back: the result would be rejected, so it is not sent. */
+  revoked: boolean;
+}
+
+/**
+ * A Baton worker: keeps one stream to the coordinator (reconnecting with backoff), runs
+ * leased tasks with bounded concurrency, heartbeats, and reports each result until the
+ * coordinator acknowledges it.
+ */
+export class Worker {
+  readonly options: CompiledWorkerOptions;
+  private state: WorkerState = 'created';
+  private readonly log: Logger;
+  private client: WorkerServiceClient | undefined;
+  private link: CoordinatorLink | undefined;
+  private welcomed = false;
+  private readonly running = new Map<string, RunningAttempt>();
+  /** Results not yet acknowledged: re-sent after a reconnect. */
+  private readonly unacked = new Map<string, TaskResult>();
+  private outgoing: TaskResult[] = [];
+  private freedSlots = 0;
+  private flushScheduled = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reconnectFailures = 0;
+  private readonly stopReconnecting = new AbortController();
+  private readonly changeListeners = new Set<() => void>();
+  private firstWelcome: { resolve: () => void; promise: Promise<void> } | undefined;
+  private closing: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.options = compileWorkerOptions(options);
+    this.log = this.options.logger.child({ component: 'worker', worker_id: this.options.workerId });
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  get currentState(): WorkerState {
+    return this.state;
+  }
+
+  /** Handlers running now. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** Connects and starts taking leases; resolves once the coordinator has welcomed this worker. */
+  start(): Promise<void> {
+    this.transition('created', 'running');
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.firstWelcome = { resolve, promise };
+    this.client = CoordinatorLink.client(this.options.coordinator);
+    this.loop = this.connectLoop();
+    return promise;
+  }
+
+  /**
+   * Drains: takes no new leases, lets running handlers finish within the shutdown grace
+   * (then aborts their signals), waits for results to be acknowledged, and disconnects.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndStop();
+    return this.closing;
+  }
+
+  private async drainAndStop(): Promise<void> {
+    if (this.state === 'created') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'draining';
+    this.link?.drain();
+    this.log.info({ running: this.running.size }, 'worker draining');
+    const deadline = Date.now() + this.options.shutdownGraceMs;
+    if (!(await this.waitFor(() => this.running.size === 0, deadline))) {
+      this.log.warn({ running: this.running.size }, 'shutdown grace over: aborting running handlers');
+      for (const attempt of this.running.values()) attempt.controller.abort(new Error('the worker is shutting down'));
+    }
+    await this.waitFor(() => this.unacked.size === 0 || !this.welcomed, Math.min(deadline, Date.now() + 5000));
+    this.state = 'stopped';
+    this.stopReconnecting.abort();
+    this.stopHeartbeat();
+    this.link?.end();
+    await this.waitFor(() => this.link === undefined, Date.now() + 1000);
+    this.link?.cancel();
+    await this.loop;
+    this.client?.close();
+    this.log.info('worker stopped');
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (this.state === 'running' || this.state === 'draining') {
+      const error = await this.runLink();
+      if (this.isStopped()) return;
+      this.reconnectFailures += 1;
+      const delayMs = backoffDelayMs(this.options.reconnectBackoff, this.reconnectFailures);
+      this.log.warn({ err_message: error?.details ?? 'stream ended', retry_in_ms: delayMs }, 'disconnected from the coordinator; reconnecting');
+      try {
+        await sleep(delayMs, this.stopReconnecting.signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private runLink(): Promise<ServiceError | undefined> {
+    const client = this.client;
+    if (!client) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const link: CoordinatorLink = new CoordinatorLink(client, {
+        welcome: (welcome) => this.onWelcome(link, welcome),
+        leases: (leases) => this.onLeases(leases),
+        cancel: (cancel) => this.onCancel(cancel),
+        acks: (acks) => this.onAcks(acks),
+        closed: (error) => {
+          if (this.link === link) {
+            this.link = undefined;
+            this.welcomed = false;
+            this.stopHeartbeat();
+            this.changed();
+          }
+          resolve(error);
+        },
+      });
+      this.link = link;
+      link.hello({
+        workerId: this.options.workerId,
+        queues: [...this.options.queues],
+        taskTypes: Object.keys(this.options.handlers),
+        concurrency: this.options.concurrency,
+        heldLeaseIds: [...this.running.keys(), ...this.unacked.keys()],
+      });
+    });
+  }
+
+  private onWelcome(link: CoordinatorLink, welcome: Welcome): void {
+    this.welcomed = true;
+    this.reconnectFailures = 0;
+    const heartbeatMs = durationToMs(welcome.heartbeatInterval) ?? 2000;
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => link.heartbeat([...this.running.keys()]), heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.log.info({ session_id: welcome.sessionId, reclaimed: welcome.reclaimedLeaseIds.length, heartbeat_ms: heartbeatMs }, 'connected to the coordinator');
+    if (this.state === 'draining') link.drain();
+    // Results the coordinator has not acknowledged went to a previous stream: send them again.
+    link.results([...this.unacked.values()]);
+    // Hello counted unacknowledged results as held leases; they hold no slot here.
+    if (this.state === 'running') link.credit(this.unacked.size);
+    this.firstWelcome?.resolve();
+    this.changed();
+  }
+
+  private onLeases(leases: Lease[]): void {
+    for (const lease of leases) {
+      const controller = new AbortController();
+      const attempt: RunningAttempt = { lease, controller, revoked: false };
+      this.running.set(lease.leaseId, attempt);
+      const logger = this.log.child({ task_id: lease.taskId, attempt: lease.attempt, type: lease.type });
+      logger.debug('attempt started');
+      runAttempt(lease, this.options.handlers[lease.type], controller.signal, logger).then(
+        (outcome) => this.onAttemptDone(attempt, outcome, logger),
+        (err: unknown) => logger.error({ err }, 'attempt runner failed'),
+      );
+    }
+  }
+
+  private onAttemptDone(attempt: RunningAttempt, outcome: AttemptOutcome, logger: Logger): void {
+    const leaseId = attempt.lease.leaseId;
+    this.running.delete(leaseId);
+    if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
+    else logger.debug('attempt succeeded');
+    if (!attempt.revoked) {
+      const result: TaskResult = {
+        leaseId,
+        outcome:
+          outcome.kind === 'success'
+            ? { $case: 'success', value: { result: outcome.result, contentType: outcome.contentType } }
+            : { $case: 'failure', value: { message: outcome.message, nonRetryable: outcome.nonRetryable, errorType: outcome.errorType } },
+      };
+      this.unacked.set(leaseId, result);
+      this.outgoing.push(result);
+    }
+    if (this.state === 'running') this.freedSlots += 1;
+    this.scheduleFlush();
+    this.changed();
+  }
+
+  private onCancel(cancel: Cancel): void {
+    const attempt = this.running.get(cancel.leaseId);
+    this.unacked.delete(cancel.leaseId);
+    if (!attempt) return;
+    attempt.revoked = true;
+    this.log.info({ task_id: attempt.lease.taskId, lease_id: cancel.leaseId, reason: cancel.message }, 'attempt canceled by the coordinator');
+    attempt.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
+  }
+
+  private onAcks(acks: ResultAck[]): void {
+    for (const ack of acks) {
+      this.unacked.delete(ack.leaseId);
+      if (ack.code !== 0) this.log.warn({ lease_id: ack.leaseId, code: ack.code, err_message: ack.message }, 'result rejected by the coordinator');
+    }
+    this.changed();
+  }
+
+  /** Sends finished results and freed slots in one go per event-loop turn. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.link && this.welcomed) {
+        this.link.results(this.outgoing);
+        this.link.credit(this.freedSlots);
+      }
+      // Undelivered results stay in `unacked` and go out after the next Welcome; the next
+      // Hello recomputes credit from scratch.
+      this.outgoing = [];
+      this.freedSlots = 0;
+    });
+  }
+
+  /** A method, not a comparison, so the compiler does not narrow `state` across awaits. */
+  private isStopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /** Waits until `done()` holds or the time is past `deadlineMs`; true if it holds. */
+  private async waitFor(done: () => boolean, deadlineMs: number): Promise<boolean> {
+    while (!done()) {
+      const remainingMs = deadlineMs - Date.now();
+      if (remainingMs <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, remainingMs);
+        function finish(): void {
+          clearTimeout(timer);
+          listeners.delete(finish);
+          resolve();
+        }
+        const listeners = this.changeListeners;
+        listeners.add(finish);
+      });
+    }
+    return true;
+  }
+
+  private changed(): void {
+    for (const listener of [...this.changeListeners]) listener();
+  }
+
+  private transition(from: WorkerState, to: WorkerState): void {
+    if (this.state !== from) throw new Error(`worker cannot go from ${this.state} to ${to}`);
+    this.state = to;
+  }
+}
