@@ -48,7 +48,7 @@ export class Coordinator {
       synchronous: config.sync,
       commitIntervalMs: config.commitIntervalMs,
       commitMaxBatch: config.commitMaxBatch,
-      logger: logger.child({ component: 'store' }),
+      logger,
     });
     const metrics = new CoordinatorMetrics();
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics });

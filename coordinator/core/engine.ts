@@ -103,7 +103,8 @@ export class Engine {
       const task = newTaskRecord(spec, nowMs);
       fresh.push(task);
       if (task.idempotencyKey !== null) batchKeys.set(task.idempotencyKey, task);
-      outcomes.push({ task, deduplicated: false });
+      // The caller sees the task as committed, not as dispatch may change it a moment later.
+      outcomes.push({ task: { ...task }, deduplicated: false });
     }
     if (fresh.length > 0) await this.insert(fresh, batchKeys);
     return Promise.all(outcomes);
@@ -202,7 +203,7 @@ export class Engine {
 
   private findByKey(key: string, batchKeys: Map<string, TaskRecord>): SubmitOutcome | Promise<SubmitOutcome> | undefined {
     const inBatch = batchKeys.get(key);
-    if (inBatch) return { task: inBatch, deduplicated: true };
+    if (inBatch) return { task: { ...inBatch }, deduplicated: true };
     const pending = this.pendingKeys.get(key);
     if (pending) return pending;
     const stored = this.deps.store.findByIdempotencyKey(key);

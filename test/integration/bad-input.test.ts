@@ -1,0 +1,188 @@
+import { expect } from 'chai';
+import { credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TaskQueueClient, type SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
+import { WorkerServiceClient, type ConnectRequest, type ConnectResponse } from '../../shared/gen/baton/v1/worker_service';
+import { BatonClient, TaskState } from '../../client/index';
+import { ProcessGroup, spawnBaton, startCoordinator, type CoordinatorHandle } from '../support/processes';
+
+function submitRaw(client: TaskQueueClient, request: Partial<SubmitTaskRequest>): Promise<ServiceError | undefined> {
+  const full: SubmitTaskRequest = {
+    queue: '',
+    type: 'noop',
+    payload: Buffer.alloc(0),
+    contentType: '',
+    priority: 0,
+    maxAttempts: 0,
+    idempotencyKey: '',
+    labels: {},
+    traceContext: {},
+    ...request,
+  };
+  return new Promise((resolve) => client.submitTask(full, (err) => resolve(err ?? undefined)));
+}
+
+/** Opens a Connect stream and collects what comes back until the stream ends. */
+function openStream(client: WorkerServiceClient): {
+  stream: ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  responses: ConnectResponse[];
+  next: () => Promise<ConnectResponse>;
+  ended: Promise<ServiceError | undefined>;
+} {
+  const stream = client.connect();
+  const responses: ConnectResponse[] = [];
+  const waiting: Array<(r: ConnectResponse) => void> = [];
+  stream.on('data', (response: ConnectResponse) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter(response);
+    else responses.push(response);
+  });
+  const ended = new Promise<ServiceError | undefined>((resolve) => {
+    stream.on('error', (err: ServiceError) => resolve(err));
+    stream.on('end', () => resolve(undefined));
+  });
+  const next = (): Promise<ConnectResponse> => {
+    const ready = responses.shift();
+    return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
+  };
+  return { stream, responses, next, ended };
+}
+
+describe('bad input', function () {
+  this.timeout(60_000);
+  const group = new ProcessGroup();
+  let coordinator: CoordinatorHandle;
+  let raw: TaskQueueClient;
+  let workerClient: WorkerServiceClient;
+  let client: BatonClient;
+
+  before(async () => {
+    coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data'), args: ['--max-payload-bytes', '1024'] });
+    raw = new TaskQueueClient(coordinator.address, credentials.createInsecure());
+    workerClient = new WorkerServiceClient(coordinator.address, credentials.createInsecure());
+    client = new BatonClient({ address: coordinator.address });
+  });
+
+  after(async () => {
+    raw?.close();
+    workerClient?.close();
+    client?.close();
+    await group.cleanup();
+  });
+
+  const cases: Array<[string, Partial<SubmitTaskRequest>, RegExp]> = [
+    ['an empty type', { type: '' }, /^type: must not be empty/],
+    ['an over-long type', { type: 't'.repeat(129) }, /^type: 129 characters is over the limit of 128/],
+    ['an over-long queue', { queue: 'q'.repeat(200) }, /^queue: 200 characters/],
+    ['a queue with spaces', { queue: 'my queue' }, /^queue: "my queue" has characters/],
+    ['a payload over the limit', { payload: Buffer.alloc(2048) }, /^payload: 2048 bytes exceeds the limit of 1024 bytes/],
+    ['both delay and run_at', { delay: { seconds: 1, nanos: 0 }, runAt: new Date() }, /^delay and run_at: set at most one/],
+    ['a negative timeout', { timeout: { seconds: -1, nanos: 0 } }, /^timeout: must not be negative/],
+    ['too many attempts', { maxAttempts: 5000 }, /^max_attempts: 5000 is over the limit of 1000/],
+    ['a jitter above 1', { retry: { multiplier: 2, jitter: 2 } }, /^retry.jitter: must be between 0 and 1/],
+    ['a multiplier below 1', { retry: { multiplier: 0.5, jitter: 0 } }, /^retry.multiplier: must be between 1 and 100/],
+    ['a malformed content type', { contentType: 'not a mime type' }, /^content_type: "not a mime type" is not a MIME type/],
+  ];
+  for (const [what, request, message] of cases) {
+    it(`rejects ${what} with INVALID_ARGUMENT naming the field`, async () => {
+      const err = await submitRaw(raw, request);
+      expect(err?.code, err?.details).to.equal(status.INVALID_ARGUMENT);
+      expect(err?.details).to.match(message);
+    });
+  }
+
+  it('names the failing entry of a batch and commits none of it', async () => {
+    const before = (await client.list({ pageSize: 1000 })).tasks.length;
+    const request = (type: string): SubmitTaskRequest => ({ queue: '', type, payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 0, idempotencyKey: '', labels: {}, traceContext: {} });
+    const err = await new Promise<ServiceError | null>((resolve) =>
+      raw.submitTasks({ requests: [request('noop'), request('noop'), request('')] }, (e) => resolve(e)),
+    );
+    expect(err?.code).to.equal(status.INVALID_ARGUMENT);
+    expect(err?.details).to.match(/^requests\[2\]\.type: must not be empty/);
+    expect((await client.list({ pageSize: 1000 })).tasks.length).to.equal(before);
+  });
+
+  it('answers NOT_FOUND for an unknown task id', async () => {
+    const err = await client.get('01234567-89ab-7def-8123-456789abcdef').catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'NOT_FOUND');
+    expect((err as Error).message).to.equal('task 01234567-89ab-7def-8123-456789abcdef not found');
+  });
+
+  it('rejects a result sent before hello with FAILED_PRECONDITION and ends the stream', async () => {
+    const { stream, ended } = openStream(workerClient);
+    stream.write({ message: { $case: 'results', value: { results: [{ leaseId: 'x', outcome: { $case: 'success', value: { result: Buffer.alloc(0), contentType: '' } } }] } } });
+    const err = await ended;
+    expect(err?.code).to.equal(status.FAILED_PRECONDITION);
+    expect(err?.details).to.equal('the first message on a Connect stream must be hello, got results');
+  });
+
+  it('rejects a hello with a bad concurrency, naming the field', async () => {
+    const { stream, ended } = openStream(workerClient);
+    stream.write({ message: { $case: 'hello', value: { workerId: 'w1', queues: [], taskTypes: [], concurrency: 0, heldLeaseIds: [] } } });
+    const err = await ended;
+    expect(err?.code).to.equal(status.INVALID_ARGUMENT);
+    expect(err?.details).to.match(/^hello.concurrency: must be between 1 and 10000, got 0/);
+  });
+
+  it('rejects a result for a lease the worker does not hold, and leaves the task alone', async () => {
+    const { task } = await client.submit('noop', { n: 1 }, { queue: 'fenced' });
+    const { stream, next } = openStream(workerClient);
+    stream.write({ message: { $case: 'hello', value: { workerId: 'intruder', queues: ['elsewhere'], taskTypes: [], concurrency: 1, heldLeaseIds: [] } } });
+    const welcome = await next();
+    expect(welcome.message?.$case).to.equal('welcome');
+    stream.write({ message: { $case: 'results', value: { results: [{ leaseId: 'not-a-lease', outcome: { $case: 'success', value: { result: Buffer.from('{}'), contentType: '' } } }] } } });
+    const acks = await next();
+    expect(acks.message?.$case).to.equal('resultAcks');
+    const ack = acks.message?.$case === 'resultAcks' ? acks.message.value.acks[0] : undefined;
+    expect(ack?.code).to.equal(status.FAILED_PRECONDITION);
+    expect(ack?.message).to.match(/^lease not-a-lease is not current/);
+    stream.end();
+    const after = await client.get(task.id);
+    expect(after.state).to.equal(TaskState.TASK_STATE_QUEUED);
+  });
+
+  it('keeps serving others after all of that', async () => {
+    const { task } = await client.submit('noop', { ok: true });
+    expect(task.state).to.equal(TaskState.TASK_STATE_QUEUED);
+    const listed = await client.list({ state: 'queued', pageSize: 1000 });
+    expect(listed.tasks.map((t) => t.id)).to.include(task.id);
+  });
+});
+
+describe('an unusable data directory', function () {
+  this.timeout(30_000);
+  const group = new ProcessGroup();
+  after(() => group.cleanup());
+
+  async function startFails(dataDir: string): Promise<{ code: number | null; stderr: string }> {
+    const proc = group.add(spawnBaton(['coordinator', '--listen', '127.0.0.1:0', '--http', 'off', '--data', dataDir], 'coordinator'));
+    const { code } = await proc.exited;
+    return { code, stderr: proc.stderrText.join('') };
+  }
+
+  it('refuses a directory that is not Baton\'s', async () => {
+    const dir = group.tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    const { code, stderr } = await startFails(dir);
+    expect(code).to.equal(1);
+    expect(stderr).to.match(/is not a Baton data directory/);
+    expect(stderr).to.include('notes.txt');
+  });
+
+  it('refuses a corrupt database file', async () => {
+    const dir = join(group.tempDir(), 'data');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'baton.db'), Buffer.alloc(8192, 7));
+    const { code, stderr } = await startFails(dir);
+    expect(code).to.equal(1);
+    expect(stderr).to.match(/baton\.db is not a valid Baton database/);
+  });
+
+  it('refuses a bad setting, naming it', async () => {
+    const proc = group.add(spawnBaton(['coordinator', '--lease-timeout', 'soon'], 'coordinator'));
+    const { code } = await proc.exited;
+    expect(code).to.equal(2);
+    expect(proc.stderrText.join('')).to.match(/--lease-timeout: expected a duration like 500ms or 10s, got "soon"/);
+  });
+});

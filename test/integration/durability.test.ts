@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { BatonClient, TaskState } from '../../client/index';
+import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { readRunLog, runCounts } from '../support/run-log';
+
+describe('durability across a coordinator crash', function () {
+  this.timeout(180_000);
+  const group = new ProcessGroup();
+  let client: BatonClient | undefined;
+
+  after(async () => {
+    client?.close();
+    await group.cleanup();
+  });
+
+  it('runs every acknowledged task after SIGKILL and restart on the same data', async () => {
+    const dir = group.tempDir();
+    const dataDir = join(dir, 'data');
+    const runLog = join(dir, 'runs.jsonl');
+    const first = await startCoordinator(group, { dataDir });
+    client = new BatonClient({ address: first.address });
+
+    // No worker yet: every task is acknowledged and queued, none has run.
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, batch) => {
+        const items = Array.from({ length: 100 }, (__, i) => ({ type: 'noop', payload: { n: batch * 100 + i } }));
+        const results = await client!.submitMany(items);
+        ids.push(...results.map((r) => r.task.id));
+      }),
+    );
+    expect(ids).to.have.length(1000);
+
+    await first.process.kill();
+    client.close();
+
+    const second = await startCoordinator(group, { dataDir, port: first.port });
+    const restarted = await second.process.waitForLog((l) => l.msg === 'engine started', 'engine started');
+    expect(restarted.unfinished).to.equal(1000);
+    client = new BatonClient({ address: second.address });
+    await startWorker(group, second.address, { concurrency: 32, env: { BATON_TEST_RUN_LOG: runLog } });
+
+    const finished = await Promise.all(ids.map((id) => client!.wait(id, { timeoutMs: 120_000 })));
+    expect(finished.every((task) => task.state === TaskState.TASK_STATE_SUCCEEDED)).to.equal(true);
+    const counts = runCounts(readRunLog(runLog));
+    expect(counts.size).to.equal(1000);
+    expect([...counts.values()].every((count) => count === 1)).to.equal(true);
+  });
+});
