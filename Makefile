@@ -42,7 +42,7 @@ run: build
 
 ## test: the whole suite (unit, integration with real processes)
 test: build typecheck
-	npx mocha
+	npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
 
 test-unit: build
 	npx mocha 'test/unit/**/*.test.ts'

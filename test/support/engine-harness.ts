@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../coordinator/core/engine';
+import type { TaskSpec } from '../../coordinator/core/task';
+import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../../coordinator/core/worker-channel';
+import type { HelloSpec } from '../../coordinator/core/worker-gateway';
+import { SqliteTaskStore } from '../../coordinator/store/sqlite-store';
+import type { ErrorCode } from '../../shared/errors';
+import { silentLogger } from '../../shared/logger';
+import { FakeClock } from './fake-clock';
+
+/** A worker stream as the core sees it, recording what the core sends. */
+export class RecordingChannel implements WorkerChannel {
+  readonly grants: LeaseGrant[] = [];
+  readonly cancels: Array<{ leaseId: string; reason: CancelReason; message: string }> = [];
+  readonly acks: ResultAck[] = [];
+  closedWith: { code: ErrorCode; message: string } | undefined;
+
+  sendLeases(grants: readonly LeaseGrant[]): void {
+    this.grants.push(...grants);
+  }
+  sendCancel(leaseId: string, reason: CancelReason, message: string): void {
+    this.cancels.push({ leaseId, reason, message });
+  }
+  sendAcks(acks: readonly ResultAck[]): void {
+    this.acks.push(...acks);
+  }
+  close(code: ErrorCode, message: string): void {
+    this.closedWith = { code, message };
+  }
+}
+
+export const LEASE_TIMEOUT_MS = 1000;
+
+/** An engine on a real SQLite file in a temp dir, driven by a fake clock. */
+export class EngineHarness {
+  readonly clock = new FakeClock();
+  readonly dir: string;
+  store!: SqliteTaskStore;
+  engine!: Engine;
+
+  constructor(dir?: string) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'baton-engine-'));
+    this.open();
+  }
+
+  /** (Re)opens store and engine on the same directory: a restart. */
+  open(): void {
+    this.store = SqliteTaskStore.open({ dataDir: this.dir, synchronous: 'NORMAL', commitIntervalMs: 0, logger: silentLogger() });
+    this.engine = new Engine({
+      store: this.store,
+      clock: this.clock,
+      logger: silentLogger(),
+      options: { heartbeatIntervalMs: 200, leaseTimeoutMs: LEASE_TIMEOUT_MS },
+      random: () => 0,
+    });
+    this.engine.start();
+  }
+
+  async restart(): Promise<void> {
+    await this.engine.close();
+    await this.store.close();
+    this.open();
+  }
+
+  connect(workerId: string, concurrency: number, extra: Partial<HelloSpec> = {}): { sessionId: string; channel: RecordingChannel; reclaimed: string[]; unknown: string[] } {
+    const channel = new RecordingChannel();
+    const opened = this.engine.workers.open(
+      { workerId, queues: ['default'], types: [], concurrency, heldLeaseIds: [], ...extra },
+      channel,
+    );
+    return { sessionId: opened.sessionId, channel, reclaimed: opened.reclaimedLeaseIds, unknown: opened.unknownLeaseIds };
+  }
+
+  async submit(count: number, overrides: Partial<TaskSpec> = {}): Promise<string[]> {
+    const specs = Array.from({ length: count }, (): TaskSpec => ({
+      queue: 'default',
+      type: 'noop',
+      payload: Buffer.from('{}'),
+      contentType: 'application/json',
+      priority: 0,
+      runAtMs: undefined,
+      maxAttempts: 3,
+      retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 },
+      timeoutMs: 0,
+      idempotencyKey: null,
+      labels: {},
+      traceContext: {},
+      ...overrides,
+    }));
+    const outcomes = await this.engine.submit(specs);
+    await settle();
+    return outcomes.map((o) => o.task.id);
+  }
+
+  async state(taskId: string): Promise<string> {
+    return (await this.engine.get(taskId)).task.state;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.store.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Lets queued microtasks and immediates (dispatch, group commits) run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}

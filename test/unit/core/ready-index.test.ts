@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { ReadyIndex } from '../../../coordinator/core/ready-index';
+import type { TaskRecord } from '../../../coordinator/core/task';
+import { makeTask } from '../../support/tasks';
+
+const ANY = new Set<string>();
+
+describe('ReadyIndex', () => {
+  it('takes higher priority first, then the task due longest, then the older id', () => {
+    const index = new ReadyIndex();
+    const tasks: TaskRecord[] = [
+      makeTask({ id: 'c', priority: 0, runAtMs: 100 }),
+      makeTask({ id: 'a', priority: 5, runAtMs: 300 }),
+      makeTask({ id: 'b', priority: 0, runAtMs: 50 }),
+      makeTask({ id: 'd', priority: 0, runAtMs: 50 }),
+    ];
+    tasks.forEach((task) => index.add(task));
+    const order = [1, 2, 3, 4].map(() => index.take(['default'], ANY)?.id);
+    expect(order).to.deep.equal(['a', 'b', 'd', 'c']);
+    expect(index.take(['default'], ANY)).to.equal(undefined);
+  });
+
+  it('serves only the queues and types asked for', () => {
+    const index = new ReadyIndex();
+    index.add(makeTask({ id: 'email-1', queue: 'mail', type: 'email' }));
+    index.add(makeTask({ id: 'sms-1', queue: 'mail', type: 'sms' }));
+    index.add(makeTask({ id: 'other', queue: 'default', type: 'email' }));
+    expect(index.take(['mail'], new Set(['sms']))?.id).to.equal('sms-1');
+    expect(index.take(['mail'], new Set(['sms']))).to.equal(undefined);
+    expect(index.take(['mail', 'default'], ANY)?.id).to.equal('email-1');
+    expect(index.size).to.equal(1);
+  });
+
+  it('forgets removed tasks, and never hands out a task twice when it is re-added', () => {
+    const index = new ReadyIndex();
+    const task = makeTask({ id: 't' });
+    index.add(task);
+    index.remove('t');
+    expect(index.take(['default'], ANY)).to.equal(undefined);
+    index.add(task);
+    index.add(task);
+    expect(index.take(['default'], ANY)?.id).to.equal('t');
+    expect(index.take(['default'], ANY)).to.equal(undefined);
+    expect(index.depthByQueue().get('default')).to.equal(0);
+  });
+
+  it('counts ready tasks by queue', () => {
+    const index = new ReadyIndex();
+    index.add(makeTask({ id: '1', queue: 'a' }));
+    index.add(makeTask({ id: '2', queue: 'a' }));
+    index.add(makeTask({ id: '3', queue: 'b' }));
+    index.remove('2');
+    expect([...index.depthByQueue()]).to.deep.equal([['a', 1], ['b', 1]]);
+  });
+});

@@ -1,0 +1,115 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { ConfigError, FailedPreconditionError } from '../../../shared/errors';
+import { TempDirs, makeTask, openStore } from './store-fixtures';
+
+/** The error `fn` throws; fails the test when it throws nothing. */
+function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err: unknown) {
+    if (err instanceof Error) return err;
+    throw new Error(`threw a non-Error: ${String(err)}`);
+  }
+  throw new Error('expected an error, but nothing was thrown');
+}
+
+describe('SqliteTaskStore.open', () => {
+  const temp = new TempDirs();
+  after(() => temp.removeAll());
+
+  it('creates a missing data directory, WAL mode, with the Baton marker', async () => {
+    const dataDir = path.join(temp.make(), 'nested', 'data');
+    const store = openStore(dataDir);
+    await store.close();
+    const db = new Database(path.join(dataDir, 'baton.db'), { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+      const meta = db.prepare('SELECT key, value FROM meta ORDER BY key').all();
+      expect(meta).to.deep.equal([
+        { key: 'format', value: 'baton' },
+        { key: 'schema_version', value: '1' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('opens an empty existing directory, and reopens its own file', async () => {
+    const dataDir = temp.make();
+    const task = makeTask();
+    const first = openStore(dataDir);
+    await first.write([{ kind: 'insertTask', task }]);
+    await first.close();
+    const second = openStore(dataDir, { synchronous: 'NORMAL' });
+    try {
+      expect(second.getTask(task.id)).to.deep.equal(task);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a directory with other files and no baton.db, naming what it holds', () => {
+    const dataDir = temp.make();
+    fs.writeFileSync(path.join(dataDir, 'a.txt'), 'hello');
+    fs.mkdirSync(path.join(dataDir, 'b'));
+    const err = thrownBy(() => openStore(dataDir));
+    expect(err).to.be.instanceOf(FailedPreconditionError);
+    expect(err.message).to.equal(
+      `data directory ${dataDir} is not a Baton data directory (it contains: a.txt, b/; expected baton.db)`,
+    );
+    expect(fs.existsSync(path.join(dataDir, 'baton.db'))).to.equal(false);
+  });
+
+  it('refuses a baton.db that is not SQLite, with the SQLite error as cause', () => {
+    const dataDir = temp.make();
+    const file = path.join(dataDir, 'baton.db');
+    const garbage = crypto.randomBytes(64 * 1024);
+    fs.writeFileSync(file, garbage);
+    const err = thrownBy(() => openStore(dataDir));
+    expect(err).to.be.instanceOf(FailedPreconditionError);
+    expect(err.message).to.equal(`${file} is not a valid Baton database: file is not a database`);
+    expect(err.cause).to.be.instanceOf(Error);
+    expect((err.cause as { code?: unknown }).code).to.equal('SQLITE_NOTADB');
+    expect(fs.readFileSync(file).equals(garbage)).to.equal(true); // refused without writing
+  });
+
+  it('refuses a SQLite database that is not Baton\'s', () => {
+    const dataDir = temp.make();
+    const file = path.join(dataDir, 'baton.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)');
+    db.close();
+    const err = thrownBy(() => openStore(dataDir));
+    expect(err).to.be.instanceOf(FailedPreconditionError);
+    expect(err.message).to.contain(`${file} is a SQLite database but not Baton's`);
+  });
+
+  it('refuses a meta table without the Baton marker', () => {
+    const dataDir = temp.make();
+    const db = new Database(path.join(dataDir, 'baton.db'));
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('format', 'other')`);
+    db.close();
+    expect(thrownBy(() => openStore(dataDir)).message).to.contain("is a SQLite database but not Baton's");
+  });
+
+  it('refuses a newer schema version, naming both versions', async () => {
+    const dataDir = temp.make();
+    await openStore(dataDir).close();
+    const db = new Database(path.join(dataDir, 'baton.db'));
+    db.prepare(`UPDATE meta SET value = '7' WHERE key = 'schema_version'`).run();
+    db.close();
+    const err = thrownBy(() => openStore(dataDir));
+    expect(err).to.be.instanceOf(FailedPreconditionError);
+    expect(err.message).to.match(/schema version 7, newer than this Baton supports \(version 1\)/);
+  });
+
+  it('refuses out-of-range options, naming the key', () => {
+    const dataDir = temp.make();
+    expect(thrownBy(() => openStore(dataDir, { commitIntervalMs: -1 }))).to.be.instanceOf(ConfigError).with.property('key', 'commitIntervalMs');
+    expect(thrownBy(() => openStore(dataDir, { commitMaxBatch: 0 }))).to.be.instanceOf(ConfigError).with.property('key', 'commitMaxBatch');
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Helpers for the SQLite store tests: temp data directories and task records.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AttemptRecord, TaskRecord } from '../../../coordinator/core/task';
+import { SqliteTaskStore, type SqliteStoreOptions } from '../../../coordinator/store/sqlite-store';
+import { uuidv7 } from '../../../shared/ids';
+import { silentLogger } from '../../../shared/logger';
+
+/** Temp directories made by a suite, removed by its after hook via `removeAll`. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
+
+  make(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-'));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  removeAll(): void {
+    for (const dir of this.dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Opens a store with a silent logger; `dataDir` is usually a fresh temp dir. */
+export function openStore(dataDir: string, options: Partial<SqliteStoreOptions> = {}): SqliteTaskStore {
+  return SqliteTaskStore.open({ dataDir, logger: silentLogger(), ...options });
+}
+
+let clockMs = Date.UTC(2030, 0, 1);
+
+/** A queued task with plausible defaults; ids increase with each call. */
+export function makeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  clockMs += 1;
+  return {
+    id: uuidv7(clockMs),
+    queue: 'default',
+    type: 'send-email',
+    state: 'queued',
+    payload: Buffer.from(JSON.stringify({ to: 'a@example.com' })),
+    contentType: 'application/json',
+    priority: 0,
+    attempt: 0,
+    maxAttempts: 3,
+    retry: { initialMs: 1000, multiplier: 2, maxMs: 60_000, jitter: 0.2 },
+    timeoutMs: 0,
+    idempotencyKey: null,
+    labels: {},
+    traceContext: {},
+    result: null,
+    resultContentType: '',
+    lastError: '',
+    createdAtMs: clockMs,
+    updatedAtMs: clockMs,
+    runAtMs: clockMs,
+    finishedAtMs: null,
+    ...overrides,
+  };
+}
+
+export function makeAttempt(overrides: Partial<AttemptRecord> = {}): AttemptRecord {
+  return {
+    number: 1,
+    workerId: 'worker-1',
+    leaseId: 'lease-1',
+    startedAtMs: clockMs,
+    endedAtMs: null,
+    outcome: 'running',
+    error: '',
+    ...overrides,
+  };
+}
+
+/** The rejection of `promise`, or a failure if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection, but the promise resolved');
+    },
+    (err: unknown) => err,
+  );
+}
