@@ -39,8 +39,8 @@ export class NotFoundError extends BatonError {
 
 /** The request is well-formed but the target is in the wrong state for it. */
 export class FailedPreconditionError extends BatonError {
-  constructor(message: string) {
-    super('FAILED_PRECONDITION', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FAILED_PRECONDITION', message, options);
   }
 }
 

@@ -233,6 +233,7 @@ function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
     priority: spec.priority,
     attempt: 0,
     maxAttempts: spec.maxAttempts,
+    attemptBudget: spec.maxAttempts,
     retry: spec.retry,
     timeoutMs: spec.timeoutMs,
     idempotencyKey: spec.idempotencyKey,

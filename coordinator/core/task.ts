@@ -36,8 +36,10 @@ export interface TaskRecord {
   readonly priority: number;
   /** Number of the current or latest attempt; 0 before the first lease. */
   attempt: number;
-  /** Attempt number after which a failure is final. Raised by RetryTask. */
+  /** Attempt number after which a failure is final. RetryTask raises it by `attemptBudget`. */
   maxAttempts: number;
+  /** Attempts per run, as submitted: what RetryTask grants afresh. */
+  readonly attemptBudget: number;
   readonly retry: BackoffPolicy;
   /** Execution timeout per attempt; 0 means none. */
   readonly timeoutMs: number;

@@ -80,12 +80,12 @@ export function recordCancel(task: TaskRecord, attempt: AttemptRecord | undefine
 }
 
 /**
- * QUEUED again with a fresh attempt budget (RetryTask). Attempt numbers restart at 1; the
- * history keeps the earlier attempts, each named by its lease.
+ * QUEUED again with a fresh attempt budget (RetryTask): attempt numbers carry on, and the
+ * cap rises so that the task gets its submitted number of attempts once more.
  */
 export function requeue(task: TaskRecord, nowMs: number): void {
   task.state = 'queued';
-  task.attempt = 0;
+  task.maxAttempts = task.attempt + task.attemptBudget;
   task.result = null;
   task.resultContentType = '';
   task.runAtMs = nowMs;

@@ -11,6 +11,7 @@ export function makeTask(overrides: Partial<TaskRecord> & { id: string }): TaskR
     priority: 0,
     attempt: 0,
     maxAttempts: 3,
+    attemptBudget: 3,
     retry: { initialMs: 1000, multiplier: 2, maxMs: 60_000, jitter: 0 },
     timeoutMs: 0,
     idempotencyKey: null,

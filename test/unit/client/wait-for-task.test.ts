@@ -50,9 +50,9 @@ function fakeDependencies(): { deps: WaitDependencies; fireTimers: () => void; s
   };
   const deps: WaitDependencies = {
     clock,
-    sleep: async (ms, signal) => {
-      signal.throwIfAborted();
+    sleep: (ms, signal) => {
       sleeps.push(ms);
+      return signal.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve();
     },
   };
   const fireTimers = (): void => {

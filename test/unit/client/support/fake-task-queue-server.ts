@@ -60,7 +60,14 @@ export class FakeTaskQueueServer {
 
   /** Adds a task directly, as if submitted earlier. */
   put(partial: Partial<Task>): Task {
-    const task = Task.fromPartial({ id: `task-${this.nextId++}`, queue: 'default', state: TaskState.TASK_STATE_QUEUED, maxAttempts: 3, createdAt: new Date(), ...partial });
+    const task = Task.fromPartial({
+      id: `task-${this.nextId++}`,
+      queue: 'default',
+      state: TaskState.TASK_STATE_QUEUED,
+      maxAttempts: 3,
+      createdAt: new Date(),
+      ...partial,
+    });
     this.tasks.set(task.id, task);
     return task;
   }
@@ -105,7 +112,11 @@ export class FakeTaskQueueServer {
       if (existing) return { task: existing, deduplicated: true };
     }
     const { queue, type, payload, contentType, priority, maxAttempts, idempotencyKey, labels } = request;
-    const task = this.put({ queue: queue || 'default', type, payload, contentType, priority, maxAttempts: maxAttempts || 3, idempotencyKey, labels });
+    const task = this.put({
+      ...{ type, payload, contentType, priority, idempotencyKey, labels },
+      queue: queue || 'default',
+      maxAttempts: maxAttempts || 3,
+    });
     return { task, deduplicated: false };
   }
 
@@ -142,9 +153,11 @@ export class FakeTaskQueueServer {
       },
       listTasks: (call, callback) => {
         const { queue, state, type, pageSize, pageToken } = call.request;
-        const matching = [...this.tasks.values()]
-          .reverse()
-          .filter((task) => (queue === '' || task.queue === queue) && (state === 0 || task.state === state) && (type === '' || task.type === type));
+        const matches = (task: Task): boolean =>
+          (queue === '' || task.queue === queue) &&
+          (state === TaskState.TASK_STATE_UNSPECIFIED || task.state === state) &&
+          (type === '' || task.type === type);
+        const matching = [...this.tasks.values()].reverse().filter(matches);
         const start = pageToken === '' ? 0 : Number(pageToken);
         const end = start + (pageSize || 100);
         const tasks = matching.slice(start, end).map((task) => ({ ...task, payload: Buffer.alloc(0), attempts: [] }));

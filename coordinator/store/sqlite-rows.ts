@@ -1,0 +1,196 @@
+/**
+ * Conversions between the core's records and SQLite rows: JSON for the small structured
+ * fields, BLOB for bytes, INTEGER milliseconds for times.
+ */
+import type { BackoffPolicy } from '../../shared/backoff';
+import { BatonError } from '../../shared/errors';
+import type { AttemptOutcome, AttemptRecord, TaskRecord, TaskState } from '../core/task';
+
+/** A `tasks` row as better-sqlite3 binds and returns it (named parameters match the columns). */
+export interface TaskRow {
+  id: string;
+  queue: string;
+  type: string;
+  state: string;
+  payload: Buffer;
+  content_type: string;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  attempt_budget: number;
+  retry: string;
+  timeout_ms: number;
+  idempotency_key: string | null;
+  labels: string;
+  trace_context: string;
+  result: Buffer | null;
+  result_content_type: string;
+  last_error: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+  run_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+/** A listing row: no payload, and only whether a result exists, to keep pages light. */
+export type TaskListRow = Omit<TaskRow, 'payload' | 'result'> & { has_result: number };
+
+export interface AttemptRow {
+  task_id: string;
+  number: number;
+  worker_id: string;
+  lease_id: string;
+  started_at_ms: number;
+  ended_at_ms: number | null;
+  outcome: string;
+  error: string;
+}
+
+/** Every `tasks` column, in schema order. */
+export const TASK_COLUMNS = [
+  'id', 'queue', 'type', 'state', 'payload', 'content_type', 'priority', 'attempt', 'max_attempts', 'attempt_budget',
+  'retry',   'timeout_ms', 'idempotency_key', 'labels', 'trace_context', 'result', 'result_content_type', 'last_error',
+  'created_at_ms', 'updated_at_ms', 'run_at_ms', 'finished_at_ms',
+] as const;
+
+/** The columns `updateTask` may change; payload and the other immutable fields are absent. */
+export const MUTABLE_TASK_COLUMNS = [
+  'state', 'attempt', 'max_attempts', 'result', 'result_content_type', 'last_error', 'updated_at_ms', 'run_at_ms',
+  'finished_at_ms',
+] as const;
+
+/** The select list of a listing: everything but the blobs. */
+export const LIST_COLUMNS_SQL =
+  TASK_COLUMNS.filter((column) => column !== 'payload' && column !== 'result').join(', ') +
+  ', result IS NOT NULL AS has_result';
+
+const EMPTY = Buffer.alloc(0);
+
+export function taskToRow(task: TaskRecord): TaskRow {
+  return {
+    id: task.id,
+    queue: task.queue,
+    type: task.type,
+    state: task.state,
+    payload: task.payload,
+    content_type: task.contentType,
+    priority: task.priority,
+    attempt: task.attempt,
+    max_attempts: task.maxAttempts,
+    attempt_budget: task.attemptBudget,
+    retry: JSON.stringify(task.retry),
+    timeout_ms: task.timeoutMs,
+    idempotency_key: task.idempotencyKey,
+    labels: JSON.stringify(task.labels),
+    trace_context: JSON.stringify(task.traceContext),
+    result: task.result,
+    result_content_type: task.resultContentType,
+    last_error: task.lastError,
+    created_at_ms: task.createdAtMs,
+    updated_at_ms: task.updatedAtMs,
+    run_at_ms: task.runAtMs,
+    finished_at_ms: task.finishedAtMs,
+  };
+}
+
+/** The `updateTask` parameters: the key and the mutable columns only. */
+export function taskToUpdateParams(task: TaskRecord): Pick<TaskRow, 'id' | (typeof MUTABLE_TASK_COLUMNS)[number]> {
+  return {
+    id: task.id,
+    state: task.state,
+    attempt: task.attempt,
+    max_attempts: task.maxAttempts,
+    result: task.result,
+    result_content_type: task.resultContentType,
+    last_error: task.lastError,
+    updated_at_ms: task.updatedAtMs,
+    run_at_ms: task.runAtMs,
+    finished_at_ms: task.finishedAtMs,
+  };
+}
+
+export function rowToTask(row: TaskRow): TaskRecord {
+  return fromRow(row, row.payload, row.result);
+}
+
+/** A listed task: payload empty; result empty when there is one, null when there is none. */
+export function listRowToTask(row: TaskListRow): TaskRecord {
+  return fromRow(row, EMPTY, row.has_result ? EMPTY : null);
+}
+
+function fromRow(row: Omit<TaskRow, 'payload' | 'result'>, payload: Buffer, result: Buffer | null): TaskRecord {
+  return {
+    id: row.id,
+    queue: row.queue,
+    type: row.type,
+    state: row.state as TaskState, // the CHECK constraint admits only TaskState values
+    payload,
+    contentType: row.content_type,
+    priority: row.priority,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    attemptBudget: row.attempt_budget,
+    retry: parseJsonObject(row, 'retry') as unknown as BackoffPolicy,
+    timeoutMs: row.timeout_ms,
+    idempotencyKey: row.idempotency_key,
+    labels: parseStringRecord(row, 'labels'),
+    traceContext: parseStringRecord(row, 'trace_context'),
+    result,
+    resultContentType: row.result_content_type,
+    lastError: row.last_error,
+    createdAtMs: row.created_at_ms,
+    updatedAtMs: row.updated_at_ms,
+    runAtMs: row.run_at_ms,
+    finishedAtMs: row.finished_at_ms,
+  };
+}
+
+export function attemptToRow(taskId: string, attempt: AttemptRecord): AttemptRow {
+  return {
+    task_id: taskId,
+    number: attempt.number,
+    worker_id: attempt.workerId,
+    lease_id: attempt.leaseId,
+    started_at_ms: attempt.startedAtMs,
+    ended_at_ms: attempt.endedAtMs,
+    outcome: attempt.outcome,
+    error: attempt.error,
+  };
+}
+
+export function rowToAttempt(row: AttemptRow): AttemptRecord {
+  return {
+    number: row.number,
+    workerId: row.worker_id,
+    leaseId: row.lease_id,
+    startedAtMs: row.started_at_ms,
+    endedAtMs: row.ended_at_ms,
+    outcome: row.outcome as AttemptOutcome, // the CHECK constraint admits only AttemptOutcome values
+    error: row.error,
+  };
+}
+
+type JsonColumn = 'retry' | 'labels' | 'trace_context';
+
+function parseJsonObject(row: Pick<TaskRow, 'id' | JsonColumn>, column: JsonColumn): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(row[column]);
+  } catch (err: unknown) {
+    throw new BatonError('INTERNAL', `task ${row.id}: column ${column} holds invalid JSON`, { cause: err });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BatonError('INTERNAL', `task ${row.id}: column ${column} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseStringRecord(row: Pick<TaskRow, 'id' | JsonColumn>, column: 'labels' | 'trace_context'): Record<string, string> {
+  const value = parseJsonObject(row, column);
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') {
+      throw new BatonError('INTERNAL', `task ${row.id}: ${column}.${key} is not a string`);
+    }
+  }
+  return value as Record<string, string>;
+}

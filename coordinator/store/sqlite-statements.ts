@@ -1,0 +1,104 @@
+/**
+ * Every SQL statement the SQLite store runs, prepared once per connection.
+ */
+import type Database from 'better-sqlite3';
+import type { TaskFilter } from './task-store';
+import { UNFINISHED_STATES_SQL } from './sqlite-schema';
+import {
+  LIST_COLUMNS_SQL,
+  MUTABLE_TASK_COLUMNS,
+  TASK_COLUMNS,
+  type AttemptRow,
+  type TaskListRow,
+  type TaskRow,
+  taskToUpdateParams,
+} from './sqlite-rows';
+
+const TASK_SELECT = `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks`;
+const ATTEMPT_COLUMNS = ['task_id', 'number', 'worker_id', 'lease_id', 'started_at_ms', 'ended_at_ms', 'outcome', 'error'] as const;
+
+export interface ListParams {
+  queue?: string;
+  state?: string;
+  type?: string;
+  beforeId?: string;
+  limit: number;
+}
+
+export interface QueueStateCount {
+  queue: string;
+  state: string;
+  count: number;
+}
+
+/** The prepared statements of one connection. */
+export interface Statements {
+  readonly insertTask: Database.Statement<[TaskRow]>;
+  readonly updateTask: Database.Statement<[ReturnType<typeof taskToUpdateParams>]>;
+  readonly putAttempt: Database.Statement<[AttemptRow]>;
+  readonly getTask: Database.Statement<[string], TaskRow>;
+  readonly findByIdempotencyKey: Database.Statement<[string], TaskRow>;
+  readonly getAttempts: Database.Statement<[string], AttemptRow>;
+  readonly loadUnfinished: Database.Statement<[], TaskRow>;
+  readonly loadRunningAttempts: Database.Statement<[], AttemptRow>;
+  readonly countByQueueAndState: Database.Statement<[], QueueStateCount>;
+  /** The listing statement for the filters present in `params`, prepared on first use. */
+  list(params: ListParams): Database.Statement<[ListParams], TaskListRow>;
+}
+
+export function prepareStatements(db: Database.Database): Statements {
+  const listCache = new Map<string, Database.Statement<[ListParams], TaskListRow>>();
+  return {
+    insertTask: db.prepare(
+      `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    ),
+    // Only the mutable columns: the payload in particular is never rewritten.
+    updateTask: db.prepare(`UPDATE tasks SET ${MUTABLE_TASK_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`),
+    putAttempt: db.prepare(
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (task_id, number) DO UPDATE SET ${ATTEMPT_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    ),
+    getTask: db.prepare(`${TASK_SELECT} WHERE id = ?`),
+    findByIdempotencyKey: db.prepare(`${TASK_SELECT} WHERE idempotency_key = ?`),
+    getAttempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE task_id = ? ORDER BY number`),
+    // The literal IN list lets SQLite use the partial index tasks_unfinished.
+    loadUnfinished: db.prepare(`${TASK_SELECT} WHERE state IN ${UNFINISHED_STATES_SQL}`),
+    loadRunningAttempts: db.prepare(
+      `SELECT ${ATTEMPT_COLUMNS.map((c) => `a.${c}`).join(', ')}
+       FROM tasks t JOIN attempts a ON a.task_id = t.id AND a.number = t.attempt
+       WHERE t.state = 'running'`,
+    ),
+    countByQueueAndState: db.prepare(
+      'SELECT queue, state, count(*) AS count FROM tasks GROUP BY queue, state ORDER BY queue, state',
+    ),
+    list(params) {
+      // One statement per combination of filters, so each can use its own index; a catch-all
+      // `(@queue IS NULL OR queue = @queue)` would defeat them all.
+      const conditions: string[] = [];
+      if (params.queue !== undefined) conditions.push('queue = @queue');
+      if (params.state !== undefined) conditions.push('state = @state');
+      if (params.type !== undefined) conditions.push('type = @type');
+      if (params.beforeId !== undefined) conditions.push('id < @beforeId');
+      const key = conditions.join(' AND ');
+      let statement = listCache.get(key);
+      if (statement === undefined) {
+        const where = conditions.length > 0 ? `WHERE ${key}` : '';
+        statement = db.prepare<[ListParams], TaskListRow>(
+          `SELECT ${LIST_COLUMNS_SQL} FROM tasks ${where} ORDER BY id DESC LIMIT @limit`,
+        );
+        listCache.set(key, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+/** The parameters of a listing: only the filters that are set, matching the statement `list` picks. */
+export function toListParams(filter: TaskFilter, limit: number, beforeId: string | undefined): ListParams {
+  const params: ListParams = { limit };
+  if (filter.queue !== undefined) params.queue = filter.queue;
+  if (filter.state !== undefined) params.state = filter.state;
+  if (filter.type !== undefined) params.type = filter.type;
+  if (beforeId !== undefined) params.beforeId = beforeId;
+  return params;
+}
