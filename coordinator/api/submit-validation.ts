@@ -81,8 +81,8 @@ function checkRetry(retry: RetryPolicy | undefined, defaults: BackoffPolicy, fie
   if (!retry) return defaults;
   const initialMs = checkDuration(retry.initialBackoff, `${field}.initial_backoff`) ?? defaults.initialMs;
   const maxMs = checkDuration(retry.maxBackoff, `${field}.max_backoff`) ?? Math.max(defaults.maxMs, initialMs);
-  const multiplier = retry.multiplier === 0 ? defaults.multiplier : retry.multiplier;
-  const jitter = retry.jitter;
+  const multiplier = retry.multiplier ?? defaults.multiplier;
+  const jitter = retry.jitter ?? defaults.jitter;
   if (!Number.isFinite(multiplier) || multiplier < 1 || multiplier > 100) {
     throw new InvalidArgumentError(`${field}.multiplier: must be between 1 and 100, got ${multiplier}`);
   }

@@ -1,0 +1,17 @@
+import type { CliCommand } from '../command';
+import { cancelCommand } from './cancel';
+import { getCommand } from './get';
+import { listCommand } from './list';
+import { retryCommand } from './retry';
+import { submitCommand } from './submit';
+import { waitCommand } from './wait';
+
+/** Every client command, in the order the help lists them. */
+export const CLIENT_COMMANDS: readonly CliCommand[] = [
+  submitCommand,
+  getCommand,
+  waitCommand,
+  cancelCommand,
+  retryCommand,
+  listCommand,
+];

@@ -1,0 +1,119 @@
+import { toSubmitTaskRequest, type SubmitOptions } from '../../submit-request';
+import { EXIT_OK } from '../cli-io';
+import type { CliCommand, CommandContext } from '../command';
+import { exitCodeOfFinishedTask, printCommandHelp, printTask, withClient } from '../command-support';
+import { GLOBAL_OPTIONS, resolveGlobalSettings } from '../global-options';
+import {
+  asUsageError,
+  optionalDate,
+  optionalDurationMs,
+  optionalInteger,
+  parseCommandArgs,
+  parseJsonArgument,
+  parseLabels,
+  takePositionals,
+  type ParsedCommandArgs,
+} from '../parse-command-args';
+import { UsageError } from '../usage-error';
+
+const NAME = 'submit';
+
+const OPTIONS = {
+  ...GLOBAL_OPTIONS,
+  queue: { type: 'string' },
+  priority: { type: 'string' },
+  delay: { type: 'string' },
+  'run-at': { type: 'string' },
+  'max-attempts': { type: 'string' },
+  timeout: { type: 'string' },
+  'idempotency-key': { type: 'string' },
+  label: { type: 'string', multiple: true },
+  wait: { type: 'boolean' },
+  'wait-timeout': { type: 'string' },
+} as const;
+
+/**
+ * `baton submit TYPE [JSON]`: submits a task and prints its id, or with `--wait` waits for it
+ * and prints the finished task (exit 0 only if it SUCCEEDED).
+ */
+export const submitCommand: CliCommand = {
+  name: NAME,
+  synopsis: 'submit TYPE [JSON]',
+  summary: 'submit a task; prints its id (JSON is the payload, e.g. \'{"to":"a@b.c"}\')',
+  optionsHelp: `  --queue Q                queue name (default: the coordinator's "default")
+  --priority N             higher runs first within the queue (default 0)
+  --delay DURATION         run no earlier than now + DURATION, e.g. 30s, 5m
+  --run-at TIME            run no earlier than this ISO 8601 time (not with --delay)
+  --max-attempts N         total attempts including the first (default: the coordinator's)
+  --timeout DURATION       execution timeout of each attempt (default: none)
+  --idempotency-key K      a second submit with the same key returns the first task
+  --label KEY=VALUE        a label; repeat for more
+  --wait                   wait until the task finishes and print it; exit 1 unless it succeeded
+  --wait-timeout DURATION  with --wait, give up after DURATION (default: wait forever)
+`,
+  run: runSubmit,
+};
+
+/** A submit command line, checked and ready to send. */
+interface SubmitInvocation {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly options: SubmitOptions;
+  readonly wait: boolean;
+  readonly waitTimeoutMs: number | undefined;
+}
+
+async function runSubmit(args: string[], context: CommandContext): Promise<number> {
+  const { io } = context;
+  const { values, positionals } = parseCommandArgs(NAME, args, OPTIONS);
+  if (values.help) return printCommandHelp(io, submitCommand);
+  const settings = resolveGlobalSettings(context.leading, values, io.env);
+  const { type, payload, options, wait, waitTimeoutMs } = toInvocation(values, positionals, io.signal);
+
+  return withClient(settings, async (client) => {
+    const { task, deduplicated } = await client.submit(type, payload, options);
+    if (wait) {
+      const finished = await client.wait(task.id, { signal: io.signal, timeoutMs: waitTimeoutMs });
+      printTask(io, settings, finished, settings.json ? { deduplicated } : undefined);
+      return exitCodeOfFinishedTask(finished);
+    }
+    if (settings.json) {
+      printTask(io, settings, task, { deduplicated });
+    } else {
+      io.stdout(`${task.id}\n`);
+      if (deduplicated) io.stderr('note: idempotency key already used; this is the existing task\n');
+    }
+    return EXIT_OK;
+  });
+}
+
+/**
+ * Checks everything that can be wrong locally, before connecting.
+ * @throws UsageError naming the argument or flag.
+ */
+function toInvocation(
+  values: ParsedCommandArgs<typeof OPTIONS>['values'],
+  positionals: string[],
+  signal: AbortSignal | undefined,
+): SubmitInvocation {
+  const [type = '', payloadText] = takePositionals(NAME, positionals, ['TYPE', 'JSON'], 1);
+  const payload = payloadText === undefined ? undefined : parseJsonArgument(NAME, payloadText);
+  if (values.delay !== undefined && values['run-at'] !== undefined) {
+    throw new UsageError('--delay and --run-at: give at most one of them', NAME);
+  }
+  const waitTimeoutMs = optionalDurationMs(NAME, values['wait-timeout'], '--wait-timeout');
+  if (waitTimeoutMs !== undefined && !values.wait) throw new UsageError('--wait-timeout needs --wait', NAME);
+  const options: SubmitOptions = {
+    queue: values.queue,
+    priority: optionalInteger(NAME, values.priority, '--priority'),
+    delay: optionalDurationMs(NAME, values.delay, '--delay'),
+    runAt: optionalDate(NAME, values['run-at'], '--run-at'),
+    maxAttempts: optionalInteger(NAME, values['max-attempts'], '--max-attempts', 0),
+    timeout: optionalDurationMs(NAME, values.timeout, '--timeout'),
+    idempotencyKey: values['idempotency-key'],
+    labels: parseLabels(NAME, values.label),
+    signal,
+  };
+  asUsageError(NAME, () => toSubmitTaskRequest(type, payload, options));
+  return { type, payload, options, wait: values.wait ?? false, waitTimeoutMs };
+}

@@ -1,0 +1,27 @@
+import { DEFAULT_COORDINATOR_ADDRESS } from '../client';
+import type { CliCommand } from './command';
+import { COORDINATOR_ENV } from './global-options';
+
+const GLOBAL_OPTIONS_HELP = `Global options:
+  --coordinator HOST:PORT  coordinator address (default: $${COORDINATOR_ENV}, else ${DEFAULT_COORDINATOR_ADDRESS})
+  --json                   machine-readable output: one JSON object per task, one per line
+  -h, --help               show help
+`;
+
+const EXIT_CODES_HELP = `Exit codes: 0 done (and the task succeeded, when waiting), 1 server error or
+the task ended dead or canceled, 2 usage error.
+`;
+
+/** The help of `baton help` and `baton --help`: every command and the global options. */
+export function formatGeneralUsage(commands: readonly CliCommand[]): string {
+  const width = Math.max(...commands.map((command) => command.synopsis.length), 'help [COMMAND]'.length) + 2;
+  const lines = commands.map((command) => `  ${command.synopsis.padEnd(width)}${command.summary}\n`);
+  lines.push(`  ${'help [COMMAND]'.padEnd(width)}show help for a command\n`);
+  return `Usage: baton <command> [options]\n\nCommands:\n${lines.join('')}\n${GLOBAL_OPTIONS_HELP}\n${EXIT_CODES_HELP}`;
+}
+
+/** The help of one command: its synopsis, summary, options and the global options. */
+export function formatCommandUsage(command: CliCommand): string {
+  const options = command.optionsHelp === '' ? '' : `Options:\n${command.optionsHelp}\n`;
+  return `Usage: baton ${command.synopsis}\n\n${command.summary}\n\n${options}${GLOBAL_OPTIONS_HELP}`;
+}

@@ -1,0 +1,23 @@
+import { BatonError, UnavailableError } from '../shared/errors';
+import { fromGrpcError } from '../shared/grpc-status';
+
+/**
+ * Turns a failed call into a BatonError with the server's message. Transport failures
+ * (nothing answered, or not in time) also name the coordinator's address, because "connect
+ * ECONNREFUSED" alone does not say which of several addresses was wrong.
+ */
+export function toClientError(err: unknown, address: string): BatonError {
+  if (err instanceof BatonError) return err;
+  const error = fromGrpcError(err);
+  if (error.code === 'UNAVAILABLE') {
+    // grpc-js appends an empty "Resolution note: " to connection failures.
+    const detail = error.message.replace(/\s*Resolution note:\s*$/, '');
+    return new UnavailableError(`coordinator at ${address} is unavailable: ${detail}`, { cause: err });
+  }
+  if (error.code === 'DEADLINE_EXCEEDED') {
+    return new BatonError('DEADLINE_EXCEEDED', `coordinator at ${address} did not answer in time: ${error.message}`, {
+      cause: err,
+    });
+  }
+  return error;
+}

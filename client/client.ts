@@ -1,0 +1,246 @@
+import { credentials, type ClientOptions } from '@grpc/grpc-js';
+import { BatonError, FailedPreconditionError } from '../shared/errors';
+import { TaskState, type Task } from '../shared/gen/baton/v1/task';
+import { TaskQueueClient, type SubmitTaskResponse } from '../shared/gen/baton/v1/task_queue';
+import { toClientError } from './client-errors';
+import { toSubmitTaskRequest, type SubmitOptions } from './submit-request';
+import { decodeTaskPayload, decodeTaskResult } from './task-payload';
+import { parseTaskState } from './task-state-names';
+import { callUnary, type UnaryMethod } from './unary-call';
+import { waitForTerminalTask, type WaitOptions } from './wait-for-task';
+import { watchTaskStream } from './watch-stream';
+
+/** Where the coordinator listens unless told otherwise. */
+export const DEFAULT_COORDINATOR_ADDRESS = '127.0.0.1:7070';
+
+/** Deadline of every unary call (all but watch and wait) unless `callTimeoutMs` says otherwise. */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+/** Options of {@link BatonClient}. */
+export interface BatonClientOptions {
+  /** The coordinator's gRPC address, `host:port`. Default {@link DEFAULT_COORDINATOR_ADDRESS}. */
+  readonly address?: string;
+  /** Deadline of each unary call in milliseconds. Default {@link DEFAULT_CALL_TIMEOUT_MS}. */
+  readonly callTimeoutMs?: number;
+  /** Passed to the grpc-js client as is (keepalive, message sizes, ...). */
+  readonly channelOptions?: Partial<ClientOptions>;
+}
+
+/** What {@link BatonClient.submit} resolves with. */
+export interface SubmitResult {
+  readonly task: Task;
+  /** True when the idempotency key matched an existing task, which is the one returned. */
+  readonly deduplicated: boolean;
+}
+
+/** One entry of {@link BatonClient.submitMany}. */
+export interface SubmitItem {
+  readonly type: string;
+  readonly payload?: unknown;
+  /** As for `submit`, except `signal`, which is ignored here (pass it to `submitMany`). */
+  readonly options?: SubmitOptions;
+}
+
+/** Filters and paging of {@link BatonClient.list}. Unset filters match everything. */
+export interface ListFilter {
+  readonly queue?: string;
+  /** A state, or its name: `'dead'`, `'queued'`, ... */
+  readonly state?: TaskState | string;
+  readonly type?: string;
+  /** At most 1000; unset means the coordinator's default of 100. */
+  readonly pageSize?: number;
+  /** From a previous page's `nextPageToken`. */
+  readonly pageToken?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** One page of {@link BatonClient.list}. */
+export interface ListResult {
+  /** Newest first, without payloads, results and attempts (`get` returns those). */
+  readonly tasks: Task[];
+  /** Pass as `pageToken` for the next page; empty on the last page. */
+  readonly nextPageToken: string;
+}
+
+/** Options of the single-task calls (`get`, `cancel`, `retry`). */
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The TypeScript SDK of Baton: submits, inspects, watches and cancels tasks over the
+ * coordinator's TaskQueue gRPC service. Every failure is a BatonError whose `code` is the
+ * gRPC status (`'NOT_FOUND'`, `'INVALID_ARGUMENT'`, ...) and whose message is the server's.
+ *
+ * Constructing one does no I/O; the connection opens on the first call. Call
+ * {@link close} when done, or the open channel keeps the process alive.
+ *
+ * @example
+ * const client = new BatonClient({ address: '127.0.0.1:7070' });
+ * const { task } = await client.submit('email.send', { to: 'a@example.com' }, { maxAttempts: 5 });
+ * const done = await client.wait(task.id, { timeoutMs: 30_000 });
+ * console.log(client.decodeResult(done));
+ * client.close();
+ */
+export class BatonClient {
+  /** The coordinator address this client talks to. */
+  readonly address: string;
+  private readonly callTimeoutMs: number;
+  private readonly grpc: TaskQueueClient;
+  private closed = false;
+
+  constructor(options: BatonClientOptions = {}) {
+    this.address = options.address ?? DEFAULT_COORDINATOR_ADDRESS;
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.grpc = new TaskQueueClient(this.address, credentials.createInsecure(), options.channelOptions ?? {});
+  }
+
+  /**
+   * Submits one task; resolves once the coordinator has committed it.
+   * @param payload a JSON-serialisable value, or a Buffer/Uint8Array sent as is.
+   * @throws BatonError INVALID_ARGUMENT for a bad option (before any I/O) or one the coordinator rejects.
+   */
+  async submit(type: string, payload?: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
+    const request = toSubmitTaskRequest(type, payload, options);
+    const response = await this.unary(this.grpc.submitTask.bind(this.grpc), request, options.signal);
+    return toSubmitResult(response);
+  }
+
+  /**
+   * Submits many tasks atomically: all are committed or none is. Results are in input order.
+   * @throws BatonError INVALID_ARGUMENT naming the bad item, e.g. `items[3]: type: ...`.
+   */
+  async submitMany(items: readonly SubmitItem[], options: RequestOptions = {}): Promise<SubmitResult[]> {
+    const requests = items.map((item, index) => {
+      try {
+        return toSubmitTaskRequest(item.type, item.payload, item.options);
+      } catch (err: unknown) {
+        if (!(err instanceof BatonError)) throw err;
+        throw new BatonError(err.code, `items[${index}]: ${err.message}`, { cause: err });
+      }
+    });
+    const response = await this.unary(this.grpc.submitTasks.bind(this.grpc), { requests }, options.signal);
+    return response.responses.map(toSubmitResult);
+  }
+
+  /**
+   * The task with its payload, result and attempt history.
+   * @throws BatonError NOT_FOUND for an unknown id.
+   */
+  async get(id: string, options: RequestOptions = {}): Promise<Task> {
+    return taskOf(await this.unary(this.grpc.getTask.bind(this.grpc), { id }, options.signal));
+  }
+
+  /**
+   * Cancels a task that has not finished; a running attempt is told to stop.
+   * @throws BatonError FAILED_PRECONDITION when it already finished; NOT_FOUND for an unknown id.
+   */
+  async cancel(id: string, options: RequestOptions = {}): Promise<Task> {
+    return taskOf(await this.unary(this.grpc.cancelTask.bind(this.grpc), { id }, options.signal));
+  }
+
+  /**
+   * Requeues a DEAD or CANCELED task with a fresh attempt budget.
+   * @throws BatonError FAILED_PRECONDITION for a task in another state; NOT_FOUND for an unknown id.
+   */
+  async retry(id: string, options: RequestOptions = {}): Promise<Task> {
+    return taskOf(await this.unary(this.grpc.retryTask.bind(this.grpc), { id }, options.signal));
+  }
+
+  /**
+   * One page of tasks, newest first.
+   * @throws BatonError INVALID_ARGUMENT for an unknown state name (before any I/O) or a bad page token.
+   */
+  async list(filter: ListFilter = {}): Promise<ListResult> {
+    const request = {
+      queue: filter.queue ?? '',
+      state: toTaskState(filter.state),
+      type: filter.type ?? '',
+      pageSize: filter.pageSize ?? 0,
+      pageToken: filter.pageToken ?? '',
+    };
+    const response = await this.unary(this.grpc.listTasks.bind(this.grpc), request, filter.signal);
+    return { tasks: response.tasks, nextPageToken: response.nextPageToken };
+  }
+
+  /**
+   * The task now, then after every change of state, ending after a terminal state. The
+   * underlying stream is cancelled when the loop over it ends early or `signal` aborts.
+   * A stream that drops is not resumed here: {@link wait} does that.
+   * @throws (while iterating) BatonError NOT_FOUND for an unknown id, UNAVAILABLE when the
+   *   coordinator is unreachable or went away; the signal's reason once it aborts.
+   */
+  watch(id: string, signal?: AbortSignal): AsyncIterable<Task> {
+    return watchTaskStream(
+      () => {
+        this.assertOpen();
+        return this.grpc.watchTask({ id });
+      },
+      signal,
+      (err) => toClientError(err, this.address),
+    );
+  }
+
+  /**
+   * Resolves with the task once it is SUCCEEDED, DEAD or CANCELED (a DEAD task resolves, it
+   * does not reject: look at `task.state` and `task.lastError`). Watches the task, and watches
+   * it again with backoff when the stream ends early, e.g. while the coordinator restarts.
+   * @throws BatonError DEADLINE_EXCEEDED after `timeoutMs`; NOT_FOUND for an unknown id;
+   *   UNAVAILABLE when the coordinator cannot be reached at all; the signal's reason once it aborts.
+   */
+  wait(id: string, options: WaitOptions = {}): Promise<Task> {
+    return waitForTerminalTask(id, (signal) => this.watch(id, signal), options);
+  }
+
+  /**
+   * The task's result decoded: parsed JSON (the default content type), `undefined` when there
+   * is none, or a Buffer for other content types.
+   * @throws BatonError INVALID_ARGUMENT when JSON content does not parse.
+   */
+  decodeResult(task: Pick<Task, 'result' | 'resultContentType'>): unknown {
+    return decodeTaskResult(task);
+  }
+
+  /** The task's payload decoded like {@link decodeResult}. */
+  decodePayload(task: Pick<Task, 'payload' | 'contentType'>): unknown {
+    return decodeTaskPayload(task);
+  }
+
+  /** Closes the channel; calls made afterwards reject with FAILED_PRECONDITION. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.grpc.close();
+  }
+
+  private async unary<Request, Response>(
+    method: UnaryMethod<Request, Response>,
+    request: Request,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    this.assertOpen();
+    return callUnary(method, request, {
+      deadlineMs: this.callTimeoutMs,
+      signal,
+      toError: (err) => toClientError(err, this.address),
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new FailedPreconditionError('BatonClient is closed');
+  }
+}
+
+function toTaskState(state: TaskState | string | undefined): TaskState {
+  if (state === undefined) return TaskState.TASK_STATE_UNSPECIFIED;
+  return typeof state === 'string' ? parseTaskState(state) : state;
+}
+
+function taskOf(response: { task?: Task | undefined }): Task {
+  if (!response.task) throw new BatonError('INTERNAL', 'the coordinator answered without a task');
+  return response.task;
+}
+
+function toSubmitResult(response: SubmitTaskResponse): SubmitResult {
+  return { task: taskOf(response), deduplicated: response.deduplicated };
+}
