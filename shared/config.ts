@@ -90,7 +90,7 @@ function parseSetting(setting: Setting, raw: unknown, where: string): SettingVal
     case 'list':
       if (typeof raw === 'string') return [raw];
       if (!Array.isArray(raw) || !raw.every((item) => typeof item === 'string')) throw new ConfigError(where, 'expected a list of strings');
-      return raw as string[];
+      return raw;
     case 'enum':
       if (typeof raw !== 'string' || !type.values.includes(raw.toLowerCase())) {
         throw new ConfigError(where, `expected one of ${type.values.join(', ')}, got ${JSON.stringify(raw)}`);

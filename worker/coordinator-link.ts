@@ -1,4 +1,4 @@
-import { credentials, status as GrpcStatus, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status as GrpcStatus, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import {
   WorkerServiceClient,
   type Cancel,
@@ -32,7 +32,7 @@ export class CoordinatorLink {
     this.call.on('data', (response: ConnectResponse) => this.receive(response));
     this.call.on('error', (err: ServiceError) => this.finish(err));
     this.call.on('end', () => this.finish(undefined));
-    this.call.on('status', (status: { code: number }) => {
+    this.call.on('status', (status: StatusObject) => {
       if (status.code === GrpcStatus.OK) this.finish(undefined);
     });
   }

@@ -24,8 +24,8 @@ export async function loadHandlerModule(path: string): Promise<HandlerMap> {
 /** ESM default, CommonJS module.exports, or a transpiled `exports.default`. */
 function unwrapDefault(loaded: unknown): unknown {
   let value = (loaded as { default?: unknown }).default ?? loaded;
-  if (value && typeof value === 'object' && 'default' in value && isPlainObject((value as { default: unknown }).default)) {
-    value = (value as { default: unknown }).default;
+  if (value && typeof value === 'object' && 'default' in value && isPlainObject((value).default)) {
+    value = (value).default;
   }
   return value;
 }

@@ -107,7 +107,7 @@ export class Engine {
       outcomes.push({ task: { ...task }, deduplicated: false });
     }
     if (fresh.length > 0) await this.insert(fresh, batchKeys);
-    return Promise.all(outcomes);
+    return Promise.all(outcomes.map((outcome) => Promise.resolve(outcome)));
   }
 
   /** The task with its attempts, as committed. */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { TaskSpec } from '../../../coordinator/core/task';
 import { EngineHarness, LEASE_TIMEOUT_MS, settle } from '../../support/engine-harness';
 
 const ok = (leaseId: string) => ({ leaseId, kind: 'success' as const, result: Buffer.from('{"ok":true}'), contentType: 'application/json' });
@@ -174,18 +175,17 @@ describe('Engine with a fake clock and a real store', () => {
 
   it('deduplicates by idempotency key, within a batch and across calls', async () => {
     const outcomes = await h.engine.submit([
-      { ...(await specFor(h)), idempotencyKey: 'k' },
-      { ...(await specFor(h)), idempotencyKey: 'k' },
+      { ...baseSpec(), idempotencyKey: 'k' },
+      { ...baseSpec(), idempotencyKey: 'k' },
     ]);
     expect(outcomes[1]!.deduplicated).to.equal(true);
     expect(outcomes[1]!.task.id).to.equal(outcomes[0]!.task.id);
-    const again = await h.engine.submit([{ ...(await specFor(h)), idempotencyKey: 'k' }]);
+    const again = await h.engine.submit([{ ...baseSpec(), idempotencyKey: 'k' }]);
     expect(again[0]!.task.id).to.equal(outcomes[0]!.task.id);
   });
 });
 
-async function specFor(h: EngineHarness) {
-  void h;
+function baseSpec(): TaskSpec {
   return {
     queue: 'default',
     type: 'noop',
