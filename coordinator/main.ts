@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { flagName, envName } from '../shared/config';
+import { envName, flagName, showDefault } from '../shared/config';
 import { BatonError, errorMessage } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { COORDINATOR_SETTINGS, compileCoordinatorConfig } from './config';
@@ -12,7 +12,7 @@ Settings come from defaults < --config FILE (JSON) < BATON_* environment < flags
 
 Options:
   --config FILE                JSON file of settings (keys as below, camelCase)
-${COORDINATOR_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(28)} ${s.help} [${envName(s.key)}]`).join('\n')}
+${COORDINATOR_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(28)} ${s.help} (default ${showDefault(s)}) [${envName(s.key)}]`).join('\n')}
   -h, --help                   show this help
 `;
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDurationMs } from './duration';
+import { formatDurationMs, parseDurationMs } from './duration';
 import { ConfigError, errorMessage } from './errors';
 
 /**
@@ -35,6 +35,13 @@ export interface ConfigSources {
 
 export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A setting's default as a person reads it ("10s", "default", "127.0.0.1:7070"). */
+export function showDefault(setting: Setting): string {
+  if (setting.type.kind === 'duration') return formatDurationMs(setting.default as number);
+  if (Array.isArray(setting.default)) return setting.default.join(',');
+  return String(setting.default);
 }
 
 export function envName(key: string): string {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { envName, flagName, resolveSettings, type Setting } from '../shared/config';
+import { envName, flagName, resolveSettings, showDefault, type Setting } from '../shared/config';
 import { errorMessage } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { loadHandlerModule } from './handler-module';
@@ -9,8 +9,8 @@ import { Worker } from './worker';
 const WORKER_SETTINGS: readonly Setting[] = [
   { key: 'coordinator', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'coordinator gRPC address' },
   { key: 'concurrency', type: { kind: 'integer', min: 1, max: MAX_CONCURRENCY }, default: DEFAULT_CONCURRENCY, help: 'handlers running at once' },
-  { key: 'queue', type: { kind: 'list' }, default: ['default'], help: 'queue to take tasks from (repeatable)' },
-  { key: 'workerId', type: { kind: 'string' }, default: '', help: 'stable worker id (default host-pid-random)' },
+  { key: 'queue', type: { kind: 'list' }, default: ['default'], help: 'queue to take tasks from; repeat for more' },
+  { key: 'workerId', type: { kind: 'string' }, default: '', help: 'stable worker id; empty means host-pid-random' },
   { key: 'shutdownGrace', type: { kind: 'duration' }, default: 30_000, help: 'time running handlers get to finish on shutdown' },
   { key: 'logLevel', type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }, default: 'info', help: 'log level' },
 ];
@@ -21,7 +21,7 @@ Runs the handlers exported (default export: { taskType: async (payload, ctx) => 
 by HANDLERS_MODULE, an ES module or CommonJS file.
 
 Options:
-${WORKER_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(22)} ${s.help} [${envName(s.key)}]`).join('\n')}
+${WORKER_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(22)} ${s.help} (default ${showDefault(s)}) [${envName(s.key)}]`).join('\n')}
   -h, --help             show this help
 
 The first SIGTERM/SIGINT drains (no new tasks, running ones finish); a second exits at once.
