@@ -1,6 +1,8 @@
 import { ConfigError } from '../shared/errors';
 import { resolveSettings, type ConfigSources, type Setting } from '../shared/config';
-import type { SubmitPolicy } from './api/submit-validation';
+import type { SubmitPolicy, TaskDefaults } from './api/task-defaults';
+import { parseDurationMs } from '../shared/duration';
+import { errorMessage } from '../shared/errors';
 import type { EngineOptions } from './core/engine-options';
 
 /** Every coordinator setting, with its default; flags, BATON_* variables and the config file use these names. */
@@ -17,6 +19,8 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'retryMaxBackoff', type: { kind: 'duration' }, default: 300_000, help: 'cap of the retry delay' },
   { key: 'retryJitter', type: { kind: 'number', min: 0, max: 1 }, default: 0.2, help: 'fraction of the delay that is randomised' },
   { key: 'defaultTimeout', type: { kind: 'duration' }, default: 0, help: 'execution timeout for tasks that set none (0: none)' },
+  { key: 'maxInfraFailures', type: { kind: 'integer', min: -1, max: 1000 }, default: -1, help: 'lost-worker and timeout failures tolerated outside max attempts (-1: they count as attempts)' },
+  { key: 'queues', type: { kind: 'object' }, default: {}, help: 'per-queue defaults, e.g. {"mail": {"timeout": "30s", "maxAttempts": 5}}' },
   { key: 'sync', type: { kind: 'enum', values: ['full', 'normal'] }, default: 'full', help: 'SQLite synchronous mode' },
   { key: 'commitInterval', type: { kind: 'duration' }, default: 2, help: 'longest wait before a group commit' },
   { key: 'commitMaxBatch', type: { kind: 'integer', min: 1, max: 100_000 }, default: 1000, help: 'mutations that force a group commit' },
@@ -55,22 +59,18 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
   if (num('retryMaxBackoff') < num('retryInitialBackoff')) {
     throw new ConfigError('retryMaxBackoff', 'must not be below retryInitialBackoff');
   }
+  const defaults: TaskDefaults = {
+    maxAttempts: num('defaultMaxAttempts'),
+    retry: { initialMs: num('retryInitialBackoff'), multiplier: num('retryMultiplier'), maxMs: num('retryMaxBackoff'), jitter: num('retryJitter') },
+    timeoutMs: num('defaultTimeout'),
+    maxInfraFailures: num('maxInfraFailures') < 0 ? null : num('maxInfraFailures'),
+  };
   return {
     listen: str('listen'),
     http,
     dataDir: str('data'),
     engine: { heartbeatIntervalMs: num('heartbeatInterval'), leaseTimeoutMs: num('leaseTimeout') },
-    submit: {
-      maxPayloadBytes: num('maxPayloadBytes'),
-      defaultMaxAttempts: num('defaultMaxAttempts'),
-      defaultRetry: {
-        initialMs: num('retryInitialBackoff'),
-        multiplier: num('retryMultiplier'),
-        maxMs: num('retryMaxBackoff'),
-        jitter: num('retryJitter'),
-      },
-      defaultTimeoutMs: num('defaultTimeout'),
-    },
+    submit: compileSubmitPolicy(num('maxPayloadBytes'), defaults, s.queues as Readonly<Record<string, unknown>>),
     sync: str('sync') === 'normal' ? 'NORMAL' : 'FULL',
     commitIntervalMs: num('commitInterval'),
     commitMaxBatch: num('commitMaxBatch'),
@@ -82,4 +82,49 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
 function checkAddress(address: string, key: string): void {
   const match = /^(.+):(\d{1,5})$/.exec(address);
   if (!match || Number(match[2]) > 65535) throw new ConfigError(key, `expected host:port, got "${address}"`);
+}
+
+/** The keys a queue's entry in `queues` may set, each overriding the global default. */
+const QUEUE_KEYS = ['maxAttempts', 'timeout', 'retryInitialBackoff', 'retryMultiplier', 'retryMaxBackoff', 'retryJitter', 'maxInfraFailures'];
+
+function compileSubmitPolicy(maxPayloadBytes: number, defaults: TaskDefaults, queues: Readonly<Record<string, unknown>>): SubmitPolicy {
+  const compiled = new Map<string, TaskDefaults>();
+  for (const [queue, raw] of Object.entries(queues)) {
+    const where = `queues.${queue}`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(where, 'expected an object of queue defaults');
+    const entry = raw as Record<string, unknown>;
+    for (const key of Object.keys(entry)) {
+      if (!QUEUE_KEYS.includes(key)) throw new ConfigError(`${where}.${key}`, `unknown queue setting (known: ${QUEUE_KEYS.join(', ')})`);
+    }
+    const duration = (key: string, fallback: number): number => {
+      const value = entry[key];
+      if (value === undefined) return fallback;
+      try {
+        return parseDurationMs(value as string | number, `${where}.${key}`);
+      } catch (err: unknown) {
+        throw new ConfigError(`${where}.${key}`, errorMessage(err), { cause: err });
+      }
+    };
+    const number = (key: string, fallback: number, min: number, max: number): number => {
+      const value = entry[key];
+      if (value === undefined) return fallback;
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+        throw new ConfigError(`${where}.${key}`, `must be a number between ${min} and ${max}, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    };
+    const infra = entry.maxInfraFailures === undefined ? defaults.maxInfraFailures : number('maxInfraFailures', -1, -1, 1000);
+    compiled.set(queue, {
+      maxAttempts: number('maxAttempts', defaults.maxAttempts, 1, 1000),
+      timeoutMs: duration('timeout', defaults.timeoutMs),
+      retry: {
+        initialMs: duration('retryInitialBackoff', defaults.retry.initialMs),
+        multiplier: number('retryMultiplier', defaults.retry.multiplier, 1, 100),
+        maxMs: duration('retryMaxBackoff', defaults.retry.maxMs),
+        jitter: number('retryJitter', defaults.retry.jitter, 0, 1),
+      },
+      maxInfraFailures: infra === null || infra < 0 ? null : infra,
+    });
+  }
+  return { maxPayloadBytes, defaults, queues: compiled };
 }

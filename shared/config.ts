@@ -13,9 +13,11 @@ export type SettingKind =
   | { readonly kind: 'integer'; readonly min: number; readonly max: number }
   | { readonly kind: 'number'; readonly min: number; readonly max: number }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
-  | { readonly kind: 'list' };
+  | { readonly kind: 'list' }
+  /** A JSON object: nested in the config file, or JSON text in a variable or flag. */
+  | { readonly kind: 'object' };
 
-export type SettingValue = string | number | string[];
+export type SettingValue = string | number | string[] | Readonly<Record<string, unknown>>;
 
 export interface Setting {
   /** camelCase name, also the key in a config file. */
@@ -41,6 +43,7 @@ export function flagName(key: string): string {
 export function showDefault(setting: Setting): string {
   if (setting.type.kind === 'duration') return formatDurationMs(setting.default as number);
   if (Array.isArray(setting.default)) return setting.default.join(',');
+  if (typeof setting.default === 'object') return JSON.stringify(setting.default);
   return String(setting.default);
 }
 
@@ -94,6 +97,18 @@ function parseSetting(setting: Setting, raw: unknown, where: string): SettingVal
     case 'string':
       if (typeof raw !== 'string') throw new ConfigError(where, 'expected a string');
       return raw;
+    case 'object': {
+      let value = raw;
+      if (typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw) as unknown;
+        } catch (err: unknown) {
+          throw new ConfigError(where, `expected a JSON object: ${errorMessage(err)}`, { cause: err });
+        }
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(where, 'expected a JSON object');
+      return value as Record<string, unknown>;
+    }
     case 'list':
       if (typeof raw === 'string') return [raw];
       if (!Array.isArray(raw) || !raw.every((item) => typeof item === 'string')) throw new ConfigError(where, 'expected a list of strings');

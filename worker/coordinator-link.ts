@@ -52,8 +52,8 @@ export class CoordinatorLink {
     this.send({ message: { $case: 'hello', value } });
   }
 
-  heartbeat(leaseIds: string[]): void {
-    this.send({ message: { $case: 'heartbeat', value: { leaseIds } } });
+  heartbeat(leaseIds: string[], leasesReceived: number): void {
+    this.send({ message: { $case: 'heartbeat', value: { leaseIds, leasesReceived } } });
   }
 
   credit(slots: number): void {

@@ -26,6 +26,11 @@ export interface WorkerOptions {
   readonly shutdownGrace?: string | number;
   /** Delays between reconnect attempts. Default 100ms doubling to 5s, 20% jitter. */
   readonly reconnectBackoff?: BackoffPolicy;
+  /**
+   * Prove liveness from a separate thread on its own channel, so that a handler blocking the
+   * event loop does not cost its lease. Default true.
+   */
+  readonly keepAliveThread?: boolean;
   readonly logger?: Logger;
 }
 
@@ -37,6 +42,7 @@ export interface CompiledWorkerOptions {
   readonly workerId: string;
   readonly shutdownGraceMs: number;
   readonly reconnectBackoff: BackoffPolicy;
+  readonly keepAliveThread: boolean;
   readonly logger: Logger;
 }
 
@@ -69,6 +75,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     workerId: options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     shutdownGraceMs,
     reconnectBackoff: options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
+    keepAliveThread: options.keepAliveThread ?? true,
     logger: options.logger ?? silentLogger(),
   };
 }

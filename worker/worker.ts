@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger';
 import { durationToMs } from '../shared/proto-time';
 import type { Cancel, Lease, ResultAck, TaskResult, Welcome, WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
 import { CoordinatorLink } from './coordinator-link';
+import { KeepAliveThread } from './keep-alive';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './options';
 import { runAttempt, type AttemptOutcome } from './task-runner';
 
@@ -33,6 +34,9 @@ export class Worker {
   private client: WorkerServiceClient | undefined;
   private link: CoordinatorLink | undefined;
   private welcomed = false;
+  /** Lease entries received on the current stream, reported in heartbeats. */
+  private leasesReceived = 0;
+  private readonly keepAlive = new KeepAliveThread();
   private readonly running = new Map<string, RunningAttempt>();
   /** Results not yet acknowledged: re-sent after a reconnect. */
   private readonly unacked = new Map<string, TaskResult>();
@@ -72,6 +76,7 @@ export class Worker {
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstWelcome = { resolve, promise };
     this.client = CoordinatorLink.client(this.options.coordinator);
+    if (this.options.keepAliveThread) this.keepAlive.start(this.options.coordinator);
     this.loop = this.connectLoop();
     return promise;
   }
@@ -107,6 +112,7 @@ export class Worker {
     await this.waitFor(() => this.link === undefined, Date.now() + 1000);
     this.link?.cancel();
     await this.loop;
+    await this.keepAlive.stop();
     this.client?.close();
     this.log.info('worker stopped');
   }
@@ -146,12 +152,13 @@ export class Worker {
         },
       });
       this.link = link;
+      this.leasesReceived = 0;
       link.hello({
         workerId: this.options.workerId,
         queues: [...this.options.queues],
         taskTypes: Object.keys(this.options.handlers),
         concurrency: this.options.concurrency,
-        heldLeaseIds: [...this.running.keys(), ...this.unacked.keys()],
+        heldLeaseIds: this.heldLeaseIds(),
       });
     });
   }
@@ -161,8 +168,9 @@ export class Worker {
     this.reconnectFailures = 0;
     const heartbeatMs = durationToMs(welcome.heartbeatInterval) ?? 2000;
     this.stopHeartbeat();
-    this.heartbeatTimer = setInterval(() => link.heartbeat([...this.running.keys()]), heartbeatMs);
+    this.heartbeatTimer = setInterval(() => link.heartbeat(this.heldLeaseIds(), this.leasesReceived), heartbeatMs);
     this.heartbeatTimer.unref();
+    this.keepAlive.session(this.options.workerId, welcome.sessionId, heartbeatMs);
     this.log.info({ session_id: welcome.sessionId, reclaimed: welcome.reclaimedLeaseIds.length, heartbeat_ms: heartbeatMs }, 'connected to the coordinator');
     if (this.state === 'draining') link.drain();
     // Results the coordinator has not acknowledged went to a previous stream: send them again.
@@ -174,6 +182,7 @@ export class Worker {
   }
 
   private onLeases(leases: Lease[]): void {
+    this.leasesReceived += leases.length;
     for (const lease of leases) {
       const controller = new AbortController();
       const attempt: RunningAttempt = { lease, controller, revoked: false };
@@ -240,6 +249,11 @@ export class Worker {
       this.outgoing = [];
       this.freedSlots = 0;
     });
+  }
+
+  /** Leases this worker still answers for: running, or finished with the result not yet acknowledged. */
+  private heldLeaseIds(): string[] {
+    return [...new Set([...this.running.keys(), ...this.unacked.keys()])];
   }
 
   /** A method, not a comparison, so the compiler does not narrow `state` across awaits. */

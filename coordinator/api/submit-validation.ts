@@ -6,15 +6,7 @@ import type { RetryPolicy } from '../../shared/gen/baton/v1/task';
 import type { SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
 import type { TaskSpec } from '../core/task';
 import { checkName } from './names';
-
-/** Limits and defaults that shape every submission; part of the coordinator's config. */
-export interface SubmitPolicy {
-  readonly maxPayloadBytes: number;
-  readonly defaultMaxAttempts: number;
-  readonly defaultRetry: BackoffPolicy;
-  /** Execution timeout for tasks that set none; 0 means none. */
-  readonly defaultTimeoutMs: number;
-}
+import { defaultsFor, type SubmitPolicy } from './task-defaults';
 
 export const MAX_ATTEMPTS_LIMIT = 1000;
 export const MAX_LABELS = 64;
@@ -43,6 +35,7 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
   if (request.maxAttempts > MAX_ATTEMPTS_LIMIT) {
     throw new InvalidArgumentError(`${field}max_attempts: ${request.maxAttempts} is over the limit of ${MAX_ATTEMPTS_LIMIT}`);
   }
+  const defaults = defaultsFor(policy, queue);
   const idempotencyKey = request.idempotencyKey === '' ? null : request.idempotencyKey;
   if (idempotencyKey !== null && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new InvalidArgumentError(`${field}idempotency_key: longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
@@ -54,9 +47,10 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
     contentType: checkContentType(request.contentType, `${field}content_type`),
     priority: request.priority,
     runAtMs,
-    maxAttempts: request.maxAttempts === 0 ? policy.defaultMaxAttempts : request.maxAttempts,
-    retry: checkRetry(request.retry, policy.defaultRetry, `${field}retry`),
-    timeoutMs: checkDuration(request.timeout, `${field}timeout`) ?? policy.defaultTimeoutMs,
+    maxAttempts: request.maxAttempts === 0 ? defaults.maxAttempts : request.maxAttempts,
+    retry: checkRetry(request.retry, defaults.retry, `${field}retry`),
+    maxInfraFailures: checkInfraBudget(request.retry?.maxInfrastructureFailures, defaults.maxInfraFailures, `${field}retry`),
+    timeoutMs: checkDuration(request.timeout, `${field}timeout`) ?? defaults.timeoutMs,
     idempotencyKey,
     labels: checkMap(request.labels, `${field}labels`),
     traceContext: checkMap(request.traceContext, `${field}trace_context`),
@@ -93,6 +87,14 @@ function checkRetry(retry: RetryPolicy | undefined, defaults: BackoffPolicy, fie
     throw new InvalidArgumentError(`${field}.max_backoff: ${maxMs}ms is below initial_backoff ${initialMs}ms`);
   }
   return { initialMs, multiplier, maxMs, jitter };
+}
+
+function checkInfraBudget(value: number | undefined, fallback: number | null, field: string): number | null {
+  if (value === undefined) return fallback;
+  if (value > MAX_ATTEMPTS_LIMIT) {
+    throw new InvalidArgumentError(`${field}.max_infrastructure_failures: ${value} is over the limit of ${MAX_ATTEMPTS_LIMIT}`);
+  }
+  return value;
 }
 
 function checkContentType(contentType: string, field: string): string {

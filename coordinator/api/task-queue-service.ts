@@ -7,7 +7,8 @@ import type { Clock } from '../../shared/clock';
 import type { Engine } from '../core/engine';
 import { isTerminal, type TaskRecord } from '../core/task';
 import { fromWireState, toWireTask } from './convert';
-import { validateSubmission, type SubmitPolicy } from './submit-validation';
+import { validateSubmission } from './submit-validation';
+import type { SubmitPolicy } from './task-defaults';
 import { endStreamWithError, logError, unary } from './unary';
 
 export const DEFAULT_PAGE_SIZE = 100;

@@ -16,7 +16,7 @@ import type { EngineOptions } from '../core/engine-options';
 import type { HelloSpec, TaskReport, WorkerGateway } from '../core/worker-gateway';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../core/worker-channel';
 import { checkName } from './names';
-import { endStreamWithError, logError } from './unary';
+import { endStreamWithError, logError, unary } from './unary';
 
 export const MAX_CONCURRENCY = 10_000;
 
@@ -39,6 +39,11 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceServe
   const log = deps.logger.child({ component: 'worker-api' });
   return {
     connect: (call) => new WorkerStream(call, deps, log).start(),
+    keepAlive: unary(log, 'KeepAlive', (request) => {
+      checkName(request.workerId, 'worker_id');
+      if (request.sessionId === '') throw new InvalidArgumentError('session_id: must not be empty');
+      return Promise.resolve({ sessionAlive: deps.gateway.keepAlive(request.workerId, request.sessionId) });
+    }),
   };
 }
 
@@ -119,7 +124,7 @@ class WorkerStream implements WorkerChannel {
     const gateway = this.deps.gateway;
     switch (message.$case) {
       case 'heartbeat':
-        gateway.heartbeat(sessionId, message.value.leaseIds);
+        gateway.heartbeat(sessionId, message.value.leaseIds, message.value.leasesReceived);
         return;
       case 'credit':
         if (message.value.slots < 1 || message.value.slots > MAX_CONCURRENCY) {

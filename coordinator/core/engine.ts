@@ -235,6 +235,8 @@ function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
     maxAttempts: spec.maxAttempts,
     attemptBudget: spec.maxAttempts,
     retry: spec.retry,
+    maxInfraFailures: spec.maxInfraFailures,
+    infraFailures: 0,
     timeoutMs: spec.timeoutMs,
     idempotencyKey: spec.idempotencyKey,
     labels: spec.labels,
@@ -258,5 +260,6 @@ function orphanLease(task: TaskRecord, leaseId: string, workerId: string, attemp
     sessionId: null,
     startedAtMs,
     deadlineMs: task.timeoutMs > 0 ? startedAtMs + task.timeoutMs : null,
+    grantOrdinal: 0,
   };
 }

@@ -12,6 +12,12 @@ export interface Lease {
   readonly startedAtMs: number;
   /** When the execution timeout passes; null for no timeout. */
   readonly deadlineMs: number | null;
+  /**
+   * 1 for the first lease sent on its session, 2 for the next...; 0 for a lease the session
+   * reclaimed. Heartbeats say how many leases the worker has received, so a lease can be
+   * told apart from one still in flight.
+   */
+  grantOrdinal: number;
 }
 
 export class LeaseTable {

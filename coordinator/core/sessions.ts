@@ -10,6 +10,8 @@ export interface WorkerSession {
   readonly concurrency: number;
   /** Leases the worker will still accept: grows by Credit messages, shrinks per lease sent. */
   credit: number;
+  /** Leases sent on this session so far. */
+  leasesGranted: number;
   draining: boolean;
   lastSeenMs: number;
   readonly channel: WorkerChannel;

@@ -41,6 +41,10 @@ export interface TaskRecord {
   /** Attempts per run, as submitted: what RetryTask grants afresh. */
   readonly attemptBudget: number;
   readonly retry: BackoffPolicy;
+  /** Infrastructure failures tolerated outside maxAttempts; null: they count as attempts. */
+  readonly maxInfraFailures: number | null;
+  /** Attempts ended as worker_lost or timed_out since submission or the last RetryTask. */
+  infraFailures: number;
   /** Execution timeout per attempt; 0 means none. */
   readonly timeoutMs: number;
   readonly idempotencyKey: string | null;
@@ -67,6 +71,7 @@ export interface TaskSpec {
   readonly runAtMs: number | undefined;
   readonly maxAttempts: number;
   readonly retry: BackoffPolicy;
+  readonly maxInfraFailures: number | null;
   readonly timeoutMs: number;
   readonly idempotencyKey: string | null;
   readonly labels: Readonly<Record<string, string>>;

@@ -61,7 +61,15 @@ export function recordFailure(
   if (attempt) closeAttempt(attempt, failure.outcome, failure.error, nowMs);
   task.lastError = failure.error;
   task.updatedAtMs = nowMs;
-  if (!failure.retryable || task.attempt >= task.maxAttempts) {
+  const infrastructure = failure.outcome === 'worker_lost' || failure.outcome === 'timed_out';
+  if (infrastructure) task.infraFailures += 1;
+  let exhausted = task.attempt >= task.maxAttempts;
+  if (infrastructure && task.maxInfraFailures !== null) {
+    // A separate budget: this attempt does not use up one of maxAttempts.
+    task.maxAttempts += 1;
+    exhausted = task.infraFailures > task.maxInfraFailures;
+  }
+  if (!failure.retryable || exhausted) {
     task.state = 'dead';
     task.finishedAtMs = nowMs;
     return { kind: 'dead' };
@@ -86,6 +94,7 @@ export function recordCancel(task: TaskRecord, attempt: AttemptRecord | undefine
 export function requeue(task: TaskRecord, nowMs: number): void {
   task.state = 'queued';
   task.maxAttempts = task.attempt + task.attemptBudget;
+  task.infraFailures = 0;
   task.result = null;
   task.resultContentType = '';
   task.runAtMs = nowMs;

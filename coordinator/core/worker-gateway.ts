@@ -75,6 +75,7 @@ export class WorkerGateway {
       types: new Set(hello.types),
       concurrency: hello.concurrency,
       credit: Math.max(0, hello.concurrency - hello.heldLeaseIds.length),
+      leasesGranted: 0,
       draining: false,
       lastSeenMs: nowMs,
       channel,
@@ -86,6 +87,7 @@ export class WorkerGateway {
       const lease = this.leases.get(leaseId);
       if (lease && lease.workerId === hello.workerId && lease.sessionId === null) {
         this.leases.assign(lease, session.id);
+        lease.grantOrdinal = 0;
         this.deadlines.cancel(`orphan:${leaseId}`);
         reclaimedLeaseIds.push(leaseId);
       } else {
@@ -107,16 +109,39 @@ export class WorkerGateway {
     if (session) session.lastSeenMs = this.deps.clock.now();
   }
 
-  /** A heartbeat: the worker is alive, and runs `leaseIds`; any it should not run is canceled. */
-  heartbeat(sessionId: string, leaseIds: readonly string[]): void {
+  /**
+   * A heartbeat: the worker is alive and holds `leaseIds`. Reconciles at once: a lease it
+   * holds that the coordinator does not give it is canceled on the worker; a lease the
+   * coordinator gave it (and it has received) that it no longer holds is released for retry.
+   */
+  heartbeat(sessionId: string, leaseIds: readonly string[], leasesReceived: number): void {
     const session = this.sessions.get(sessionId);
     if (!session) return;
     session.lastSeenMs = this.deps.clock.now();
-    for (const leaseId of leaseIds) {
+    const held = new Set(leaseIds);
+    for (const leaseId of held) {
       if (this.leases.get(leaseId)?.sessionId !== sessionId) {
         session.channel.sendCancel(leaseId, 'unknown_lease', `lease ${leaseId} is not current`);
       }
     }
+    for (const lease of this.leases.heldBy(sessionId)) {
+      if (lease.grantOrdinal <= leasesReceived && !held.has(lease.leaseId)) {
+        this.log.warn({ worker_id: session.workerId, lease_id: lease.leaseId, task_id: lease.taskId }, 'worker no longer holds a lease; releasing it');
+        this.expire(lease, 'worker_lost', `worker ${session.workerId} no longer holds the lease (heartbeat)`);
+      }
+    }
+  }
+
+  /**
+   * Liveness from the worker's side channel (a thread of its own), so that a handler that
+   * blocks the worker's event loop does not make the session look dead.
+   * @returns false when the session is gone.
+   */
+  keepAlive(workerId: string, sessionId: string): boolean {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.workerId !== workerId) return false;
+    session.lastSeenMs = this.deps.clock.now();
+    return true;
   }
 
   /** Grants more leases, never beyond the session's declared concurrency. */
@@ -218,6 +243,7 @@ export class WorkerGateway {
           sessionId: session.id,
           startedAtMs: nowMs,
           deadlineMs: task.timeoutMs > 0 ? nowMs + task.timeoutMs : null,
+          grantOrdinal: ++session.leasesGranted,
         };
         this.leases.add(lease);
         if (lease.deadlineMs !== null) this.deadlines.set(`lease:${lease.leaseId}`, lease.deadlineMs);

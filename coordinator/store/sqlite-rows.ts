@@ -19,6 +19,8 @@ export interface TaskRow {
   max_attempts: number;
   attempt_budget: number;
   retry: string;
+  max_infra_failures: number | null;
+  infra_failures: number;
   timeout_ms: number;
   idempotency_key: string | null;
   labels: string;
@@ -49,13 +51,13 @@ export interface AttemptRow {
 /** Every `tasks` column, in schema order. */
 export const TASK_COLUMNS = [
   'id', 'queue', 'type', 'state', 'payload', 'content_type', 'priority', 'attempt', 'max_attempts', 'attempt_budget',
-  'retry',   'timeout_ms', 'idempotency_key', 'labels', 'trace_context', 'result', 'result_content_type', 'last_error',
+  'retry', 'max_infra_failures', 'infra_failures',   'timeout_ms', 'idempotency_key', 'labels', 'trace_context', 'result', 'result_content_type', 'last_error',
   'created_at_ms', 'updated_at_ms', 'run_at_ms', 'finished_at_ms',
 ] as const;
 
 /** The columns `updateTask` may change; payload and the other immutable fields are absent. */
 export const MUTABLE_TASK_COLUMNS = [
-  'state', 'attempt', 'max_attempts', 'result', 'result_content_type', 'last_error', 'updated_at_ms', 'run_at_ms',
+  'state', 'attempt', 'max_attempts', 'infra_failures', 'result', 'result_content_type', 'last_error', 'updated_at_ms', 'run_at_ms',
   'finished_at_ms',
 ] as const;
 
@@ -79,6 +81,8 @@ export function taskToRow(task: TaskRecord): TaskRow {
     max_attempts: task.maxAttempts,
     attempt_budget: task.attemptBudget,
     retry: JSON.stringify(task.retry),
+    max_infra_failures: task.maxInfraFailures,
+    infra_failures: task.infraFailures,
     timeout_ms: task.timeoutMs,
     idempotency_key: task.idempotencyKey,
     labels: JSON.stringify(task.labels),
@@ -100,6 +104,7 @@ export function taskToUpdateParams(task: TaskRecord): Pick<TaskRow, 'id' | (type
     state: task.state,
     attempt: task.attempt,
     max_attempts: task.maxAttempts,
+    infra_failures: task.infraFailures,
     result: task.result,
     result_content_type: task.resultContentType,
     last_error: task.lastError,
@@ -131,6 +136,8 @@ function fromRow(row: Omit<TaskRow, 'payload' | 'result'>, payload: Buffer, resu
     maxAttempts: row.max_attempts,
     attemptBudget: row.attempt_budget,
     retry: parseJsonObject(row, 'retry') as unknown as BackoffPolicy,
+    maxInfraFailures: row.max_infra_failures,
+    infraFailures: row.infra_failures,
     timeoutMs: row.timeout_ms,
     idempotencyKey: row.idempotency_key,
     labels: parseStringRecord(row, 'labels'),

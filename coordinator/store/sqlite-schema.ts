@@ -38,6 +38,8 @@ CREATE TABLE tasks (
   max_attempts        INTEGER NOT NULL,            -- the cap; RetryTask raises it
   attempt_budget      INTEGER NOT NULL,            -- attempts per run, as submitted
   retry               TEXT NOT NULL,               -- JSON BackoffPolicy
+  max_infra_failures  INTEGER,                     -- NULL: infrastructure failures count as attempts
+  infra_failures      INTEGER NOT NULL,
   timeout_ms          INTEGER NOT NULL,
   idempotency_key     TEXT,
   labels              TEXT NOT NULL,               -- JSON object of strings

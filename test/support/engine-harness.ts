@@ -83,6 +83,7 @@ export class EngineHarness {
       runAtMs: undefined,
       maxAttempts: 3,
       retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 },
+      maxInfraFailures: null,
       timeoutMs: 0,
       idempotencyKey: null,
       labels: {},

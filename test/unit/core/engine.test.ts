@@ -70,7 +70,7 @@ describe('Engine with a fake clock and a real store', () => {
     const worker = h.connect('w1', 1);
     const [id] = await h.submit(1, { timeoutMs: 500 });
     const lease = worker.channel.grants[0]!.lease;
-    h.engine.workers.heartbeat(worker.sessionId, [lease.leaseId]);
+    h.engine.workers.heartbeat(worker.sessionId, [lease.leaseId], 1);
     h.clock.advance(500);
     await settle();
     expect(worker.channel.cancels).to.deep.equal([{ leaseId: lease.leaseId, reason: 'timeout', message: 'execution timeout of 500ms exceeded' }]);
@@ -105,7 +105,7 @@ describe('Engine with a fake clock and a real store', () => {
     await h.submit(1);
     for (let i = 0; i < 10; i += 1) {
       h.clock.advance(LEASE_TIMEOUT_MS / 2);
-      h.engine.workers.heartbeat(worker.sessionId, [worker.channel.grants[0]!.lease.leaseId]);
+      h.engine.workers.heartbeat(worker.sessionId, [worker.channel.grants[0]!.lease.leaseId], 1);
     }
     await settle();
     expect(worker.channel.closedWith).to.equal(undefined);
@@ -123,7 +123,7 @@ describe('Engine with a fake clock and a real store', () => {
     expect(second.unknown).to.deep.equal(['stale-lease']);
     // Past the original orphan deadline, while the new session heartbeats.
     h.clock.advance(LEASE_TIMEOUT_MS / 2);
-    h.engine.workers.heartbeat(second.sessionId, [lease.leaseId]);
+    h.engine.workers.heartbeat(second.sessionId, [lease.leaseId], 0);
     h.clock.advance(LEASE_TIMEOUT_MS / 2);
     await settle();
     const acks = await h.engine.workers.report(second.sessionId, [ok(lease.leaseId)]);
@@ -154,7 +154,7 @@ describe('Engine with a fake clock and a real store', () => {
     const back = h.connect('w1', 2, { heldLeaseIds: [leases.get(kept!)!] });
     expect(back.reclaimed).to.deep.equal([leases.get(kept!)]);
     await h.engine.workers.report(back.sessionId, [ok(leases.get(kept!)!)]);
-    h.engine.workers.heartbeat(back.sessionId, []);
+    h.engine.workers.heartbeat(back.sessionId, [], 0);
     h.clock.advance(LEASE_TIMEOUT_MS);
     await settle();
     expect(await h.state(kept!)).to.equal('succeeded');
@@ -171,6 +171,70 @@ describe('Engine with a fake clock and a real store', () => {
     const late = await h.engine.workers.report(worker.sessionId, [ok(worker.channel.grants[0]!.lease.leaseId)]);
     expect(late[0]!.error?.code).to.equal('FAILED_PRECONDITION');
     expect(await h.state(id!)).to.equal('canceled');
+  });
+
+  it('releases at once a lease the worker has received but no longer lists in its heartbeat', async () => {
+    const worker = h.connect('w1', 2);
+    const [first, second] = await h.submit(2);
+    const [a, b] = worker.channel.grants.map((g) => g.lease);
+    // The worker has received only the first lease: the second may still be in flight.
+    h.engine.workers.heartbeat(worker.sessionId, [], 1);
+    await settle();
+    const view = await h.engine.get(first!);
+    expect(view.attempts[0]!.outcome).to.equal('worker_lost');
+    expect(view.attempts[0]!.error).to.match(/no longer holds the lease/);
+    expect(await h.state(second!)).to.equal('running');
+    expect(a!.taskId).to.equal(first);
+    expect(b!.taskId).to.equal(second);
+  });
+
+  it('keeps a session alive through its side channel while the stream is silent', async () => {
+    const worker = h.connect('w1', 1);
+    const [id] = await h.submit(1);
+    for (let i = 0; i < 6; i += 1) {
+      h.clock.advance(LEASE_TIMEOUT_MS / 2);
+      expect(h.engine.workers.keepAlive('w1', worker.sessionId)).to.equal(true);
+    }
+    await settle();
+    expect(worker.channel.closedWith).to.equal(undefined);
+    expect(await h.state(id!)).to.equal('running');
+    expect(h.engine.workers.keepAlive('someone-else', worker.sessionId)).to.equal(false);
+    h.clock.advance(LEASE_TIMEOUT_MS);
+    await settle();
+    expect(worker.channel.closedWith?.code).to.equal('UNAVAILABLE');
+    expect(h.engine.workers.keepAlive('w1', worker.sessionId)).to.equal(false);
+  });
+
+  it('gives infrastructure failures their own budget when the task asks for one', async () => {
+    const [id] = await h.submit(1, { maxAttempts: 1, maxInfraFailures: 2 });
+    for (let lost = 1; lost <= 3; lost += 1) {
+      const worker = h.connect(`w${lost}`, 1);
+      await settle();
+      expect(worker.channel.grants, `lease ${lost}`).to.have.length(1);
+      h.engine.workers.disconnect(worker.sessionId);
+      h.clock.advance(LEASE_TIMEOUT_MS);
+      await settle();
+      h.clock.advance(10_000); // past any backoff
+      await settle();
+    }
+    const view = await h.engine.get(id!);
+    expect(view.task.state).to.equal('dead');
+    expect(view.task.infraFailures).to.equal(3);
+    expect(view.attempts.map((a) => a.outcome)).to.deep.equal(['worker_lost', 'worker_lost', 'worker_lost']);
+  });
+
+  it('counts infrastructure failures as attempts by default', async () => {
+    const [id] = await h.submit(1, { maxAttempts: 2 });
+    for (let lost = 1; lost <= 2; lost += 1) {
+      const worker = h.connect(`w${lost}`, 1);
+      await settle();
+      h.engine.workers.disconnect(worker.sessionId);
+      h.clock.advance(LEASE_TIMEOUT_MS);
+      await settle();
+      h.clock.advance(10_000);
+      await settle();
+    }
+    expect(await h.state(id!)).to.equal('dead');
   });
 
   it('deduplicates by idempotency key, within a batch and across calls', async () => {
@@ -195,6 +259,7 @@ function baseSpec(): TaskSpec {
     runAtMs: undefined,
     maxAttempts: 3,
     retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 },
+    maxInfraFailures: null,
     timeoutMs: 0,
     idempotencyKey: null,
     labels: {},

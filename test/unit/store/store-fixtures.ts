@@ -45,6 +45,8 @@ export function makeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
     attempt: 0,
     maxAttempts: 3,
     attemptBudget: 3,
+    maxInfraFailures: null,
+    infraFailures: 0,
     retry: { initialMs: 1000, multiplier: 2, maxMs: 60_000, jitter: 0.2 },
     timeoutMs: 0,
     idempotencyKey: null,

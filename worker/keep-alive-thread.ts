@@ -1,0 +1,35 @@
+/**
+ * Runs in a worker thread: sends KeepAlive on a gRPC channel of its own every heartbeat
+ * interval, so that the coordinator sees the process alive even while a handler blocks the
+ * main thread's event loop. It knows nothing of leases; the main thread posts the session.
+ */
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
+import type { KeepAliveCommand, KeepAliveThreadData } from './keep-alive';
+
+const data = workerData as KeepAliveThreadData;
+const client = new WorkerServiceClient(data.coordinator, credentials.createInsecure());
+let timer: NodeJS.Timeout | undefined;
+
+function send(workerId: string, sessionId: string, intervalMs: number): void {
+  client.keepAlive({ workerId, sessionId }, new Metadata(), { deadline: Date.now() + intervalMs }, (err: ServiceError | null, response) => {
+    // A lost session is the main stream's business: it reconnects and posts the new one.
+    if (!err && !response.sessionAlive) stopSending();
+  });
+}
+
+function stopSending(): void {
+  if (timer) clearInterval(timer);
+  timer = undefined;
+}
+
+parentPort?.on('message', (command: KeepAliveCommand) => {
+  stopSending();
+  if (command.kind === 'stop') {
+    client.close();
+    parentPort?.close();
+    return;
+  }
+  timer = setInterval(() => send(command.workerId, command.sessionId, command.intervalMs), command.intervalMs);
+});
