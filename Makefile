@@ -5,7 +5,7 @@ GEN := shared/gen/baton/v1/task.ts
 PROTOS := $(wildcard proto/baton/v1/*.proto)
 SOURCES := $(shell find bin shared coordinator worker client -name '*.ts' -not -path 'shared/gen/*' 2>/dev/null) index.ts
 
-.PHONY: setup proto build run test test-unit test-integration bench lint typecheck clean
+.PHONY: setup proto build run test test-unit test-integration test-chaos bench lint typecheck clean
 
 setup: build
 
@@ -40,15 +40,18 @@ lint: $(GEN)
 run: build
 	@bash scripts/run-demo.sh
 
-## test: the whole suite (unit, integration with real processes)
+## test: the whole suite (unit; integration and chaos with real processes)
 test: build typecheck
-	npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+	npx mocha 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' 'test/chaos/**/*.test.ts'
 
 test-unit: build
 	npx mocha 'test/unit/**/*.test.ts'
 
 test-integration: build
 	npx mocha 'test/integration/**/*.test.ts'
+
+test-chaos: build
+	npx mocha 'test/chaos/**/*.test.ts'
 
 bench: build
 	node --import tsx bench/run.ts
