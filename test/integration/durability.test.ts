@@ -47,4 +47,29 @@ describe('durability across a coordinator crash', function () {
     expect(counts.size).to.equal(1000);
     expect([...counts.values()].every((count) => count === 1)).to.equal(true);
   });
+
+  it('shuts down gracefully on SIGTERM: exits 0, and the tasks it held run after a restart', async () => {
+    const dir = group.tempDir();
+    const dataDir = join(dir, 'data');
+    const first = await startCoordinator(group, { dataDir });
+    client?.close();
+    client = new BatonClient({ address: first.address });
+    const worker = await startWorker(group, first.address, { concurrency: 2 });
+    const running = await client.submit('stubborn', { ms: 1500 });
+    for await (const update of client.watch(running.task.id)) if (update.state === TaskState.TASK_STATE_RUNNING) break;
+    const queued = await client.submitMany(Array.from({ length: 50 }, () => ({ type: 'noop', options: { queue: 'later' } })));
+
+    first.process.signal('SIGTERM');
+    expect((await first.process.exited).code).to.equal(0);
+    await worker.waitForLog((l) => l.msg === 'disconnected from the coordinator; reconnecting', 'the worker to notice');
+
+    const second = await startCoordinator(group, { dataDir, port: first.port });
+    await second.process.waitForLog((l) => l.msg === 'worker connected' && (l.reclaimed as number) === 1, 'the worker to reclaim its running task');
+    await startWorker(group, second.address, { args: ['--queue', 'later'] });
+    const done = await client.wait(running.task.id, { timeoutMs: 30_000 });
+    expect(done.state).to.equal(TaskState.TASK_STATE_SUCCEEDED);
+    expect(done.attempts).to.have.length(1);
+    const rest = await Promise.all(queued.map((q) => client!.wait(q.task.id, { timeoutMs: 30_000 })));
+    expect(rest.every((t) => t.state === TaskState.TASK_STATE_SUCCEEDED)).to.equal(true);
+  });
 });
