@@ -4,10 +4,13 @@
  * with the date and the machine.
  *
  *   BENCH_TASKS=20000 BENCH_WORKERS=2 BENCH_CONCURRENCY=64 make bench
+ *   node --import tsx bench/run.ts redelivery    (or heartbeats): one part only
  */
 import { join } from 'node:path';
 import { BatonClient } from '../client/index';
 import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from '../test/support/processes';
+import { benchHeartbeats } from './heartbeats';
+import { benchRedelivery } from './redelivery';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -67,6 +70,9 @@ async function latency(client: BatonClient): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only === 'redelivery') return benchRedelivery();
+  if (only === 'heartbeats') return benchHeartbeats();
   console.log(`node ${process.version}; ${TASKS} tasks, batches of ${BATCH}`);
   for (const sync of ['full', 'normal']) {
     const group = new ProcessGroup();
@@ -80,6 +86,10 @@ async function main(): Promise<void> {
     } finally {
       await group.cleanup();
     }
+  }
+  if (only === undefined) {
+    await benchRedelivery();
+    await benchHeartbeats();
   }
 }
 

@@ -9,6 +9,7 @@ import { parseTaskState } from './task-state-names';
 import { callUnary, type UnaryMethod } from './unary-call';
 import { waitForTerminalTask, type WaitOptions } from './wait-for-task';
 import { watchTaskStream } from './watch-stream';
+import { UINT32, checkWireInteger } from './wire-integers';
 
 /** Where the coordinator listens unless told otherwise. */
 export const DEFAULT_COORDINATOR_ADDRESS = '127.0.0.1:7070';
@@ -98,7 +99,9 @@ export class BatonClient {
   /**
    * Submits one task; resolves once the coordinator has committed it.
    * @param payload a JSON-serialisable value, or a Buffer/Uint8Array sent as is.
-   * @throws BatonError INVALID_ARGUMENT for a bad option (before any I/O) or one the coordinator rejects.
+   * @throws BatonError INVALID_ARGUMENT, either before any I/O for an option that cannot be
+   *   encoded at all (`delay: expected a duration ...`), or from the coordinator, which owns every
+   *   other rule and names the wire field (`retry.multiplier: must be between 1 and 100, got 0.5`).
    */
   async submit(type: string, payload?: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const request = toSubmitTaskRequest(type, payload, options);
@@ -108,7 +111,8 @@ export class BatonClient {
 
   /**
    * Submits many tasks atomically: all are committed or none is. Results are in input order.
-   * @throws BatonError INVALID_ARGUMENT naming the bad item, e.g. `items[3]: type: ...`.
+   * @throws BatonError INVALID_ARGUMENT naming the bad item: `items[3]: delay: ...` when it cannot
+   *   be encoded (nothing is sent), `requests[3].type: must not be empty` from the coordinator.
    */
   async submitMany(items: readonly SubmitItem[], options: RequestOptions = {}): Promise<SubmitResult[]> {
     const requests = items.map((item, index) => {
@@ -149,14 +153,15 @@ export class BatonClient {
 
   /**
    * One page of tasks, newest first.
-   * @throws BatonError INVALID_ARGUMENT for an unknown state name (before any I/O) or a bad page token.
+   * @throws BatonError INVALID_ARGUMENT before any I/O for an unknown state name or a page size
+   *   that is no uint32; from the coordinator for a page size over its limit or a bad page token.
    */
   async list(filter: ListFilter = {}): Promise<ListResult> {
     const request = {
       queue: filter.queue ?? '',
       state: toTaskState(filter.state),
       type: filter.type ?? '',
-      pageSize: filter.pageSize ?? 0,
+      pageSize: checkWireInteger(filter.pageSize ?? 0, 'pageSize', UINT32),
       pageToken: filter.pageToken ?? '',
     };
     const response = await this.unary(this.grpc.listTasks.bind(this.grpc), request, filter.signal);

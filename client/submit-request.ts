@@ -5,13 +5,10 @@ import type { SubmitTaskRequest } from '../shared/gen/baton/v1/task_queue';
 import type { Duration } from '../shared/gen/google/protobuf/duration';
 import { JSON_CONTENT_TYPE, encodeJson } from '../shared/payload';
 import { msToDuration } from '../shared/proto-time';
+import { INT32, UINT32, checkWireInteger } from './wire-integers';
 
 /** Content type of a binary payload submitted without `contentType`. */
 export const BINARY_CONTENT_TYPE = 'application/octet-stream';
-
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
-const UINT32_MAX = 2 ** 32 - 1;
 
 /**
  * How a task's attempts are spaced. Durations are `'5s'`-style strings or milliseconds.
@@ -20,14 +17,11 @@ const UINT32_MAX = 2 ** 32 - 1;
 export interface RetryOptions {
   /** Delay before the second attempt. */
   readonly initialBackoff?: string | number;
-  /** Growth of the delay per further attempt; at least 1. */
+  /** Growth of the delay per further attempt; the coordinator accepts 1 to 100. */
   readonly multiplier?: number;
   /** Cap of the delay before jitter. */
   readonly maxBackoff?: string | number;
-  /**
-   * Fraction of each delay that is randomised, in [0, 1]. On the wire 0 cannot be told from
-   * unset, so 0 takes the coordinator's default too.
-   */
+  /** Fraction of each delay that is randomised; the coordinator accepts 0 (none) to 1. */
   readonly jitter?: number;
 }
 
@@ -37,14 +31,17 @@ export interface SubmitOptions {
   readonly queue?: string;
   /** Higher runs first within a queue; an int32, default 0. */
   readonly priority?: number;
-  /** Run no earlier than now + delay (`'5s'` or milliseconds). Not with `runAt`. */
+  /** Run no earlier than now + delay (`'5s'` or milliseconds). Not with `runAt`: the coordinator refuses both. */
   readonly delay?: string | number;
   /** Run no earlier than this time. Not with `delay`. */
   readonly runAt?: Date;
   /** Total attempts including the first; 0 or unset takes the coordinator's default. */
   readonly maxAttempts?: number;
   readonly retry?: RetryOptions;
-  /** Execution timeout of each attempt (`'30s'` or milliseconds); unset or 0 means none. */
+  /**
+   * Execution timeout of each attempt (`'30s'` or milliseconds). Unset or 0 takes the
+   * coordinator's default (`--default-timeout`, none unless configured).
+   */
   readonly timeout?: string | number;
   /** A second submission with the same key returns the first task instead of a new one. */
   readonly idempotencyKey?: string;
@@ -61,28 +58,24 @@ export interface SubmitOptions {
 }
 
 /**
- * Builds the wire request for one submission, checking what can be checked without the
- * coordinator. Pure: no I/O, no clock.
+ * Builds the wire request for one submission. It refuses only what cannot be put on the wire
+ * at all (a duration string that does not parse, a payload JSON cannot encode, a number
+ * outside its wire type, a non-string label value); every other rule is the coordinator's,
+ * which answers INVALID_ARGUMENT naming the field. Pure: no I/O, no clock.
  * @param payload any JSON-serialisable value (encoded as JSON), or a Buffer/Uint8Array (sent as is).
- * @throws InvalidArgumentError naming the offending field (`type`, `payload`, `delay`, `retry.jitter`, ...).
+ * @throws InvalidArgumentError naming the offending option (`payload`, `delay`, `priority`, `labels.x`, ...).
  */
 export function toSubmitTaskRequest(type: string, payload?: unknown, options: SubmitOptions = {}): SubmitTaskRequest {
-  if (typeof type !== 'string' || type.trim() === '') {
-    throw new InvalidArgumentError('type: a task type is required');
-  }
-  if (options.delay !== undefined && options.runAt !== undefined) {
-    throw new InvalidArgumentError('delay and runAt: set at most one of them');
-  }
   const { bytes, contentType } = encodePayload(payload, options.contentType);
   return {
     queue: options.queue ?? '',
     type,
     payload: bytes,
     contentType,
-    priority: checkInteger(options.priority ?? 0, 'priority', INT32_MIN, INT32_MAX),
+    priority: checkWireInteger(options.priority ?? 0, 'priority', INT32),
     delay: optionalDuration(options.delay, 'delay'),
     runAt: checkRunAt(options.runAt),
-    maxAttempts: checkInteger(options.maxAttempts ?? 0, 'maxAttempts', 0, UINT32_MAX),
+    maxAttempts: checkWireInteger(options.maxAttempts ?? 0, 'maxAttempts', UINT32),
     retry: options.retry === undefined ? undefined : toRetryPolicy(options.retry),
     timeout: optionalDuration(options.timeout, 'timeout'),
     idempotencyKey: options.idempotencyKey ?? '',
@@ -109,10 +102,17 @@ function encodePayload(payload: unknown, contentType: string | undefined): { byt
   }
 }
 
-/** A duration option as a protobuf Duration; unset and zero both mean "none". */
+/**
+ * A duration option as a protobuf Duration; unset and zero both mean "none". Milliseconds go
+ * on the wire as given (a negative one is the coordinator's to refuse); only a string must
+ * parse and a number be finite, or there is nothing to encode.
+ */
 function optionalDuration(value: string | number | undefined, what: string): Duration | undefined {
   if (value === undefined) return undefined;
-  const ms = parseDurationMs(value, what);
+  let ms: number;
+  if (typeof value === 'string') ms = parseDurationMs(value, what);
+  else if (Number.isFinite(value)) ms = Math.round(value);
+  else throw new InvalidArgumentError(`${what}: expected a finite number of milliseconds, got ${value}`);
   return ms === 0 ? undefined : msToDuration(ms);
 }
 
@@ -124,34 +124,20 @@ function checkRunAt(runAt: Date | undefined): Date | undefined {
   return runAt;
 }
 
-function checkInteger(value: number, what: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${what}: expected an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
-}
-
 function toRetryPolicy(retry: RetryOptions): RetryPolicy {
-  const { multiplier, jitter } = retry;
-  if (multiplier !== undefined && !(Number.isFinite(multiplier) && multiplier >= 1)) {
-    throw new InvalidArgumentError(`retry.multiplier: expected a number of at least 1, got ${multiplier}`);
-  }
-  if (jitter !== undefined && !(jitter >= 0 && jitter <= 1)) {
-    throw new InvalidArgumentError(`retry.jitter: expected a number from 0 to 1, got ${jitter}`);
-  }
   return {
     initialBackoff: optionalDuration(retry.initialBackoff, 'retry.initialBackoff'),
-    // 0 is proto3's "unset": the coordinator's default applies.
-    multiplier,
+    // Unset stays unset (the coordinator's default); multiplier and jitter carry presence on the wire.
+    multiplier: retry.multiplier,
     maxBackoff: optionalDuration(retry.maxBackoff, 'retry.maxBackoff'),
-    jitter,
+    jitter: retry.jitter,
   };
 }
 
+/** Copies a string map; a value of another type would go on the wire as something else. */
 function checkStringMap(map: Readonly<Record<string, string>> | undefined, what: string): Record<string, string> {
   const copy: Record<string, string> = {};
   for (const [key, value] of Object.entries(map ?? {})) {
-    if (key === '') throw new InvalidArgumentError(`${what}: keys must not be empty`);
     if (typeof value !== 'string') {
       throw new InvalidArgumentError(`${what}.${key}: expected a string, got ${typeof value}`);
     }

@@ -15,9 +15,12 @@ export interface CliIo {
 
 /** The command did what was asked; for `wait` and `submit --wait`, the task SUCCEEDED. */
 export const EXIT_OK = 0;
-/** The coordinator refused or could not be reached, or the awaited task ended DEAD or CANCELED. */
+/**
+ * The coordinator refused (any of its errors, INVALID_ARGUMENT for an option it does not accept
+ * included) or could not be reached, or the awaited task ended DEAD or CANCELED.
+ */
 export const EXIT_FAILURE = 1;
-/** The command line was wrong; nothing was sent. */
+/** The command line was wrong in a way found locally (bad JSON, unparsable flag); nothing was sent. */
 export const EXIT_USAGE = 2;
 /** Interrupted through `CliIo.signal` (128 + SIGINT, as shells report it). */
 export const EXIT_INTERRUPTED = 130;

@@ -61,17 +61,23 @@ export function asUsageError<T>(command: string, fn: () => T): T {
   }
 }
 
-/** An optional integer flag such as `--priority 5`. */
+/**
+ * An optional integer flag such as `--priority 5`. The range is what the flag can take at all
+ * (its wire type, or what the CLI itself needs); limits the coordinator sets are left to it.
+ * @param min the smallest value; default the least int32.
+ * @param max the largest value; default the greatest int32.
+ */
 export function optionalInteger(
   command: string,
   value: string | undefined,
   flag: string,
   min = -(2 ** 31),
+  max = 2 ** 31 - 1,
 ): number | undefined {
   if (value === undefined) return undefined;
   const parsed = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < min) {
-    throw new UsageError(`${flag}: expected an integer${min === 0 ? ' of at least 0' : ''}, got '${value}'`, command);
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got '${value}'`, command);
   }
   return parsed;
 }

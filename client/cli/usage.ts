@@ -8,8 +8,9 @@ const GLOBAL_OPTIONS_HELP = `Global options:
   -h, --help               show help
 `;
 
-const EXIT_CODES_HELP = `Exit codes: 0 done (and the task succeeded, when waiting), 1 server error or
-the task ended dead or canceled, 2 usage error.
+const EXIT_CODES_HELP = `Exit codes: 0 done (and the task succeeded, when waiting); 1 an error from the
+coordinator (such as a refused option or an unknown id), none reachable, or the awaited task
+ended dead or canceled; 2 a usage error found locally, nothing was sent; 130 interrupted.
 `;
 
 /** The help of `baton help` and `baton --help`: every command and the global options. */

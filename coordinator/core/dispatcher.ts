@@ -17,17 +17,20 @@ export interface DispatchContext {
 
 /**
  * One dispatch pass: hands ready tasks to sessions with credit, one lease per session per
- * round so that work spreads evenly, until tasks or credit run out. Leases for the same
- * session go out in one message.
+ * round so that work spreads evenly, until tasks or credit run out. Only sessions of queues
+ * with ready tasks take part, and a session drops out once it has no credit or nothing it
+ * can run is left, so a pass costs O(leases granted + sessions of those queues). Leases for
+ * the same session go out in one message.
  * @returns the number of leases granted.
  */
 export function dispatch(context: DispatchContext): number {
   if (context.ready.size === 0) return 0;
   const grants = new Map<WorkerSession, LeaseGrant[]>();
   let granted = 0;
-  for (let progressed = true; progressed && context.ready.size > 0; ) {
-    progressed = false;
-    for (const session of context.sessions.withCredit()) {
+  let candidates = context.sessions.withCreditFor(context.ready.nonEmptyQueues());
+  while (candidates.length > 0 && context.ready.size > 0) {
+    const stillHungry: WorkerSession[] = [];
+    for (const session of candidates) {
       const task = context.ready.take(session.queues, session.types);
       if (!task) continue;
       const lease = context.grant(session, task, context.nowMs);
@@ -41,8 +44,9 @@ export function dispatch(context: DispatchContext): number {
       }
       batch.push({ lease, task });
       granted += 1;
-      progressed = true;
+      if (session.credit > 0) stillHungry.push(session);
     }
+    candidates = stillHungry;
   }
   for (const [session, batch] of grants) session.channel.sendLeases(batch);
   return granted;

@@ -79,6 +79,11 @@ export class ReadyIndex {
     return best.task;
   }
 
+  /** Queues that have at least one ready task. */
+  *nonEmptyQueues(): IterableIterator<string> {
+    for (const [queue, depth] of this.depth) if (depth > 0) yield queue;
+  }
+
   /** Ready counts by queue, for metrics. */
   depthByQueue(): ReadonlyMap<string, number> {
     return this.depth;

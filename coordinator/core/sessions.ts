@@ -17,9 +17,10 @@ export interface WorkerSession {
   readonly channel: WorkerChannel;
 }
 
-/** The connected sessions, with a rotating order so that dispatch spreads work fairly. */
+/** The connected sessions, indexed by queue, with a rotating order so that dispatch spreads work fairly. */
 export class SessionRegistry {
   private readonly byId = new Map<string, WorkerSession>();
+  private readonly byQueue = new Map<string, Set<WorkerSession>>();
   private rotation = 0;
 
   get size(): number {
@@ -28,6 +29,14 @@ export class SessionRegistry {
 
   add(session: WorkerSession): void {
     this.byId.set(session.id, session);
+    for (const queue of session.queues) {
+      let set = this.byQueue.get(queue);
+      if (!set) {
+        set = new Set();
+        this.byQueue.set(queue, set);
+      }
+      set.add(session);
+    }
   }
 
   get(sessionId: string): WorkerSession | undefined {
@@ -35,7 +44,14 @@ export class SessionRegistry {
   }
 
   remove(sessionId: string): void {
+    const session = this.byId.get(sessionId);
+    if (!session) return;
     this.byId.delete(sessionId);
+    for (const queue of session.queues) {
+      const set = this.byQueue.get(queue);
+      set?.delete(session);
+      if (set?.size === 0) this.byQueue.delete(queue);
+    }
   }
 
   byWorkerId(workerId: string): WorkerSession[] {
@@ -46,9 +62,18 @@ export class SessionRegistry {
     return this.byId.values();
   }
 
-  /** Sessions that can take a lease now, starting one further along each call. */
-  withCredit(): WorkerSession[] {
-    const ready = [...this.byId.values()].filter((session) => session.credit > 0 && !session.draining);
+  /**
+   * Sessions that serve any of `queues` and can take a lease now, starting one further along
+   * each call. Sessions of other queues are never looked at, however many there are.
+   */
+  withCreditFor(queues: Iterable<string>): WorkerSession[] {
+    const found = new Set<WorkerSession>();
+    for (const queue of queues) {
+      for (const session of this.byQueue.get(queue) ?? []) {
+        if (session.credit > 0 && !session.draining) found.add(session);
+      }
+    }
+    const ready = [...found];
     if (ready.length < 2) return ready;
     const start = this.rotation++ % ready.length;
     return [...ready.slice(start), ...ready.slice(0, start)];

@@ -1,4 +1,5 @@
 import { toSubmitTaskRequest, type SubmitOptions } from '../../submit-request';
+import { INT32, UINT32 } from '../../wire-integers';
 import { EXIT_OK } from '../cli-io';
 import type { CliCommand, CommandContext } from '../command';
 import { exitCodeOfFinishedTask, printCommandHelp, printTask, withClient } from '../command-support';
@@ -88,7 +89,10 @@ async function runSubmit(args: string[], context: CommandContext): Promise<numbe
 }
 
 /**
- * Checks everything that can be wrong locally, before connecting.
+ * Checks what must be right to build the request at all (JSON, durations, times, numbers
+ * that fit their wire type, key=value labels), before connecting. Everything else, such as
+ * name rules, limits or `--delay` together with `--run-at`, is the coordinator's to refuse:
+ * its INVALID_ARGUMENT message reaches the user with exit 1.
  * @throws UsageError naming the argument or flag.
  */
 function toInvocation(
@@ -98,17 +102,15 @@ function toInvocation(
 ): SubmitInvocation {
   const [type = '', payloadText] = takePositionals(NAME, positionals, ['TYPE', 'JSON'], 1);
   const payload = payloadText === undefined ? undefined : parseJsonArgument(NAME, payloadText);
-  if (values.delay !== undefined && values['run-at'] !== undefined) {
-    throw new UsageError('--delay and --run-at: give at most one of them', NAME);
-  }
   const waitTimeoutMs = optionalDurationMs(NAME, values['wait-timeout'], '--wait-timeout');
   if (waitTimeoutMs !== undefined && !values.wait) throw new UsageError('--wait-timeout needs --wait', NAME);
   const options: SubmitOptions = {
     queue: values.queue,
-    priority: optionalInteger(NAME, values.priority, '--priority'),
+    priority: optionalInteger(NAME, values.priority, '--priority', INT32.min, INT32.max),
     delay: optionalDurationMs(NAME, values.delay, '--delay'),
     runAt: optionalDate(NAME, values['run-at'], '--run-at'),
-    maxAttempts: optionalInteger(NAME, values['max-attempts'], '--max-attempts', 0),
+    // Only the wire type's range: the coordinator's own limit (1000) is its to enforce.
+    maxAttempts: optionalInteger(NAME, values['max-attempts'], '--max-attempts', UINT32.min, UINT32.max),
     timeout: optionalDurationMs(NAME, values.timeout, '--timeout'),
     idempotencyKey: values['idempotency-key'],
     labels: parseLabels(NAME, values.label),
