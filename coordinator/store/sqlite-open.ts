@@ -15,6 +15,8 @@ export const DATA_FILE_NAME = 'baton.db';
 
 /** How long a statement waits for a lock held by another connection (e.g. an inspecting sqlite3 shell). */
 const BUSY_TIMEOUT_MS = 5000;
+/** How long start-up waits for the data file's lock before saying who holds it. */
+const LOCK_WAIT_MS = 500;
 /** Directory entries that do not make a directory foreign: a fresh ext4 volume mount has one. */
 const IGNORED_ENTRIES: ReadonlySet<string> = new Set(['lost+found']);
 /** How many entries a refusal message names before summarising. */
@@ -52,6 +54,7 @@ export function openBatonDatabase(options: OpenDatabaseOptions): OpenedDatabase 
     throw failedPrecondition(`cannot open ${filePath}: ${errorMessage(err)}`, err);
   }
   try {
+    lockExclusively(db, dataDir, filePath);
     const kind = inspectDatabase(db, filePath);
     configureConnection(db, options, filePath);
     if (kind === 'empty') createSchema(db);
@@ -60,6 +63,25 @@ export function openBatonDatabase(options: OpenDatabaseOptions): OpenedDatabase 
     db.close(); // a refused file must not stay open (or locked) behind the error
     throw err;
   }
+}
+
+/**
+ * Takes the file for this process alone and keeps it until close: two coordinators on one
+ * data directory would each dispatch the same tasks. In EXCLUSIVE locking mode SQLite holds
+ * its locks for the life of the connection, and in WAL mode uses no shared memory.
+ */
+function lockExclusively(db: Database.Database, dataDir: string, filePath: string): void {
+  db.pragma('locking_mode = EXCLUSIVE');
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+  try {
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (err: unknown) {
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw failedPrecondition(`data directory ${dataDir} is in use by another process (another coordinator?): ${errorMessage(err)}`, err);
+    }
+    throw failedPrecondition(`${filePath} is not a valid Baton database: ${errorMessage(err)}`, err);
+  }
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
 }
 
 /** Creates a missing data directory; refuses one that holds someone else's files. */

@@ -179,6 +179,14 @@ describe('an unusable data directory', function () {
     expect(stderr).to.match(/baton\.db is not a valid Baton database/);
   });
 
+  it('refuses a data directory another coordinator is using', async () => {
+    const dataDir = join(group.tempDir(), 'data');
+    await startCoordinator(group, { dataDir });
+    const { code, stderr } = await startFails(dataDir);
+    expect(code).to.equal(1);
+    expect(stderr).to.match(/is in use by another process/);
+  });
+
   it('refuses a bad setting, naming it', async () => {
     const proc = group.add(spawnBaton(['coordinator', '--lease-timeout', 'soon'], 'coordinator'));
     const { code } = await proc.exited;

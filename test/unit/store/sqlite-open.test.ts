@@ -52,6 +52,15 @@ describe('SqliteTaskStore.open', () => {
     }
   });
 
+  it('refuses a data directory that another store holds open, and frees it on close', async () => {
+    const dataDir = temp.make();
+    const first = openStore(dataDir);
+    expect(() => openStore(dataDir)).to.throw(FailedPreconditionError, /data directory .* is in use by another process/);
+    await first.close();
+    const second = openStore(dataDir);
+    await second.close();
+  });
+
   it('refuses a directory with other files and no baton.db, naming what it holds', () => {
     const dataDir = temp.make();
     fs.writeFileSync(path.join(dataDir, 'a.txt'), 'hello');
