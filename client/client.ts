@@ -93,7 +93,11 @@ export class BatonClient {
   constructor(options: BatonClientOptions = {}) {
     this.address = options.address ?? DEFAULT_COORDINATOR_ADDRESS;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    this.grpc = new TaskQueueClient(this.address, credentials.createInsecure(), options.channelOptions ?? {});
+    // A task read back carries its payload and result, each up to the coordinator's limit.
+    this.grpc = new TaskQueueClient(this.address, credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+      ...options.channelOptions,
+    });
   }
 
   /**

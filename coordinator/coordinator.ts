@@ -53,12 +53,16 @@ export class Coordinator {
     const metrics = new CoordinatorMetrics();
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics });
     metrics.watch(engine);
+    // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
     const server = new Server({ 'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024 });
     let http: HttpEndpoint | undefined;
     try {
       engine.start();
       server.addService(TaskQueueService, createTaskQueueService({ engine, policy: config.submit, clock, logger }));
-      server.addService(WorkerServiceService, createWorkerService({ gateway: engine.workers, options: config.engine, logger }));
+      server.addService(
+        WorkerServiceService,
+        createWorkerService({ gateway: engine.workers, options: config.engine, maxResultBytes: config.submit.maxPayloadBytes, logger }),
+      );
       const grpcPort = await bind(server, config.listen);
       let httpPort: number | undefined;
       if (config.http !== undefined) {

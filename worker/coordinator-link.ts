@@ -40,7 +40,8 @@ export class CoordinatorLink {
   static client(address: string): WorkerServiceClient {
     return new WorkerServiceClient(address, credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // The coordinator is trusted to size its messages; a lease carries a payload of up to its limit.
+      'grpc.max_receive_message_length': -1,
     });
   }
 

@@ -34,6 +34,8 @@ export class Worker {
   private client: WorkerServiceClient | undefined;
   private link: CoordinatorLink | undefined;
   private welcomed = false;
+  /** From Welcome: results bigger than this are reported as failures. */
+  private maxResultBytes = Number.MAX_SAFE_INTEGER;
   /** Lease entries received on the current stream, reported in heartbeats. */
   private leasesReceived = 0;
   private readonly keepAlive = new KeepAliveThread();
@@ -166,6 +168,7 @@ export class Worker {
   private onWelcome(link: CoordinatorLink, welcome: Welcome): void {
     this.welcomed = true;
     this.reconnectFailures = 0;
+    if (welcome.maxResultBytes > 0) this.maxResultBytes = welcome.maxResultBytes;
     const heartbeatMs = durationToMs(welcome.heartbeatInterval) ?? 2000;
     this.stopHeartbeat();
     this.heartbeatTimer = setInterval(() => link.heartbeat(this.heldLeaseIds(), this.leasesReceived), heartbeatMs);
@@ -174,7 +177,7 @@ export class Worker {
     this.log.info({ session_id: welcome.sessionId, reclaimed: welcome.reclaimedLeaseIds.length, heartbeat_ms: heartbeatMs }, 'connected to the coordinator');
     if (this.state === 'draining') link.drain();
     // Results the coordinator has not acknowledged went to a previous stream: send them again.
-    link.results([...this.unacked.values()]);
+    sendInMessages(link, [...this.unacked.values()], this.maxResultBytes);
     // Hello counted unacknowledged results as held leases; they hold no slot here.
     if (this.state === 'running') link.credit(this.unacked.size);
     this.firstWelcome?.resolve();
@@ -202,13 +205,7 @@ export class Worker {
     if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
     else logger.debug('attempt succeeded');
     if (!attempt.revoked) {
-      const result: TaskResult = {
-        leaseId,
-        outcome:
-          outcome.kind === 'success'
-            ? { $case: 'success', value: { result: outcome.result, contentType: outcome.contentType } }
-            : { $case: 'failure', value: { message: outcome.message, nonRetryable: outcome.nonRetryable, errorType: outcome.errorType } },
-      };
+      const result = toTaskResult(leaseId, outcome, this.maxResultBytes);
       this.unacked.set(leaseId, result);
       this.outgoing.push(result);
     }
@@ -241,7 +238,7 @@ export class Worker {
     setImmediate(() => {
       this.flushScheduled = false;
       if (this.link && this.welcomed) {
-        this.link.results(this.outgoing);
+        sendInMessages(this.link, this.outgoing, this.maxResultBytes);
         this.link.credit(this.freedSlots);
       }
       // Undelivered results stay in `unacked` and go out after the next Welcome; the next
@@ -293,4 +290,35 @@ export class Worker {
     if (this.state !== from) throw new Error(`worker cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
+}
+
+function toTaskResult(leaseId: string, outcome: AttemptOutcome, maxResultBytes: number): TaskResult {
+  if (outcome.kind === 'success' && outcome.result.length > maxResultBytes) {
+    const message = `result of ${outcome.result.length} bytes exceeds the coordinator's limit of ${maxResultBytes} bytes`;
+    return { leaseId, outcome: { $case: 'failure', value: { message, nonRetryable: true, errorType: 'ResultTooLarge' } } };
+  }
+  return {
+    leaseId,
+    outcome:
+      outcome.kind === 'success'
+        ? { $case: 'success', value: { result: outcome.result, contentType: outcome.contentType } }
+        : { $case: 'failure', value: { message: outcome.message, nonRetryable: outcome.nonRetryable, errorType: outcome.errorType } },
+  };
+}
+
+/** Batches results into messages the coordinator will accept: about one limit's worth each. */
+function sendInMessages(link: CoordinatorLink, results: readonly TaskResult[], maxResultBytes: number): void {
+  let batch: TaskResult[] = [];
+  let bytes = 0;
+  for (const result of results) {
+    const size = result.outcome?.$case === 'success' ? result.outcome.value.result.length : 0;
+    if (batch.length > 0 && bytes + size > maxResultBytes) {
+      link.results(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(result);
+    bytes += size;
+  }
+  link.results(batch);
 }

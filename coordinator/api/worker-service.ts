@@ -29,8 +29,13 @@ const WIRE_CANCEL_REASON: Record<CancelReason, WireCancelReason> = {
 export interface WorkerServiceDeps {
   readonly gateway: WorkerGateway;
   readonly options: EngineOptions;
+  /** The largest result accepted; a bigger one fails its task. */
+  readonly maxResultBytes: number;
   readonly logger: Logger;
 }
+
+/** Leases go out in messages of about this many payload bytes at most (one lease at least). */
+const LEASE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 type Call = ServerDuplexStream<ConnectRequest, ConnectResponse>;
 
@@ -76,7 +81,18 @@ class WorkerStream implements WorkerChannel {
   }
 
   sendLeases(grants: readonly LeaseGrant[]): void {
-    this.write({ message: { $case: 'leases', value: { leases: grants.map(toWireLease) } } });
+    let batch: Lease[] = [];
+    let bytes = 0;
+    for (const grant of grants) {
+      if (batch.length > 0 && bytes + grant.task.payload.length > LEASE_MESSAGE_BYTES) {
+        this.write({ message: { $case: 'leases', value: { leases: batch } } });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(toWireLease(grant));
+      bytes += grant.task.payload.length;
+    }
+    if (batch.length > 0) this.write({ message: { $case: 'leases', value: { leases: batch } } });
   }
 
   sendCancel(leaseId: string, reason: CancelReason, message: string): void {
@@ -136,7 +152,7 @@ class WorkerStream implements WorkerChannel {
         gateway.drain(sessionId);
         return;
       case 'results': {
-        const reports = message.value.results.map(toReport);
+        const reports = message.value.results.map((result, index) => toReport(result, index, this.deps.maxResultBytes));
         gateway.report(sessionId, reports).then(
           (acks) => this.sendAcks(acks),
           (err: unknown) => this.log.error({ err }, 'failed to apply results'),
@@ -159,6 +175,7 @@ class WorkerStream implements WorkerChannel {
           heartbeatInterval: msToDuration(this.deps.options.heartbeatIntervalMs),
           leaseTimeout: msToDuration(this.deps.options.leaseTimeoutMs),
           reclaimedLeaseIds: opened.reclaimedLeaseIds,
+          maxResultBytes: this.deps.maxResultBytes,
         },
       },
     });
@@ -196,10 +213,15 @@ function validateHello(hello: Hello): HelloSpec {
   };
 }
 
-function toReport(result: TaskResult, index: number): TaskReport {
+function toReport(result: TaskResult, index: number, maxResultBytes: number): TaskReport {
   const outcome = result.outcome;
   if (result.leaseId === '') throw new InvalidArgumentError(`results[${index}].lease_id: must not be empty`);
   if (!outcome) throw new InvalidArgumentError(`results[${index}]: neither success nor failure is set`);
+  if (outcome.$case === 'success' && outcome.value.result.length > maxResultBytes) {
+    // Storing it would break the limit every reader relies on; retrying would make the same result.
+    const message = `result of ${outcome.value.result.length} bytes exceeds the limit of ${maxResultBytes} bytes`;
+    return { leaseId: result.leaseId, kind: 'failure', message, nonRetryable: true };
+  }
   if (outcome.$case === 'success') {
     return { leaseId: result.leaseId, kind: 'success', result: Buffer.from(outcome.value.result), contentType: outcome.value.contentType || 'application/json' };
   }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { TaskQueueClient, type SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
 import { WorkerServiceClient, type ConnectRequest, type ConnectResponse } from '../../shared/gen/baton/v1/worker_service';
 import { BatonClient, TaskState } from '../../client/index';
-import { ProcessGroup, spawnBaton, startCoordinator, type CoordinatorHandle } from '../support/processes';
+import { ProcessGroup, spawnBaton, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
 
 function submitRaw(client: TaskQueueClient, request: Partial<SubmitTaskRequest>): Promise<ServiceError | undefined> {
   const full: SubmitTaskRequest = {
@@ -140,6 +140,35 @@ describe('bad input', function () {
     stream.end();
     const after = await client.get(task.id);
     expect(after.state).to.equal(TaskState.TASK_STATE_QUEUED);
+  });
+
+  it('fails a task whose result is over the limit, without jamming its worker', async () => {
+    await startWorker(group, coordinator.address, { args: ['--queue', 'results'] });
+    const tooBig = await client.submit('big', { bytes: 3 * 1024 * 1024 }, { queue: 'results', maxAttempts: 3 });
+    const done = await client.wait(tooBig.task.id, { timeoutMs: 30_000 });
+    expect(done.state).to.equal(TaskState.TASK_STATE_DEAD);
+    expect(done.attempts).to.have.length(1);
+    expect(done.lastError).to.match(/^result of \d+ bytes exceeds the coordinator's limit of 1024 bytes/);
+    const fine = await client.submit('big', { bytes: 100 }, { queue: 'results' });
+    expect((await client.wait(fine.task.id, { timeoutMs: 30_000 })).state).to.equal(TaskState.TASK_STATE_SUCCEEDED);
+  });
+
+  it('turns an oversized result from a worker that ignores the limit into a failure', async () => {
+    const { task } = await client.submit('noop', {}, { queue: 'raw' });
+    const { stream, next } = openStream(workerClient);
+    stream.write({ message: { $case: 'hello', value: { workerId: 'careless', queues: ['raw'], taskTypes: [], concurrency: 1, heldLeaseIds: [] } } });
+    const welcome = await next();
+    expect(welcome.message?.$case === 'welcome' && welcome.message.value.maxResultBytes).to.equal(1024);
+    const leases = await next();
+    const lease = leases.message?.$case === 'leases' ? leases.message.value.leases[0] : undefined;
+    expect(lease?.taskId).to.equal(task.id);
+    stream.write({ message: { $case: 'results', value: { results: [{ leaseId: lease!.leaseId, outcome: { $case: 'success', value: { result: Buffer.alloc(2000, 65), contentType: '' } } }] } } });
+    const acks = await next();
+    expect(acks.message?.$case === 'resultAcks' && acks.message.value.acks[0]?.code).to.equal(status.OK);
+    stream.end();
+    const dead = await client.get(task.id);
+    expect(dead.state).to.equal(TaskState.TASK_STATE_DEAD);
+    expect(dead.lastError).to.equal('result of 2000 bytes exceeds the limit of 1024 bytes');
   });
 
   it('keeps serving others after all of that', async () => {
