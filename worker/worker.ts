@@ -15,6 +15,9 @@ import { runAttempt, type AttemptOutcome } from './task-runner';
  */
 export type WorkerState = 'created' | 'running' | 'draining' | 'stopped';
 
+/** How long a closing worker waits for the coordinator to acknowledge its last results. */
+const ACK_WAIT_MS = 5000;
+
 interface RunningAttempt {
   readonly lease: Lease;
   readonly controller: AbortController;
@@ -102,11 +105,8 @@ export class Worker {
     this.link?.drain();
     this.log.info({ running: this.running.size }, 'worker draining');
     const deadline = Date.now() + this.options.shutdownGraceMs;
-    if (!(await this.waitFor(() => this.running.size === 0, deadline))) {
-      this.log.warn({ running: this.running.size }, 'shutdown grace over: aborting running handlers');
-      for (const attempt of this.running.values()) attempt.controller.abort(new Error('the worker is shutting down'));
-    }
-    await this.waitFor(() => this.unacked.size === 0 || !this.welcomed, Math.min(deadline, Date.now() + 5000));
+    if (!(await this.waitFor(() => this.running.size === 0, deadline))) this.abandonRunning();
+    await this.waitFor(() => this.unacked.size === 0 || !this.welcomed, Date.now() + ACK_WAIT_MS);
     this.state = 'stopped';
     this.stopReconnecting.abort();
     this.stopHeartbeat();
@@ -117,6 +117,20 @@ export class Worker {
     await this.keepAlive.stop();
     this.client?.close();
     this.log.info('worker stopped');
+  }
+
+  /**
+   * The grace is over: abort the handlers still running and give their leases back at once
+   * (a heartbeat without them releases them for retry), rather than let them wait out the
+   * lease timeout on the coordinator.
+   */
+  private abandonRunning(): void {
+    this.log.warn({ running: this.running.size }, 'shutdown grace over: aborting running handlers and releasing their leases');
+    for (const attempt of this.running.values()) {
+      attempt.revoked = true;
+      attempt.controller.abort(new Error('the worker is shutting down'));
+    }
+    if (this.welcomed) this.link?.heartbeat(this.heldLeaseIds(), this.leasesReceived);
   }
 
   private async connectLoop(): Promise<void> {
@@ -250,7 +264,8 @@ export class Worker {
 
   /** Leases this worker still answers for: running, or finished with the result not yet acknowledged. */
   private heldLeaseIds(): string[] {
-    return [...new Set([...this.running.keys(), ...this.unacked.keys()])];
+    const running = [...this.running.values()].filter((attempt) => !attempt.revoked).map((attempt) => attempt.lease.leaseId);
+    return [...new Set([...running, ...this.unacked.keys()])];
   }
 
   /** A method, not a comparison, so the compiler does not narrow `state` across awaits. */

@@ -1,5 +1,5 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../../shared/errors';
+import { InvalidArgumentError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { TaskState as WireState } from '../../shared/gen/baton/v1/task';
 import type { TaskQueueServer, WatchTaskRequest, WatchTaskResponse } from '../../shared/gen/baton/v1/task_queue';
@@ -114,7 +114,12 @@ async function watchTask(
       finish();
     });
   };
-  const unsubscribe = engine.watch(taskId, onChange);
+  const onClose = (): void => {
+    if (done) return;
+    done = true;
+    endStreamWithError(call, new UnavailableError('the coordinator is shutting down; watch again'));
+  };
+  const unsubscribe = engine.watch(taskId, onChange, onClose);
   call.on('cancelled', () => {
     done = true;
     unsubscribe();

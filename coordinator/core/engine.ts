@@ -123,9 +123,13 @@ export class Engine {
     return this.deps.store.listTasks(filter, limit, beforeId);
   }
 
-  /** Calls `listener` with each committed change of the task; returns the unsubscribe function. */
-  watch(taskId: string, listener: TaskListener): () => void {
-    return this.ledger.watchers.subscribe(taskId, listener);
+  /**
+   * Calls `listener` with each committed change of the task, and `onClose` if the engine
+   * shuts down first; returns the unsubscribe function.
+   */
+  watch(taskId: string, listener: TaskListener, onClose: () => void): () => void {
+    this.assertRunning();
+    return this.ledger.watchers.subscribe(taskId, listener, onClose);
   }
 
   /** Cancels an unfinished task; a running attempt is aborted on its worker. */

@@ -93,6 +93,7 @@ export class TaskLedger {
 
   close(): void {
     this.delayed.close();
+    this.watchers.closeAll();
   }
 
   private committed(task: TaskRecord, snapshot: TaskRecord): void {

@@ -2,31 +2,41 @@ import type { TaskRecord } from './task';
 
 export type TaskListener = (snapshot: TaskRecord) => void;
 
+interface Subscription {
+  readonly listener: TaskListener;
+  /** Called if the watch is ended from this side (coordinator shutdown). */
+  readonly onClose: () => void;
+}
+
 /** Listeners for one task's committed state changes (WatchTask, `baton wait`). */
 export class TaskWatchers {
-  private readonly listeners = new Map<string, Set<TaskListener>>();
+  private readonly subscriptions = new Map<string, Set<Subscription>>();
 
   /** Returns the function that unsubscribes. */
-  subscribe(taskId: string, listener: TaskListener): () => void {
-    let set = this.listeners.get(taskId);
+  subscribe(taskId: string, listener: TaskListener, onClose: () => void = () => undefined): () => void {
+    let set = this.subscriptions.get(taskId);
     if (!set) {
       set = new Set();
-      this.listeners.set(taskId, set);
+      this.subscriptions.set(taskId, set);
     }
-    set.add(listener);
+    const subscription = { listener, onClose };
+    set.add(subscription);
     return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(taskId) === set) this.listeners.delete(taskId);
+      set.delete(subscription);
+      if (set.size === 0 && this.subscriptions.get(taskId) === set) this.subscriptions.delete(taskId);
     };
   }
 
-  hasListeners(taskId: string): boolean {
-    return this.listeners.has(taskId);
+  notify(snapshot: TaskRecord): void {
+    const set = this.subscriptions.get(snapshot.id);
+    if (!set) return;
+    for (const subscription of [...set]) subscription.listener(snapshot);
   }
 
-  notify(snapshot: TaskRecord): void {
-    const set = this.listeners.get(snapshot.id);
-    if (!set) return;
-    for (const listener of [...set]) listener(snapshot);
+  /** Ends every watch: open streams must not hold up a shutdown. */
+  closeAll(): void {
+    const all = [...this.subscriptions.values()].flatMap((set) => [...set]);
+    this.subscriptions.clear();
+    for (const subscription of all) subscription.onClose();
   }
 }

@@ -51,4 +51,30 @@ describe('worker lifecycle', function () {
     expect(runCounts(readRunLog(runLog)).get(task.id)).to.equal(1);
     expect(worker.alive).to.equal(true);
   });
+
+  it('after its shutdown grace, aborts handlers and hands their leases back at once', async () => {
+    const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data') });
+    client = new BatonClient({ address: coordinator.address });
+    const worker = await startWorker(group, coordinator.address, { args: ['--shutdown-grace', '200ms'] });
+    const { task } = await client.submit('hang', {});
+    for await (const update of client.watch(task.id)) if (update.state === TaskState.TASK_STATE_RUNNING) break;
+    worker.signal('SIGTERM');
+    expect((await worker.exited).code).to.equal(0);
+    await coordinator.process.waitForLog((l) => l.msg === 'worker no longer holds a lease; releasing it' && l.task_id === task.id, 'the lease released');
+    const released = await client.get(task.id);
+    expect(released.attempts[0]!.error).to.match(/no longer holds the lease/);
+    expect([TaskState.TASK_STATE_SCHEDULED, TaskState.TASK_STATE_QUEUED]).to.include(released.state);
+  });
+
+  it('the coordinator ends open watches on SIGTERM instead of waiting for them', async () => {
+    const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data'), args: ['--shutdown-grace', '10m'] });
+    client = new BatonClient({ address: coordinator.address });
+    const { task } = await client.submit('noop', {}, { queue: 'nobody' });
+    const seen = client.watch(task.id)[Symbol.asyncIterator]();
+    expect((await seen.next()).value?.state).to.equal(TaskState.TASK_STATE_QUEUED);
+    coordinator.process.signal('SIGTERM');
+    expect((await coordinator.process.exited).code).to.equal(0);
+    const ended = await seen.next().catch((err: unknown) => err);
+    expect(ended).to.have.property('code', 'UNAVAILABLE');
+  });
 });
