@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
 # `make run`: a coordinator on ./baton-data and one worker running examples/handlers.mjs,
-# in the foreground. Ctrl-C stops both (gracefully). Submit from another terminal:
+# in the foreground. Ctrl-C stops the worker first (it drains and reports what it ran),
+# then the coordinator. Submit from another terminal:
 #   ./bin/baton submit add '{"a": 2, "b": 3}' --wait
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
-pretty() { if [[ -x node_modules/.bin/pino-pretty ]]; then node_modules/.bin/pino-pretty --singleLine; else cat; fi; }
+
+# Pretty-print logs when pino-pretty is installed; the printers ignore Ctrl-C so that they
+# show the shutdown lines too, and end when their input does.
+pretty() { trap '' INT TERM; if [[ -x node_modules/.bin/pino-pretty ]]; then node_modules/.bin/pino-pretty --singleLine; else cat; fi; }
 
 ./bin/baton coordinator --data ./baton-data > >(pretty) 2>&1 &
 coordinator=$!
-trap 'kill -TERM $coordinator $worker 2>/dev/null; wait' INT TERM EXIT
+worker=''
+
+stop() {
+  trap '' INT TERM
+  echo
+  [[ -n "$worker" ]] && kill -TERM "$worker" 2>/dev/null && wait "$worker"
+  kill -TERM "$coordinator" 2>/dev/null && wait "$coordinator"
+  exit 0
+}
+trap stop INT TERM
+
 for _ in $(seq 1 100); do
-  if curl -fs http://127.0.0.1:7071/healthz >/dev/null 2>&1; then break; fi
+  curl -fs http://127.0.0.1:7071/healthz >/dev/null 2>&1 && break
+  if ! kill -0 "$coordinator" 2>/dev/null; then
+    echo "the coordinator did not start (is port 7070 or 7071 in use?)" >&2
+    exit 1
+  fi
   sleep 0.1
 done
 ./bin/baton worker --concurrency 8 examples/handlers.mjs > >(pretty) 2>&1 &
@@ -27,4 +45,7 @@ one worker running examples/handlers.mjs. In another terminal:
 Ctrl-C stops both.
 
 TXT
-wait
+wait "$coordinator"
+echo "the coordinator exited" >&2
+kill -TERM "$worker" 2>/dev/null && wait "$worker"
+exit 1
