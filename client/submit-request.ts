@@ -39,8 +39,8 @@ export interface SubmitOptions {
   readonly maxAttempts?: number;
   readonly retry?: RetryOptions;
   /**
-   * Execution timeout of each attempt (`'30s'` or milliseconds). Unset or 0 takes the
-   * coordinator's default (`--default-timeout`, none unless configured).
+   * Execution timeout of each attempt (`'30s'` or milliseconds). Unset takes the queue's or
+   * coordinator's default (`--default-timeout`, none unless configured); 0 means none at all.
    */
   readonly timeout?: string | number;
   /** A second submission with the same key returns the first task instead of a new one. */
@@ -113,7 +113,7 @@ function optionalDuration(value: string | number | undefined, what: string): Dur
   if (typeof value === 'string') ms = parseDurationMs(value, what);
   else if (Number.isFinite(value)) ms = Math.round(value);
   else throw new InvalidArgumentError(`${what}: expected a finite number of milliseconds, got ${value}`);
-  return ms === 0 ? undefined : msToDuration(ms);
+  return msToDuration(ms);
 }
 
 function checkRunAt(runAt: Date | undefined): Date | undefined {

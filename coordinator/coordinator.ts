@@ -122,7 +122,7 @@ export class Coordinator {
 function bind(server: Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
-      if (err) reject(new UnavailableError(`cannot listen on ${address}: ${err.message}`, { cause: err }));
+      if (err) reject(new UnavailableError(`cannot listen on ${address}: ${bindFailure(err)}`, { cause: err }));
       else resolve(port);
     });
   });
@@ -141,4 +141,10 @@ function shutdownServer(server: Server, graceMs: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** grpc-js wraps the socket error in a long sentence; keep the part that says what happened. */
+function bindFailure(err: Error): string {
+  const inUse = /EADDRINUSE|address already in use/i.test(err.message);
+  return inUse ? 'the address is already in use' : err.message;
 }

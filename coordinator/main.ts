@@ -27,7 +27,7 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (err: unknown) {
-    process.stderr.write(`baton coordinator: ${errorMessage(err)}\n\n${USAGE}`);
+    process.stderr.write(`baton coordinator: ${errorMessage(err)}\nrun 'baton coordinator --help' for the options\n`);
     return 2;
   }
   if (parsed.values.help) {
@@ -48,8 +48,10 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
   try {
     coordinator = await Coordinator.start(config, logger);
   } catch (err: unknown) {
-    logger.fatal({ err }, 'coordinator failed to start');
-    process.stderr.write(`baton coordinator: cannot start: ${err instanceof BatonError ? err.message : errorMessage(err)}\n`);
+    // An expected refusal (data directory, address) needs its message, not a stack.
+    if (err instanceof BatonError) logger.fatal({ code: err.code, err_message: err.message }, 'coordinator failed to start');
+    else logger.fatal({ err }, 'coordinator failed to start');
+    process.stderr.write(`baton coordinator: cannot start: ${errorMessage(err)}\n`);
     return 1;
   }
   return new Promise<number>((resolve) => {

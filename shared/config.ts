@@ -41,10 +41,12 @@ export function flagName(key: string): string {
 
 /** A setting's default as a person reads it ("10s", "default", "127.0.0.1:7070"). */
 export function showDefault(setting: Setting): string {
-  if (setting.type.kind === 'duration') return formatDurationMs(setting.default as number);
-  if (Array.isArray(setting.default)) return setting.default.join(',');
-  if (typeof setting.default === 'object') return JSON.stringify(setting.default);
-  return String(setting.default);
+  const value = setting.default;
+  if (setting.type.kind === 'duration') return value === 0 ? 'none' : formatDurationMs(value as number);
+  if (Array.isArray(value)) return value.map((item) => JSON.stringify(item)).join(',');
+  if (typeof value === 'string') return value === '' ? 'none' : JSON.stringify(value);
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
 }
 
 export function envName(key: string): string {

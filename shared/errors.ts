@@ -12,6 +12,13 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'CANCELLED'
+  | 'ABORTED'
+  | 'OUT_OF_RANGE'
+  | 'UNIMPLEMENTED'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'DATA_LOSS'
+  | 'UNKNOWN'
   | 'INTERNAL';
 
 export class BatonError extends Error {

@@ -10,6 +10,13 @@ const STATUS_BY_CODE: Record<ErrorCode, GrpcStatus> = {
   UNAVAILABLE: GrpcStatus.UNAVAILABLE,
   DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
   CANCELLED: GrpcStatus.CANCELLED,
+  ABORTED: GrpcStatus.ABORTED,
+  OUT_OF_RANGE: GrpcStatus.OUT_OF_RANGE,
+  UNIMPLEMENTED: GrpcStatus.UNIMPLEMENTED,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
+  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
+  DATA_LOSS: GrpcStatus.DATA_LOSS,
+  UNKNOWN: GrpcStatus.UNKNOWN,
   INTERNAL: GrpcStatus.INTERNAL,
 };
 
@@ -41,7 +48,7 @@ function isServiceError(err: unknown): err is ServiceError {
 export function fromGrpcError(err: unknown): BatonError {
   if (err instanceof BatonError) return err;
   if (isServiceError(err)) {
-    const code = CODE_BY_STATUS.get(err.code) ?? (err.code === GrpcStatus.UNKNOWN ? 'INTERNAL' : 'UNAVAILABLE');
+    const code = CODE_BY_STATUS.get(err.code) ?? 'UNKNOWN';
     return new BatonError(code, err.details || err.message, { cause: err });
   }
   return new BatonError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });

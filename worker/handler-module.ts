@@ -18,12 +18,15 @@ export async function loadHandlerModule(path: string): Promise<HandlerMap> {
   } catch (err: unknown) {
     throw new InvalidArgumentError(`cannot load handlers module ${absolute}: ${errorMessage(err)}`, { cause: err });
   }
+  if (typeof loaded !== 'object' || loaded === null || !('default' in loaded)) {
+    throw new InvalidArgumentError(`${absolute} has no default export; write export default { taskType: handler } (or module.exports = {...})`);
+  }
   return checkHandlerMap(unwrapDefault(loaded), absolute);
 }
 
 /** ESM default, CommonJS module.exports, or a transpiled `exports.default`. */
-function unwrapDefault(loaded: unknown): unknown {
-  let value = (loaded as { default?: unknown }).default ?? loaded;
+function unwrapDefault(loaded: object): unknown {
+  let value = (loaded as { default?: unknown }).default;
   if (value && typeof value === 'object' && 'default' in value && isPlainObject((value).default)) {
     value = (value).default;
   }

@@ -46,7 +46,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
       },
     });
   } catch (err: unknown) {
-    process.stderr.write(`baton worker: ${errorMessage(err)}\n\n${USAGE}`);
+    process.stderr.write(`baton worker: ${errorMessage(err)}\nrun 'baton worker --help' for the options\n`);
     return 2;
   }
   if (parsed.values.help) {
@@ -55,7 +55,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   }
   const modulePath = parsed.positionals[0];
   if (modulePath === undefined || parsed.positionals.length > 1) {
-    process.stderr.write(`baton worker: expected exactly one HANDLERS_MODULE argument\n\n${USAGE}`);
+    process.stderr.write(`baton worker: expected exactly one HANDLERS_MODULE argument\nrun 'baton worker --help' for the options\n`);
     return 2;
   }
   let settings;

@@ -8,6 +8,11 @@ const GLOBAL_OPTIONS_HELP = `Global options:
   -h, --help               show help
 `;
 
+const PROCESSES_HELP = `Processes:
+  coordinator [options]        run the coordinator (see 'baton coordinator --help')
+  worker [options] MODULE      run a worker on a handlers module (see 'baton worker --help')
+`;
+
 const EXIT_CODES_HELP = `Exit codes: 0 done (and the task succeeded, when waiting); 1 an error from the
 coordinator (such as a refused option or an unknown id), none reachable, or the awaited task
 ended dead or canceled; 2 a usage error found locally, nothing was sent; 130 interrupted.
@@ -18,7 +23,7 @@ export function formatGeneralUsage(commands: readonly CliCommand[]): string {
   const width = Math.max(...commands.map((command) => command.synopsis.length), 'help [COMMAND]'.length) + 2;
   const lines = commands.map((command) => `  ${command.synopsis.padEnd(width)}${command.summary}\n`);
   lines.push(`  ${'help [COMMAND]'.padEnd(width)}show help for a command\n`);
-  return `Usage: baton <command> [options]\n\nCommands:\n${lines.join('')}\n${GLOBAL_OPTIONS_HELP}\n${EXIT_CODES_HELP}`;
+  return `Usage: baton <command> [options]\n\n${PROCESSES_HELP}\nCommands:\n${lines.join('')}\n${GLOBAL_OPTIONS_HELP}\n${EXIT_CODES_HELP}`;
 }
 
 /** The help of one command: its synopsis, summary, options and the global options. */

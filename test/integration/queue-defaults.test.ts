@@ -27,6 +27,10 @@ describe('per-queue task defaults from the config file', function () {
     expect(done.state).to.equal(TaskState.TASK_STATE_DEAD);
     expect(done.attempts.map((a) => a.outcome)).to.deep.equal([AttemptOutcome.ATTEMPT_OUTCOME_TIMED_OUT, AttemptOutcome.ATTEMPT_OUTCOME_TIMED_OUT]);
 
+    const optedOut = await client.submit('noop', {}, { queue: 'slow', timeout: 0 });
+    expect(optedOut.task.timeout, 'an explicit zero timeout overrides the queue default').to.equal(undefined);
+    expect((await client.submit('noop', {}, { queue: 'slow' })).task.timeout).to.deep.equal({ seconds: 0, nanos: 300_000_000 });
+
     const elsewhere = await client.submit('noop', {}, { queue: 'default' });
     expect(elsewhere.task.maxAttempts).to.equal(3);
     expect(elsewhere.task.timeout).to.equal(undefined);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { BatonClient, TaskState } from '../../client/index';
+import { BatonClient, TaskState, type Task } from '../../client/index';
 import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
 import { readRunLog, runCounts } from '../support/run-log';
 
@@ -71,7 +71,8 @@ describe('worker lifecycle', function () {
     client = new BatonClient({ address: coordinator.address });
     const { task } = await client.submit('noop', {}, { queue: 'nobody' });
     const seen = client.watch(task.id)[Symbol.asyncIterator]();
-    expect((await seen.next()).value?.state).to.equal(TaskState.TASK_STATE_QUEUED);
+    const first: IteratorResult<Task> = await seen.next();
+    expect(first.done ? undefined : first.value.state).to.equal(TaskState.TASK_STATE_QUEUED);
     coordinator.process.signal('SIGTERM');
     expect((await coordinator.process.exited).code).to.equal(0);
     const ended = await seen.next().catch((err: unknown) => err);

@@ -71,10 +71,10 @@ describe('toSubmitTaskRequest', () => {
     });
   });
 
-  it('treats a zero delay or timeout as none', () => {
-    const request = toSubmitTaskRequest('t', undefined, { delay: 0, timeout: '0s' });
-    expect(request.delay).to.equal(undefined);
-    expect(request.timeout).to.equal(undefined);
+  it('sends a zero timeout explicitly: no timeout, over any default', () => {
+    const request = toSubmitTaskRequest('t', undefined, { timeout: '0s' });
+    expect(request.timeout).to.deep.equal({ seconds: 0, nanos: 0 });
+    expect(toSubmitTaskRequest('t', undefined, {}).timeout).to.equal(undefined);
   });
 
   it('passes runAt through as a Date', () => {
