@@ -23,6 +23,11 @@ export interface RetryOptions {
   readonly maxBackoff?: string | number;
   /** Fraction of each delay that is randomised; the coordinator accepts 0 (none) to 1. */
   readonly jitter?: number;
+  /**
+   * Give attempts lost to a dead worker or a timeout a budget of their own: they stop using
+   * up maxAttempts, and the task goes DEAD after more than this many. Unset: they count.
+   */
+  readonly maxInfrastructureFailures?: number;
 }
 
 /** Everything about a submission but its type and payload. All fields are optional. */
@@ -131,6 +136,8 @@ function toRetryPolicy(retry: RetryOptions): RetryPolicy {
     multiplier: retry.multiplier,
     maxBackoff: optionalDuration(retry.maxBackoff, 'retry.maxBackoff'),
     jitter: retry.jitter,
+    maxInfrastructureFailures:
+      retry.maxInfrastructureFailures === undefined ? undefined : checkWireInteger(retry.maxInfrastructureFailures, 'retry.maxInfrastructureFailures', UINT32),
   };
 }
 

@@ -26,6 +26,8 @@ export interface TaskJson {
   readonly state: string;
   readonly attempt: number;
   readonly maxAttempts: number;
+  /** Attempts lost to a dead worker or a timeout since submission or the last retry. */
+  readonly infrastructureFailures: number;
   readonly priority: number;
   readonly contentType: string;
   readonly payload: unknown;
@@ -50,6 +52,7 @@ export function taskToJson(task: Task): TaskJson {
     state: taskStateName(task.state),
     attempt: task.attempt,
     maxAttempts: task.maxAttempts,
+    infrastructureFailures: task.infrastructureFailures,
     priority: task.priority,
     contentType: task.contentType || JSON_CONTENT_TYPE,
     payload: bytesToJson(task.payload, task.contentType),
@@ -64,6 +67,14 @@ export function taskToJson(task: Task): TaskJson {
     finishedAt: isoOrNull(task.finishedAt),
     attempts: task.attempts.map(attemptToJson),
   };
+}
+
+/** A listed task: ListTasks carries no payload, result or attempts, so neither does this. */
+export type TaskSummaryJson = Omit<TaskJson, 'payload' | 'result' | 'attempts'>;
+
+export function taskSummaryToJson(task: Task): TaskSummaryJson {
+  const { payload: _payload, result: _result, attempts: _attempts, ...summary } = taskToJson(task);
+  return summary;
 }
 
 function attemptToJson(attempt: Attempt): AttemptJson {
@@ -96,6 +107,7 @@ export function formatTaskBlock(task: Task): string {
     ['payload', bytesForPeople(task.payload, task.contentType)],
     ['result', bytesForPeople(task.result, task.resultContentType)],
     ['last error', task.lastError || undefined],
+    ['lost attempts', task.infrastructureFailures === 0 ? undefined : `${task.infrastructureFailures} (dead worker or timeout)`],
     ['labels', formatLabels(task.labels)],
     ['idempotency key', task.idempotencyKey || undefined],
     ['timeout', optionalDuration(durationToMs(task.timeout))],

@@ -4,7 +4,7 @@ import { parseTaskState } from '../../task-state-names';
 import { EXIT_OK } from '../cli-io';
 import type { CliCommand, CommandContext } from '../command';
 import { printCommandHelp, withClient } from '../command-support';
-import { formatTaskJsonLine, formatTaskTable } from '../format';
+import { formatTaskTable, taskSummaryToJson } from '../format';
 import { GLOBAL_OPTIONS, resolveGlobalSettings } from '../global-options';
 import { asUsageError, optionalInteger, parseCommandArgs, takePositionals } from '../parse-command-args';
 import { UsageError } from '../usage-error';
@@ -61,7 +61,7 @@ async function runList(args: string[], context: CommandContext): Promise<number>
   return withClient(settings, async (client) => {
     const { tasks, more } = await fetchTasks(client, query);
     if (settings.json) {
-      io.stdout(tasks.map((task) => formatTaskJsonLine(task)).join(''));
+      io.stdout(tasks.map((task) => `${JSON.stringify(taskSummaryToJson(task))}\n`).join(''));
     } else {
       io.stdout(tasks.length === 0 ? 'no tasks\n' : formatTaskTable(tasks));
       if (more) io.stderr(`showing the newest ${tasks.length}; use --limit to see more\n`);

@@ -59,7 +59,7 @@ describe('toSubmitTaskRequest', () => {
     const request = toSubmitTaskRequest('t', undefined, {
       delay: '1.5s',
       timeout: 250,
-      retry: { initialBackoff: '2s', maxBackoff: '1m', multiplier: 3, jitter: 0.5 },
+      retry: { initialBackoff: '2s', maxBackoff: '1m', multiplier: 3, jitter: 0.5, maxInfrastructureFailures: 4 },
     });
     expect(request.delay).to.deep.equal({ seconds: 1, nanos: 500_000_000 });
     expect(request.timeout).to.deep.equal({ seconds: 0, nanos: 250_000_000 });
@@ -68,6 +68,7 @@ describe('toSubmitTaskRequest', () => {
       multiplier: 3,
       maxBackoff: { seconds: 60, nanos: 0 },
       jitter: 0.5,
+      maxInfrastructureFailures: 4,
     });
   });
 
