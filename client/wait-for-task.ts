@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../shared/clock';
 import { formatDurationMs } from '../shared/duration';
 import { BatonError, InvalidArgumentError } from '../shared/errors';
 import type { Task } from '../shared/gen/baton/v1/task';
+import { ConnectionDroppedError } from './client-errors';
 import { isTerminalState } from './task-state-names';
 
 /** Options of {@link waitForTerminalTask} and `BatonClient.wait`. */
@@ -83,7 +84,10 @@ async function watchUntilTerminal(
       }
     } catch (err: unknown) {
       signal.throwIfAborted();
-      if (!everReceived || !isWorthRewatching(err)) throw err;
+      // A first watch that fails outright (unreachable, unknown id) fails the wait; once the
+      // coordinator has answered, or when it dropped a connection it had, watch again.
+      const dropped = err instanceof ConnectionDroppedError;
+      if ((!everReceived && !dropped) || !isWorthRewatching(err)) throw err;
     }
     failures += 1;
     await dependencies.sleep(backoffDelayMs(REWATCH_BACKOFF, failures), signal);
