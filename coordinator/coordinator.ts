@@ -36,6 +36,8 @@ export class Coordinator {
     private readonly server: Server,
     private readonly http: HttpEndpoint | undefined,
     readonly addresses: CoordinatorAddresses,
+    /** Resolves (with the error) if the store fails a write: the owner should close and exit non-zero. */
+    readonly storeFailure: Promise<unknown>,
   ) {}
 
   /**
@@ -51,7 +53,9 @@ export class Coordinator {
       logger,
     });
     const metrics = new CoordinatorMetrics();
-    const engine = new Engine({ store, clock, logger, options: config.engine, metrics });
+    let reportStoreFailure: (err: unknown) => void = () => undefined;
+    const storeFailure = new Promise<unknown>((resolve) => (reportStoreFailure = resolve));
+    const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });
     metrics.watch(engine);
     // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
     const server = new Server({ 'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024 });
@@ -72,7 +76,7 @@ export class Coordinator {
       const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
       const addresses = { grpc: `${host}:${grpcPort}`, httpPort };
       logger.info({ grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir }, 'coordinator listening');
-      return new Coordinator(config, logger, store, engine, server, http, addresses);
+      return new Coordinator(config, logger, store, engine, server, http, addresses, storeFailure);
     } catch (err: unknown) {
       server.forceShutdown();
       await http?.close();

@@ -70,5 +70,13 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    void coordinator.storeFailure.then(() => {
+      // Memory may be ahead of the store now; only a restart from the store is trustworthy.
+      logger.fatal('stopping after a store failure; restart the coordinator');
+      coordinator.close().then(
+        () => resolve(1),
+        () => resolve(1),
+      );
+    });
   });
 }

@@ -1,4 +1,4 @@
-import type { ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { sleep } from '../shared/abort';
 import { backoffDelayMs } from '../shared/backoff';
 import type { Logger } from '../shared/logger';
@@ -239,8 +239,14 @@ export class Worker {
 
   private onAcks(acks: ResultAck[]): void {
     for (const ack of acks) {
+      const code = ack.code as GrpcStatus;
+      // UNAVAILABLE: the coordinator could not store it; keep it and send it again after reconnecting.
+      if (code === GrpcStatus.UNAVAILABLE) {
+        this.log.warn({ lease_id: ack.leaseId, err_message: ack.message }, 'result not stored yet; will resend');
+        continue;
+      }
       this.unacked.delete(ack.leaseId);
-      if (ack.code !== 0) this.log.warn({ lease_id: ack.leaseId, code: ack.code, err_message: ack.message }, 'result rejected by the coordinator');
+      if (code !== GrpcStatus.OK) this.log.warn({ lease_id: ack.leaseId, code: ack.code, err_message: ack.message }, 'result rejected by the coordinator');
     }
     this.changed();
   }

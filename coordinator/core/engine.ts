@@ -1,5 +1,5 @@
 import type { Clock } from '../../shared/clock';
-import { FailedPreconditionError, NotFoundError, UnavailableError } from '../../shared/errors';
+import { BatonError, FailedPreconditionError, NotFoundError, UnavailableError } from '../../shared/errors';
 import { uuidv7 } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { ListPage, TaskFilter, TaskStore } from '../store/task-store';
@@ -20,6 +20,11 @@ export interface EngineDeps {
   readonly metrics?: CoreMetrics;
   /** Source of retry jitter, in [0, 1). */
   readonly random?: () => number;
+  /**
+   * Told when the store failed a write: the engine has stopped taking requests, and its
+   * owner should shut down (a restart rebuilds memory from the store). Default: nothing.
+   */
+  readonly onStoreFailure?: (err: unknown) => void;
 }
 
 export interface SubmitOutcome {
@@ -28,7 +33,7 @@ export interface SubmitOutcome {
   readonly deduplicated: boolean;
 }
 
-type EngineState = 'created' | 'running' | 'closed';
+type EngineState = 'created' | 'running' | 'failed' | 'closed';
 
 /**
  * The coordinator's core: the client-facing task operations, over the ledger (unfinished
@@ -50,6 +55,7 @@ export class Engine {
       clock: deps.clock,
       logger: this.log,
       onReady: () => this.workers.requestDispatch(),
+      onStoreFailure: (err) => this.storeFailed(err),
     });
     this.workers = new WorkerGateway({
       ledger: this.ledger,
@@ -76,7 +82,7 @@ export class Engine {
         orphans += 1;
       } else {
         this.ledger.track(task);
-        recordFailure(task, undefined, { outcome: 'worker_lost', error: 'running with no attempt record at start-up', retryable: true }, this.deps.clock.now(), Math.random);
+        recordFailure(task, undefined, { outcome: 'worker_lost', error: 'running with no attempt record at start-up', retryable: true }, this.deps.clock.now(), this.deps.random ?? Math.random);
         this.ledger.place(task);
         this.ledger.persist(task).catch(() => undefined);
       }
@@ -191,10 +197,16 @@ export class Engine {
   private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
     const commit = this.deps.store.write(fresh.map((task) => ({ kind: 'insertTask', task: { ...task } }) as const));
     for (const [key, task] of batchKeys) {
-      this.pendingKeys.set(key, commit.then(() => ({ task: { ...task }, deduplicated: true })));
+      const outcome = commit.then(() => ({ task: { ...task }, deduplicated: true }));
+      outcome.catch(() => undefined); // its awaiters see the failure; nobody else must
+      this.pendingKeys.set(key, outcome);
     }
     try {
       await commit;
+    } catch (err: unknown) {
+      // A duplicate is the caller's to hear about; anything else means the store is failing.
+      if (!(err instanceof BatonError && err.code === 'ALREADY_EXISTS')) this.storeFailed(err);
+      throw err;
     } finally {
       for (const key of batchKeys.keys()) this.pendingKeys.delete(key);
     }
@@ -216,11 +228,19 @@ export class Engine {
   }
 
   private assertRunning(): void {
+    if (this.state === 'failed') throw new UnavailableError('the coordinator lost its store and is restarting');
     if (this.state !== 'running') throw new UnavailableError('the coordinator is not accepting requests (shutting down)');
   }
 
+  private storeFailed(err: unknown): void {
+    if (this.state !== 'running') return;
+    this.state = 'failed';
+    this.log.fatal({ err }, 'the store failed a write; stopping so that a restart rebuilds from the store');
+    this.deps.onStoreFailure?.(err);
+  }
+
   private transition(from: EngineState, to: EngineState): void {
-    if (this.state !== from) throw new Error(`engine cannot go from ${this.state} to ${to}`);
+    if (this.state !== from) throw new BatonError('INTERNAL', `engine cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
 }

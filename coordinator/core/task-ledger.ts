@@ -12,6 +12,11 @@ export interface TaskLedgerDeps {
   readonly logger: Logger;
   /** Called when tasks become ready to run (new, due, or requeued). */
   readonly onReady: () => void;
+  /**
+   * Called when a transition could not be stored. Memory is then ahead of the store, which
+   * is the truth; the coordinator stops, and a restart rebuilds memory from the store.
+   */
+  readonly onStoreFailure: (err: unknown) => void;
 }
 
 /**
@@ -81,6 +86,7 @@ export class TaskLedger {
       () => this.committed(task, snapshot),
       (err: unknown) => {
         this.deps.logger.error({ err, task_id: task.id, state: snapshot.state }, 'failed to persist a task transition');
+        this.deps.onStoreFailure(err);
         throw err;
       },
     );
