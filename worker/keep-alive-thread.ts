@@ -11,11 +11,13 @@ import type { KeepAliveCommand, KeepAliveThreadData } from './keep-alive';
 const data = workerData as KeepAliveThreadData;
 const client = new WorkerServiceClient(data.coordinator, credentials.createInsecure());
 let timer: NodeJS.Timeout | undefined;
+let currentSessionId: string | undefined;
 
 function send(workerId: string, sessionId: string, intervalMs: number): void {
   client.keepAlive({ workerId, sessionId }, new Metadata(), { deadline: Date.now() + intervalMs }, (err: ServiceError | null, response) => {
-    // A lost session is the main stream's business: it reconnects and posts the new one.
-    if (!err && !response.sessionAlive) stopSending();
+    // A lost session is the main stream's business: it reconnects and posts the new one. A
+    // late answer about an older session must not stop the keep-alives of the current one.
+    if (!err && !response.sessionAlive && sessionId === currentSessionId) stopSending();
   });
 }
 
@@ -31,5 +33,6 @@ parentPort?.on('message', (command: KeepAliveCommand) => {
     parentPort?.close();
     return;
   }
+  currentSessionId = command.sessionId;
   timer = setInterval(() => send(command.workerId, command.sessionId, command.intervalMs), command.intervalMs);
 });

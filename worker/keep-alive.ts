@@ -17,8 +17,10 @@ export type KeepAliveCommand =
  */
 export class KeepAliveThread {
   private thread: Thread | undefined;
+  private exited: Promise<void> = Promise.resolve();
 
-  start(coordinator: string): void {
+  /** @param onError told if the thread fails; the worker then runs on without it. */
+  start(coordinator: string, onError: (err: unknown) => void): void {
     const compiled = join(__dirname, 'keep-alive-thread.js');
     const data: KeepAliveThreadData = { coordinator };
     // Compiled, the .js sits beside this file; under tsx (tests), the .ts does and needs tsx too.
@@ -26,6 +28,12 @@ export class KeepAliveThread {
       ? new Thread(compiled, { workerData: data })
       : new Thread(join(__dirname, 'keep-alive-thread.ts'), { workerData: data, execArgv: ['--require', 'tsx/cjs'] });
     this.thread.unref();
+    const thread = this.thread;
+    this.exited = new Promise((resolve) => thread.once('exit', () => resolve()));
+    thread.on('error', (err: unknown) => {
+      if (this.thread === thread) this.thread = undefined;
+      onError(err);
+    });
   }
 
   /** Starts proving `sessionId` alive every `intervalMs` (replacing any earlier session). */
@@ -36,12 +44,14 @@ export class KeepAliveThread {
   async stop(): Promise<void> {
     const thread = this.thread;
     this.thread = undefined;
-    if (!thread) return;
-    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-    thread.postMessage({ kind: 'stop' } satisfies KeepAliveCommand);
-    const timer = setTimeout(() => void thread.terminate(), 2000);
-    await exited;
-    clearTimeout(timer);
+    if (thread) {
+      thread.postMessage({ kind: 'stop' } satisfies KeepAliveCommand);
+      const timer = setTimeout(() => void thread.terminate(), 2000);
+      await this.exited;
+      clearTimeout(timer);
+    } else {
+      await this.exited; // already gone, or never started: resolves at once
+    }
   }
 
   private post(command: KeepAliveCommand): void {

@@ -81,7 +81,11 @@ export class Worker {
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstWelcome = { resolve, promise };
     this.client = CoordinatorLink.client(this.options.coordinator);
-    if (this.options.keepAliveThread) this.keepAlive.start(this.options.coordinator);
+    if (this.options.keepAliveThread) {
+      this.keepAlive.start(this.options.coordinator, (err) =>
+        this.log.error({ err }, 'keep-alive thread failed; a handler that blocks the event loop may now cost its lease'),
+      );
+    }
     this.loop = this.connectLoop();
     return promise;
   }

@@ -43,6 +43,8 @@ export class Engine {
   readonly workers: WorkerGateway;
   private readonly ledger: TaskLedger;
   private readonly pendingKeys = new Map<string, Promise<SubmitOutcome>>();
+  /** Tasks a RetryTask is requeueing right now: a second one at the same time is refused. */
+  private readonly retrying = new Set<string>();
   private readonly metrics: CoreMetrics;
   private readonly log: Logger;
   private state: EngineState = 'created';
@@ -158,6 +160,16 @@ export class Engine {
   /** Requeues a DEAD or CANCELED task with a fresh attempt budget. */
   async retry(taskId: string): Promise<TaskView> {
     this.assertRunning();
+    if (this.retrying.has(taskId)) throw new FailedPreconditionError(`task ${taskId} is already being retried`);
+    this.retrying.add(taskId);
+    try {
+      return await this.requeueFinished(taskId);
+    } finally {
+      this.retrying.delete(taskId);
+    }
+  }
+
+  private async requeueFinished(taskId: string): Promise<TaskView> {
     const live = this.ledger.get(taskId);
     if (live && !isTerminal(live.state)) {
       throw new FailedPreconditionError(`task ${taskId} is ${live.state}; only dead or canceled tasks can be retried`);

@@ -51,7 +51,9 @@ export class ReadyIndex {
     const entry = this.tokens.get(taskId);
     if (!entry) return;
     this.tokens.delete(taskId);
-    this.depth.set(entry.queue, (this.depth.get(entry.queue) ?? 1) - 1);
+    const depth = (this.depth.get(entry.queue) ?? 1) - 1;
+    if (depth > 0) this.depth.set(entry.queue, depth);
+    else this.depth.delete(entry.queue);
   }
 
   /**
@@ -67,6 +69,12 @@ export class ReadyIndex {
       for (const [type, heap] of byType) {
         if (types.size > 0 && !types.has(type)) continue;
         const head = this.liveHead(heap);
+        if (!head) {
+          // Queue and type names come from clients: forget the ones with nothing left.
+          byType.delete(type);
+          if (byType.size === 0) this.queues.delete(queue);
+          continue;
+        }
         if (head && (!best || runsBefore(head, best))) {
           best = head;
           bestHeap = heap;
@@ -80,11 +88,16 @@ export class ReadyIndex {
   }
 
   /** Queues that have at least one ready task. */
-  *nonEmptyQueues(): IterableIterator<string> {
-    for (const [queue, depth] of this.depth) if (depth > 0) yield queue;
+  nonEmptyQueues(): IterableIterator<string> {
+    return this.depth.keys();
   }
 
-  /** Ready counts by queue, for metrics. */
+  /** Queues with any entries, live or stale; for tests. */
+  get indexedQueues(): number {
+    return this.queues.size;
+  }
+
+  /** Ready counts by queue, for metrics. Queues with none are absent. */
   depthByQueue(): ReadonlyMap<string, number> {
     return this.depth;
   }

@@ -33,7 +33,11 @@ export class TaskLedger {
   private readonly delayed: TimerQueue<string>;
 
   constructor(private readonly deps: TaskLedgerDeps) {
-    this.delayed = new TimerQueue(deps.clock, (taskId) => this.promote(taskId));
+    this.delayed = new TimerQueue(
+      deps.clock,
+      (taskId) => this.promote(taskId),
+      (err, taskId) => deps.logger.error({ err, task_id: taskId }, 'promoting a due task failed'),
+    );
   }
 
   get size(): number {

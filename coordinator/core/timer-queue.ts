@@ -1,6 +1,9 @@
 import type { Clock, TimerHandle } from '../../shared/clock';
 import { Heap } from './heap';
 
+/** Stale entries tolerated before a rebuild is worth its O(n). */
+const COMPACT_MIN_STALE = 1024;
+
 interface Entry<K> {
   readonly key: K;
   readonly atMs: number;
@@ -13,7 +16,7 @@ interface Entry<K> {
  * its deadline; replaced and cancelled entries are skipped lazily when they surface.
  */
 export class TimerQueue<K> {
-  private readonly heap = new Heap<Entry<K>>((a, b) => a.atMs < b.atMs);
+  private heap = new Heap<Entry<K>>((a, b) => a.atMs < b.atMs);
   private readonly current = new Map<K, Entry<K>>();
   private generation = 0;
   private timer: TimerHandle | undefined;
@@ -23,10 +26,18 @@ export class TimerQueue<K> {
   constructor(
     private readonly clock: Clock,
     private readonly onDue: (key: K) => void,
+    private readonly onError: (err: unknown, key: K) => void = (err) => {
+      throw err;
+    },
   ) {}
 
   get size(): number {
     return this.current.size;
+  }
+
+  /** Heap entries held, live or stale; stays within a small multiple of `size`. */
+  get storedEntries(): number {
+    return this.heap.size;
   }
 
   has(key: K): boolean {
@@ -38,11 +49,13 @@ export class TimerQueue<K> {
     const entry = { key, atMs, generation: ++this.generation };
     this.current.set(key, entry);
     this.heap.push(entry);
+    this.compactIfStale();
     this.arm();
   }
 
   cancel(key: K): void {
     this.current.delete(key);
+    this.compactIfStale();
   }
 
   /** Cancels everything and stops the timer; later `set` calls are ignored. */
@@ -77,11 +90,29 @@ export class TimerQueue<K> {
       this.current.delete(next.key);
       due.push(next.key);
     }
-    for (const key of due) {
-      if (this.closed) return;
-      this.onDue(key);
+    try {
+      for (const key of due) {
+        if (this.closed) return;
+        try {
+          this.onDue(key);
+        } catch (err: unknown) {
+          // One failing callback must not stop every later deadline.
+          this.onError(err, key);
+        }
+      }
+    } finally {
+      this.arm();
     }
-    this.arm();
+  }
+
+  /**
+   * Cancelled and replaced entries stay in the heap until they surface; when they outnumber
+   * live ones (far-future deadlines cancelled at a high rate), rebuild the heap from the live.
+   */
+  private compactIfStale(): void {
+    if (this.heap.size <= 2 * this.current.size + COMPACT_MIN_STALE) return;
+    this.heap = new Heap<Entry<K>>((a, b) => a.atMs < b.atMs);
+    for (const entry of this.current.values()) this.heap.push(entry);
   }
 
   private discardStale(): void {

@@ -57,8 +57,12 @@ export class WorkerGateway {
   private closed = false;
 
   constructor(private readonly deps: WorkerGatewayDeps) {
-    this.deadlines = new TimerQueue(deps.clock, (key) => this.onDeadline(key));
     this.log = deps.logger.child({ component: 'worker-gateway' });
+    this.deadlines = new TimerQueue(
+      deps.clock,
+      (key) => this.onDeadline(key),
+      (err, key) => this.log.error({ err, deadline: key }, 'a deadline handler failed'),
+    );
   }
 
   /** Registers a stream after its Hello; reclaims leases the worker still runs. */
@@ -92,6 +96,13 @@ export class WorkerGateway {
         reclaimedLeaseIds.push(leaseId);
       } else {
         unknownLeaseIds.push(leaseId);
+      }
+    }
+    // The worker is back and does not hold these: waiting out the lease window would only delay the retry.
+    const held = new Set(hello.heldLeaseIds);
+    for (const lease of this.leases.orphans()) {
+      if (lease.workerId === hello.workerId && !held.has(lease.leaseId)) {
+        this.expire(lease, 'worker_lost', `worker ${hello.workerId} reconnected without the lease`);
       }
     }
     this.deadlines.set(`session:${session.id}`, nowMs + this.deps.options.leaseTimeoutMs);

@@ -154,7 +154,6 @@ describe('Engine with a fake clock and a real store', () => {
     const back = h.connect('w1', 2, { heldLeaseIds: [leases.get(kept!)!] });
     expect(back.reclaimed).to.deep.equal([leases.get(kept!)]);
     await h.engine.workers.report(back.sessionId, [ok(leases.get(kept!)!)]);
-    h.engine.workers.heartbeat(back.sessionId, [], 0);
     h.clock.advance(LEASE_TIMEOUT_MS);
     await settle();
     expect(await h.state(kept!)).to.equal('succeeded');
@@ -235,6 +234,28 @@ describe('Engine with a fake clock and a real store', () => {
       await settle();
     }
     expect(await h.state(id!)).to.equal('dead');
+  });
+
+  it('expires at once the leases a reconnecting worker no longer holds', async () => {
+    const first = h.connect('w1', 2);
+    const [kept, dropped] = await h.submit(2);
+    const leaseOf = new Map(first.channel.grants.map((g) => [g.task.id, g.lease.leaseId]));
+    h.engine.workers.disconnect(first.sessionId);
+    h.connect('w1', 2, { heldLeaseIds: [leaseOf.get(kept!)!] });
+    await settle();
+    const view = await h.engine.get(dropped!);
+    expect(view.attempts[0]!.outcome).to.equal('worker_lost');
+    expect(view.attempts[0]!.error).to.equal('worker w1 reconnected without the lease');
+    expect(await h.state(kept!)).to.equal('running');
+  });
+
+  it('refuses a second RetryTask while one is in progress', async () => {
+    const worker = h.connect('w1', 1);
+    const [id] = await h.submit(1, { maxAttempts: 1 });
+    await h.engine.workers.report(worker.sessionId, [failed(worker.channel.grants[0]!.lease.leaseId)]);
+    const [first, second] = await Promise.allSettled([h.engine.retry(id!), h.engine.retry(id!)]);
+    expect(first.status).to.equal('fulfilled');
+    expect(second.status === 'rejected' && (second.reason as Error).message).to.equal(`task ${id} is already being retried`);
   });
 
   it('deduplicates by idempotency key, within a batch and across calls', async () => {

@@ -41,7 +41,7 @@ describe('ReadyIndex', () => {
     index.add(task);
     expect(index.take(['default'], ANY)?.id).to.equal('t');
     expect(index.take(['default'], ANY)).to.equal(undefined);
-    expect(index.depthByQueue().get('default')).to.equal(0);
+    expect(index.depthByQueue().get('default')).to.equal(undefined);
   });
 
   it('counts ready tasks by queue', () => {
@@ -51,5 +51,17 @@ describe('ReadyIndex', () => {
     index.add(makeTask({ id: '3', queue: 'b' }));
     index.remove('2');
     expect([...index.depthByQueue()]).to.deep.equal([['a', 1], ['b', 1]]);
+  });
+
+  it('forgets queues and types once they are empty', () => {
+    const index = new ReadyIndex();
+    for (let i = 0; i < 100; i += 1) index.add(makeTask({ id: `t${i}`, queue: `q${i}`, type: `type${i}` }));
+    const all = Array.from({ length: 100 }, (_, i) => `q${i}`);
+    while (index.take(all, ANY)) {
+      // drain
+    }
+    index.take(all, ANY);
+    expect(index.indexedQueues).to.equal(0);
+    expect([...index.nonEmptyQueues()]).to.deep.equal([]);
   });
 });

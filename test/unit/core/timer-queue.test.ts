@@ -64,4 +64,36 @@ describe('TimerQueue', () => {
     clock.advance(100);
     expect(fired).to.deep.equal([1, 2, 3]);
   });
+
+  it('keeps firing later keys when a callback throws', () => {
+    const clock = new FakeClock();
+    const fired: string[] = [];
+    const errors: string[] = [];
+    const queue = new TimerQueue<string>(
+      clock,
+      (key) => {
+        if (key === 'bad') throw new Error('boom');
+        fired.push(key);
+      },
+      (_err, key) => errors.push(key),
+    );
+    queue.set('bad', clock.now() + 10);
+    queue.set('good', clock.now() + 10);
+    queue.set('later', clock.now() + 50);
+    clock.advance(100);
+    expect(errors).to.deep.equal(['bad']);
+    expect(fired).to.deep.equal(['good', 'later']);
+  });
+
+  it('does not hoard cancelled far-future entries', () => {
+    const clock = new FakeClock();
+    const queue = new TimerQueue<number>(clock, () => undefined);
+    queue.set(-1, clock.now() + 10); // a near deadline stays on top, so cancelled ones never surface
+    for (let i = 0; i < 100_000; i += 1) {
+      queue.set(i, clock.now() + 3_600_000);
+      queue.cancel(i);
+    }
+    expect(queue.size).to.equal(1);
+    expect(queue.storedEntries).to.be.below(3000);
+  });
 });
