@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock';
 import { BatonError, FailedPreconditionError, NotFoundError, UnavailableError } from '../../shared/errors';
 import { uuidv7 } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
-import type { ListPage, TaskFilter, TaskStore } from '../store/task-store';
+import type { ListPage, TaskFilter, TaskStore } from './task-store';
 import { NO_METRICS, type CoreMetrics } from './core-metrics';
 import type { EngineOptions } from './engine-options';
 import type { Lease } from './leases';

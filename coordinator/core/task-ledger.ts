@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
-import type { TaskStore } from '../store/task-store';
+import type { TaskStore } from './task-store';
 import { ReadyIndex } from './ready-index';
 import { isTerminal, type AttemptRecord, type TaskRecord } from './task';
 import { TaskWatchers } from './task-watchers';

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger';
 import { BatonError, InvalidArgumentError, NotFoundError } from '../../shared/errors';
-import type { Mutation } from './task-store';
+import type { Mutation } from '../core/task-store';
 import type { Statements } from './sqlite-statements';
 import { DuplicateTaskError } from './store-errors';
 import { attemptToRow, taskToRow, taskToUpdateParams, type AttemptRow, type TaskRow } from './sqlite-rows';

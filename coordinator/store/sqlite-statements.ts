@@ -2,7 +2,7 @@
  * Every SQL statement the SQLite store runs, prepared once per connection.
  */
 import type Database from 'better-sqlite3';
-import type { TaskFilter } from './task-store';
+import type { TaskFilter } from '../core/task-store';
 import { UNFINISHED_STATES_SQL } from './sqlite-schema';
 import {
   LIST_COLUMNS_SQL,

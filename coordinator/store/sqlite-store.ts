@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger';
 import { ConfigError, InvalidArgumentError, UnavailableError } from '../../shared/errors';
 import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
-import type { ListPage, Mutation, TaskFilter, TaskStore } from './task-store';
+import type { ListPage, Mutation, TaskFilter, TaskStore } from '../core/task-store';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import { SqliteBatchWriter, bindMutation, type BoundMutation, type StoreCommitStats } from './sqlite-batch-writer';
 import { openBatonDatabase } from './sqlite-open';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Engine } from '../../../coordinator/core/engine';
 import type { TaskSpec } from '../../../coordinator/core/task';
 import { SqliteTaskStore } from '../../../coordinator/store/sqlite-store';
-import type { Mutation, TaskStore } from '../../../coordinator/store/task-store';
+import type { Mutation, TaskStore } from '../../../coordinator/core/task-store';
 import { UnavailableError } from '../../../shared/errors';
 import { silentLogger } from '../../../shared/logger';
 import { RecordingChannel, settle } from '../../support/engine-harness';

@@ -5,7 +5,7 @@
  * Writes are group-committed: `write` queues mutations and resolves once the transaction
  * that holds them has committed, in the order they were queued. Reads see committed data only.
  */
-import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
+import type { AttemptRecord, TaskRecord, TaskState } from './task';
 
 export type Mutation =
   /** A new task. Fails the whole batch if the id or idempotency key already exists. */
