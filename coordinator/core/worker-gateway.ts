@@ -8,7 +8,7 @@ import { LeaseTable, type Lease } from './leases';
 import { SessionRegistry, type WorkerSession } from './sessions';
 import type { AttemptRecord } from './task';
 import type { TaskLedger } from './task-ledger';
-import { TimerQueue } from './timer-queue';
+import { WorkerDeadlines } from './worker-deadlines';
 import { recordFailure, recordSuccess, type Failure } from './transitions';
 import type { CancelReason, ResultAck, WorkerChannel } from './worker-channel';
 
@@ -41,8 +41,6 @@ export interface WorkerGatewayDeps {
   readonly random: () => number;
 }
 
-type DeadlineKey = `session:${string}` | `lease:${string}` | `orphan:${string}`;
-
 /**
  * Everything about workers: their sessions, the leases they hold, liveness, results, and
  * the expiry of leases whose worker went quiet or whose execution deadline passed.
@@ -51,18 +49,22 @@ export class WorkerGateway {
   readonly leases = new LeaseTable();
   readonly sessions = new SessionRegistry();
   private readonly attempts = new Map<string, AttemptRecord>();
-  private readonly deadlines: TimerQueue<DeadlineKey>;
+  private readonly deadlines: WorkerDeadlines;
   private readonly log: Logger;
   private dispatchRequested = false;
   private closed = false;
 
   constructor(private readonly deps: WorkerGatewayDeps) {
     this.log = deps.logger.child({ component: 'worker-gateway' });
-    this.deadlines = new TimerQueue(
-      deps.clock,
-      (key) => this.onDeadline(key),
-      (err, key) => this.log.error({ err, deadline: key }, 'a deadline handler failed'),
-    );
+    this.deadlines = new WorkerDeadlines(deps.clock, {
+      sessionCheck: (sessionId) => this.checkLiveness(sessionId),
+      leaseTimeout: (leaseId) => this.onLeaseTimeout(leaseId),
+      orphanExpired: (leaseId) => {
+        const lease = this.leases.get(leaseId);
+        if (lease) this.expire(lease, 'worker_lost', `worker ${lease.workerId} lost: it did not come back within the lease timeout`);
+      },
+      onError: (err, what) => this.log.error({ err, deadline: what }, 'a deadline handler failed'),
+    });
   }
 
   /** Registers a stream after its Hello; reclaims leases the worker still runs. */
@@ -92,7 +94,7 @@ export class WorkerGateway {
       if (lease && lease.workerId === hello.workerId && lease.sessionId === null) {
         this.leases.assign(lease, session.id);
         lease.grantOrdinal = 0;
-        this.deadlines.cancel(`orphan:${leaseId}`);
+        this.deadlines.reclaimed(leaseId);
         reclaimedLeaseIds.push(leaseId);
       } else {
         unknownLeaseIds.push(leaseId);
@@ -105,7 +107,7 @@ export class WorkerGateway {
         this.expire(lease, 'worker_lost', `worker ${hello.workerId} reconnected without the lease`);
       }
     }
-    this.deadlines.set(`session:${session.id}`, nowMs + this.deps.options.leaseTimeoutMs);
+    this.deadlines.checkSessionAt(session.id, nowMs + this.deps.options.leaseTimeoutMs);
     this.log.info(
       { worker_id: hello.workerId, session_id: session.id, queues: hello.queues, concurrency: hello.concurrency, reclaimed: reclaimedLeaseIds.length },
       'worker connected',
@@ -216,8 +218,8 @@ export class WorkerGateway {
   adoptOrphan(lease: Lease, attempt: AttemptRecord): void {
     this.leases.add(lease);
     this.attempts.set(lease.leaseId, attempt);
-    this.deadlines.set(`orphan:${lease.leaseId}`, this.deps.clock.now() + this.deps.options.leaseTimeoutMs);
-    if (lease.deadlineMs !== null) this.deadlines.set(`lease:${lease.leaseId}`, lease.deadlineMs);
+    this.deadlines.orphanExpiresAt(lease.leaseId, this.deps.clock.now() + this.deps.options.leaseTimeoutMs);
+    if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
   }
 
   /** Leases ready tasks to sessions with credit, soon (coalesced within one turn). */
@@ -257,7 +259,7 @@ export class WorkerGateway {
           grantOrdinal: ++session.leasesGranted,
         };
         this.leases.add(lease);
-        if (lease.deadlineMs !== null) this.deadlines.set(`lease:${lease.leaseId}`, lease.deadlineMs);
+        if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
         this.deps.metrics.dispatchLatency(task.queue, Math.max(0, nowMs - task.runAtMs));
         return lease;
       },
@@ -332,17 +334,16 @@ export class WorkerGateway {
   /** Closes a session's dispatch; its leases become orphans for one lease window. */
   private release(sessionId: string, nowMs: number): void {
     this.sessions.remove(sessionId);
-    this.deadlines.cancel(`session:${sessionId}`);
+    this.deadlines.forgetSession(sessionId);
     for (const lease of this.leases.heldBy(sessionId)) {
       this.leases.assign(lease, null);
-      this.deadlines.set(`orphan:${lease.leaseId}`, nowMs + this.deps.options.leaseTimeoutMs);
+      this.deadlines.orphanExpiresAt(lease.leaseId, nowMs + this.deps.options.leaseTimeoutMs);
     }
   }
 
   private dropLease(lease: Lease): void {
     this.leases.remove(lease.leaseId);
-    this.deadlines.cancel(`lease:${lease.leaseId}`);
-    this.deadlines.cancel(`orphan:${lease.leaseId}`);
+    this.deadlines.forgetLease(lease.leaseId);
   }
 
   private leasesOfTask(taskId: string): Lease[] {
@@ -354,20 +355,13 @@ export class WorkerGateway {
     return attemptLeases;
   }
 
-  private onDeadline(key: DeadlineKey): void {
-    const [kind, id] = splitKey(key);
-    if (kind === 'session') this.checkLiveness(id);
-    else if (kind === 'lease') {
-      const lease = this.leases.get(id);
-      if (!lease) return;
-      const session = lease.sessionId ? this.sessions.get(lease.sessionId) : undefined;
-      const message = `execution timeout of ${(lease.deadlineMs ?? 0) - lease.startedAtMs}ms exceeded`;
-      session?.channel.sendCancel(id, 'timeout', message);
-      this.expire(lease, 'timed_out', message);
-    } else {
-      const lease = this.leases.get(id);
-      if (lease) this.expire(lease, 'worker_lost', `worker ${lease.workerId} lost: it did not come back within the lease timeout`);
-    }
+  private onLeaseTimeout(leaseId: string): void {
+    const lease = this.leases.get(leaseId);
+    if (!lease) return;
+    const session = lease.sessionId ? this.sessions.get(lease.sessionId) : undefined;
+    const message = `execution timeout of ${(lease.deadlineMs ?? 0) - lease.startedAtMs}ms exceeded`;
+    session?.channel.sendCancel(leaseId, 'timeout', message);
+    this.expire(lease, 'timed_out', message);
   }
 
   private checkLiveness(sessionId: string): void {
@@ -376,7 +370,7 @@ export class WorkerGateway {
     const nowMs = this.deps.clock.now();
     const silentMs = nowMs - session.lastSeenMs;
     if (silentMs < this.deps.options.leaseTimeoutMs) {
-      this.deadlines.set(`session:${sessionId}`, session.lastSeenMs + this.deps.options.leaseTimeoutMs);
+      this.deadlines.checkSessionAt(sessionId, session.lastSeenMs + this.deps.options.leaseTimeoutMs);
       return;
     }
     this.deps.metrics.heartbeatMissed();
@@ -387,9 +381,4 @@ export class WorkerGateway {
       this.expire(lease, 'worker_lost', `worker ${session.workerId} lost: no heartbeat for ${silentMs}ms`);
     }
   }
-}
-
-function splitKey(key: DeadlineKey): ['session' | 'lease' | 'orphan', string] {
-  const colon = key.indexOf(':');
-  return [key.slice(0, colon) as 'session' | 'lease' | 'orphan', key.slice(colon + 1)];
 }
