@@ -3,10 +3,11 @@ import { sleep } from '../shared/abort';
 import { backoffDelayMs } from '../shared/backoff';
 import type { Logger } from '../shared/logger';
 import { durationToMs } from '../shared/proto-time';
-import type { Cancel, Lease, ResultAck, TaskResult, Welcome, WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
+import type { Cancel, Lease, ResultAck, Welcome, WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
 import { CoordinatorLink } from './coordinator-link';
 import { KeepAliveThread } from './keep-alive';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './options';
+import { ResultOutbox } from './result-outbox';
 import { runAttempt, type AttemptOutcome } from './task-runner';
 
 /**
@@ -37,17 +38,12 @@ export class Worker {
   private client: WorkerServiceClient | undefined;
   private link: CoordinatorLink | undefined;
   private welcomed = false;
-  /** From Welcome: results bigger than this are reported as failures. */
-  private maxResultBytes = Number.MAX_SAFE_INTEGER;
   /** Lease entries received on the current stream, reported in heartbeats. */
   private leasesReceived = 0;
   private readonly keepAlive = new KeepAliveThread();
   private readonly running = new Map<string, RunningAttempt>();
   /** Results not yet acknowledged: re-sent after a reconnect. */
-  private readonly unacked = new Map<string, TaskResult>();
-  private outgoing: TaskResult[] = [];
-  private freedSlots = 0;
-  private flushScheduled = false;
+  private readonly outbox = new ResultOutbox(() => (this.welcomed ? this.link : undefined));
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectFailures = 0;
   private readonly stopReconnecting = new AbortController();
@@ -110,7 +106,7 @@ export class Worker {
     this.log.info({ running: this.running.size }, 'worker draining');
     const deadline = Date.now() + this.options.shutdownGraceMs;
     if (!(await this.waitFor(() => this.running.size === 0, deadline))) this.abandonRunning();
-    await this.waitFor(() => this.unacked.size === 0 || !this.welcomed, Date.now() + ACK_WAIT_MS);
+    await this.waitFor(() => this.outbox.pending === 0 || !this.welcomed, Date.now() + ACK_WAIT_MS);
     this.state = 'stopped';
     this.stopReconnecting.abort();
     this.stopHeartbeat();
@@ -186,7 +182,7 @@ export class Worker {
   private onWelcome(link: CoordinatorLink, welcome: Welcome): void {
     this.welcomed = true;
     this.reconnectFailures = 0;
-    if (welcome.maxResultBytes > 0) this.maxResultBytes = welcome.maxResultBytes;
+    if (welcome.maxResultBytes > 0) this.outbox.maxResultBytes = welcome.maxResultBytes;
     const heartbeatMs = durationToMs(welcome.heartbeatInterval) ?? 2000;
     this.stopHeartbeat();
     this.heartbeatTimer = setInterval(() => link.heartbeat(this.heldLeaseIds(), this.leasesReceived), heartbeatMs);
@@ -195,9 +191,9 @@ export class Worker {
     this.log.info({ session_id: welcome.sessionId, reclaimed: welcome.reclaimedLeaseIds.length, heartbeat_ms: heartbeatMs }, 'connected to the coordinator');
     if (this.state === 'draining') link.drain();
     // Results the coordinator has not acknowledged went to a previous stream: send them again.
-    sendInMessages(link, [...this.unacked.values()], this.maxResultBytes);
+    this.outbox.resendAll(link);
     // Hello counted unacknowledged results as held leases; they hold no slot here.
-    if (this.state === 'running') link.credit(this.unacked.size);
+    if (this.state === 'running') link.credit(this.outbox.pending);
     this.firstWelcome?.resolve();
     this.changed();
   }
@@ -223,18 +219,15 @@ export class Worker {
     if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
     else logger.debug('attempt succeeded');
     if (!attempt.revoked) {
-      const result = toTaskResult(leaseId, outcome, this.maxResultBytes);
-      this.unacked.set(leaseId, result);
-      this.outgoing.push(result);
+      this.outbox.add(leaseId, outcome);
     }
-    if (this.state === 'running') this.freedSlots += 1;
-    this.scheduleFlush();
+    if (this.state === 'running') this.outbox.slotFreed();
     this.changed();
   }
 
   private onCancel(cancel: Cancel): void {
     const attempt = this.running.get(cancel.leaseId);
-    this.unacked.delete(cancel.leaseId);
+    this.outbox.settle(cancel.leaseId);
     if (!attempt) return;
     attempt.revoked = true;
     this.log.info({ task_id: attempt.lease.taskId, lease_id: cancel.leaseId, reason: cancel.message }, 'attempt canceled by the coordinator');
@@ -249,33 +242,16 @@ export class Worker {
         this.log.warn({ lease_id: ack.leaseId, err_message: ack.message }, 'result not stored yet; will resend');
         continue;
       }
-      this.unacked.delete(ack.leaseId);
+      this.outbox.settle(ack.leaseId);
       if (code !== GrpcStatus.OK) this.log.warn({ lease_id: ack.leaseId, code: ack.code, err_message: ack.message }, 'result rejected by the coordinator');
     }
     this.changed();
   }
 
-  /** Sends finished results and freed slots in one go per event-loop turn. */
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.link && this.welcomed) {
-        sendInMessages(this.link, this.outgoing, this.maxResultBytes);
-        this.link.credit(this.freedSlots);
-      }
-      // Undelivered results stay in `unacked` and go out after the next Welcome; the next
-      // Hello recomputes credit from scratch.
-      this.outgoing = [];
-      this.freedSlots = 0;
-    });
-  }
-
   /** Leases this worker still answers for: running, or finished with the result not yet acknowledged. */
   private heldLeaseIds(): string[] {
     const running = [...this.running.values()].filter((attempt) => !attempt.revoked).map((attempt) => attempt.lease.leaseId);
-    return [...new Set([...running, ...this.unacked.keys()])];
+    return [...new Set([...running, ...this.outbox.leaseIds()])];
   }
 
   /** A method, not a comparison, so the compiler does not narrow `state` across awaits. */
@@ -315,35 +291,4 @@ export class Worker {
     if (this.state !== from) throw new Error(`worker cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
-}
-
-function toTaskResult(leaseId: string, outcome: AttemptOutcome, maxResultBytes: number): TaskResult {
-  if (outcome.kind === 'success' && outcome.result.length > maxResultBytes) {
-    const message = `result of ${outcome.result.length} bytes exceeds the coordinator's limit of ${maxResultBytes} bytes`;
-    return { leaseId, outcome: { $case: 'failure', value: { message, nonRetryable: true, errorType: 'ResultTooLarge' } } };
-  }
-  return {
-    leaseId,
-    outcome:
-      outcome.kind === 'success'
-        ? { $case: 'success', value: { result: outcome.result, contentType: outcome.contentType } }
-        : { $case: 'failure', value: { message: outcome.message, nonRetryable: outcome.nonRetryable, errorType: outcome.errorType } },
-  };
-}
-
-/** Batches results into messages the coordinator will accept: about one limit's worth each. */
-function sendInMessages(link: CoordinatorLink, results: readonly TaskResult[], maxResultBytes: number): void {
-  let batch: TaskResult[] = [];
-  let bytes = 0;
-  for (const result of results) {
-    const size = result.outcome?.$case === 'success' ? result.outcome.value.result.length : 0;
-    if (batch.length > 0 && bytes + size > maxResultBytes) {
-      link.results(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(result);
-    bytes += size;
-  }
-  link.results(batch);
 }
