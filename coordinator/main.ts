@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { envName, flagName, showDefault } from '../shared/config';
 import { BatonError, errorMessage } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import { shutdownOnSignals } from '../shared/shutdown-on-signals';
 import { COORDINATOR_SETTINGS, compileCoordinatorConfig } from './config';
 import { Coordinator } from './coordinator';
 
@@ -54,29 +55,12 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     process.stderr.write(`baton coordinator: cannot start: ${errorMessage(err)}\n`);
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      logger.info({ signal }, 'shutting down (send again to force)');
-      coordinator.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    void coordinator.storeFailure.then(() => {
-      // Memory may be ahead of the store now; only a restart from the store is trustworthy.
-      logger.fatal('stopping after a store failure; restart the coordinator');
-      coordinator.close().then(
-        () => resolve(1),
-        () => resolve(1),
-      );
-    });
+  // A failed store write leaves memory ahead of the store: only a restart from the store is
+  // trustworthy, so stop with a failure code.
+  const afterStoreFailure = coordinator.storeFailure.then(async () => {
+    logger.fatal('stopping after a store failure; restart the coordinator');
+    await coordinator.close().catch(() => undefined);
+    return 1;
   });
+  return Promise.race([shutdownOnSignals(logger, 'shutting down', () => coordinator.close()), afterStoreFailure]);
 }

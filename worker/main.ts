@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { envName, flagName, resolveSettings, showDefault, type Setting } from '../shared/config';
 import { errorMessage } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import { shutdownOnSignals } from '../shared/shutdown-on-signals';
 import { loadHandlerModule } from './handler-module';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './options';
 import { Worker } from './worker';
@@ -94,28 +95,12 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     return 2;
   }
   logger.info({ coordinator: worker.options.coordinator, queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency }, 'worker starting');
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      logger.info({ signal }, 'draining (send again to force)');
-      worker.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, 'worker shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    worker.start().catch((err: unknown) => {
+  const started = worker.start().then(
+    () => new Promise<number>(() => undefined), // runs until a signal
+    (err: unknown) => {
       logger.error({ err }, 'worker failed to start');
-      resolve(1);
-    });
-  });
+      return 1;
+    },
+  );
+  return Promise.race([shutdownOnSignals(logger, 'draining', () => worker.close()), started]);
 }

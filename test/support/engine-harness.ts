@@ -9,6 +9,7 @@ import { SqliteTaskStore } from '../../coordinator/store/sqlite-store';
 import type { ErrorCode } from '../../shared/errors';
 import { silentLogger } from '../../shared/logger';
 import { FakeClock } from './fake-clock';
+import { taskSpec } from './tasks';
 
 /** A worker stream as the core sees it, recording what the core sends. */
 export class RecordingChannel implements WorkerChannel {
@@ -74,22 +75,7 @@ export class EngineHarness {
   }
 
   async submit(count: number, overrides: Partial<TaskSpec> = {}): Promise<string[]> {
-    const specs = Array.from({ length: count }, (): TaskSpec => ({
-      queue: 'default',
-      type: 'noop',
-      payload: Buffer.from('{}'),
-      contentType: 'application/json',
-      priority: 0,
-      runAtMs: undefined,
-      maxAttempts: 3,
-      retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 },
-      maxInfraFailures: null,
-      timeoutMs: 0,
-      idempotencyKey: null,
-      labels: {},
-      traceContext: {},
-      ...overrides,
-    }));
+    const specs = Array.from({ length: count }, () => taskSpec(overrides));
     const outcomes = await this.engine.submit(specs);
     await settle();
     return outcomes.map((o) => o.task.id);

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../../coordinator/core/task';
+import type { TaskRecord, TaskSpec } from '../../coordinator/core/task';
 
 /** A queued task with sensible defaults, for unit tests. */
 export function makeTask(overrides: Partial<TaskRecord> & { id: string }): TaskRecord {
@@ -26,6 +26,26 @@ export function makeTask(overrides: Partial<TaskRecord> & { id: string }): TaskR
     updatedAtMs: 0,
     runAtMs: 0,
     finishedAtMs: null,
+    ...overrides,
+  };
+}
+
+/** A submission with sensible defaults, for unit tests of the engine. */
+export function taskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
+  return {
+    queue: 'default',
+    type: 'noop',
+    payload: Buffer.from('{}'),
+    contentType: 'application/json',
+    priority: 0,
+    runAtMs: undefined,
+    maxAttempts: 3,
+    retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 },
+    maxInfraFailures: null,
+    timeoutMs: 0,
+    idempotencyKey: null,
+    labels: {},
+    traceContext: {},
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { TaskSpec } from '../../../coordinator/core/task';
 import { EngineHarness, LEASE_TIMEOUT_MS, settle } from '../../support/engine-harness';
+import { taskSpec } from '../../support/tasks';
 
 const ok = (leaseId: string) => ({ leaseId, kind: 'success' as const, result: Buffer.from('{"ok":true}'), contentType: 'application/json' });
 const failed = (leaseId: string, nonRetryable = false) => ({ leaseId, kind: 'failure' as const, message: 'nope', nonRetryable });
@@ -260,30 +260,12 @@ describe('Engine with a fake clock and a real store', () => {
 
   it('deduplicates by idempotency key, within a batch and across calls', async () => {
     const outcomes = await h.engine.submit([
-      { ...baseSpec(), idempotencyKey: 'k' },
-      { ...baseSpec(), idempotencyKey: 'k' },
+      { ...taskSpec(), idempotencyKey: 'k' },
+      { ...taskSpec(), idempotencyKey: 'k' },
     ]);
     expect(outcomes[1]!.deduplicated).to.equal(true);
     expect(outcomes[1]!.task.id).to.equal(outcomes[0]!.task.id);
-    const again = await h.engine.submit([{ ...baseSpec(), idempotencyKey: 'k' }]);
+    const again = await h.engine.submit([{ ...taskSpec(), idempotencyKey: 'k' }]);
     expect(again[0]!.task.id).to.equal(outcomes[0]!.task.id);
   });
 });
-
-function baseSpec(): TaskSpec {
-  return {
-    queue: 'default',
-    type: 'noop',
-    payload: Buffer.alloc(0),
-    contentType: 'application/json',
-    priority: 0,
-    runAtMs: undefined,
-    maxAttempts: 3,
-    retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 },
-    maxInfraFailures: null,
-    timeoutMs: 0,
-    idempotencyKey: null,
-    labels: {},
-    traceContext: {},
-  };
-}

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../../coordinator/core/engine';
-import type { TaskSpec } from '../../../coordinator/core/task';
 import { SqliteTaskStore } from '../../../coordinator/store/sqlite-store';
 import type { Mutation, TaskStore } from '../../../coordinator/core/task-store';
 import { UnavailableError } from '../../../shared/errors';
 import { silentLogger } from '../../../shared/logger';
 import { RecordingChannel, settle } from '../../support/engine-harness';
 import { FakeClock } from '../../support/fake-clock';
+import { taskSpec } from '../../support/tasks';
 
 /** The real store, whose writes can be made to fail as a full disk would fail them. */
 class FailingStore {
@@ -30,11 +30,7 @@ class FailingStore {
   }
 }
 
-const SPEC: TaskSpec = {
-  queue: 'default', type: 'noop', payload: Buffer.from('{}'), contentType: 'application/json', priority: 0, runAtMs: undefined,
-  maxAttempts: 3, retry: { initialMs: 100, multiplier: 2, maxMs: 1000, jitter: 0 }, maxInfraFailures: null, timeoutMs: 0,
-  idempotencyKey: null, labels: {}, traceContext: {},
-};
+const SPEC = taskSpec();
 
 describe('Engine when the store fails a write', () => {
   let dir: string;
