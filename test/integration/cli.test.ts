@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -355,6 +356,14 @@ describe('baton CLI as a process, against a real coordinator', function () {
   });
 
   describe('exit codes of refusals', () => {
+    it('reads a payload from @FILE', async () => {
+      const file = join(group.tempDir(), 'payload.json');
+      writeFileSync(file, JSON.stringify({ n: 'from a file' }));
+      const result = await cli('submit', 'noop', `@${file}`, '--wait', '--json');
+      expect(result.code).to.equal(0);
+      expect((JSON.parse(result.stdout) as { payload: unknown }).payload).to.deep.equal({ n: 'from a file' });
+    });
+
     it('exits 2 for a usage error found locally, sending nothing', async () => {
       const queue = 'cli-usage';
       const result = await cli('submit', 'noop', '{to:1}', '--queue', queue);

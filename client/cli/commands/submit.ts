@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { toSubmitTaskRequest, type SubmitOptions } from '../../submit-request';
 import { INT32, UINT32 } from '../../wire-integers';
 import { EXIT_OK } from '../cli-io';
@@ -15,6 +16,7 @@ import {
   takePositionals,
   type ParsedCommandArgs,
 } from '../parse-command-args';
+import { errorMessage } from '../../../shared/errors';
 import { UsageError } from '../usage-error';
 
 const NAME = 'submit';
@@ -34,13 +36,13 @@ const OPTIONS = {
 } as const;
 
 /**
- * `baton submit TYPE [JSON]`: submits a task and prints its id, or with `--wait` waits for it
+ * `baton submit TYPE [JSON | @FILE]`: submits a task and prints its id, or with `--wait` waits for it
  * and prints the finished task (exit 0 only if it SUCCEEDED).
  */
 export const submitCommand: CliCommand = {
   name: NAME,
-  synopsis: 'submit TYPE [JSON]',
-  summary: 'submit a task; prints its id (JSON is the payload, e.g. \'{"to":"a@b.c"}\')',
+  synopsis: 'submit TYPE [JSON | @FILE]',
+  summary: 'submit a task; prints its id (the payload is JSON, e.g. \'{"to":"a@b.c"}\', or @FILE to read it from a file)',
   optionsHelp: `  --queue Q                queue name (default: the coordinator's "default")
   --priority N             higher runs first within the queue (default 0)
   --delay DURATION         run no earlier than now + DURATION, e.g. 30s, 5m
@@ -101,7 +103,7 @@ function toInvocation(
   signal: AbortSignal | undefined,
 ): SubmitInvocation {
   const [type = '', payloadText] = takePositionals(NAME, positionals, ['TYPE', 'JSON'], 1);
-  const payload = payloadText === undefined ? undefined : parseJsonArgument(NAME, payloadText);
+  const payload = payloadText === undefined ? undefined : parseJsonArgument(NAME, readPayloadArgument(payloadText));
   const waitTimeoutMs = optionalDurationMs(NAME, values['wait-timeout'], '--wait-timeout');
   if (waitTimeoutMs !== undefined && !values.wait) throw new UsageError('--wait-timeout needs --wait', NAME);
   const options: SubmitOptions = {
@@ -118,4 +120,15 @@ function toInvocation(
   };
   asUsageError(NAME, () => toSubmitTaskRequest(type, payload, options));
   return { type, payload, options, wait: values.wait ?? false, waitTimeoutMs };
+}
+
+/** `@path` reads the payload from a file (shell arguments are limited to ~128 KiB); anything else is the JSON itself. */
+function readPayloadArgument(argument: string): string {
+  if (!argument.startsWith('@')) return argument;
+  const path = argument.slice(1);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err: unknown) {
+    throw new UsageError(`cannot read the payload file ${path}: ${errorMessage(err)}`, NAME);
+  }
 }

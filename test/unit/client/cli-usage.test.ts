@@ -34,7 +34,7 @@ describe('runClientCli: usage', () => {
     for (const argv of [['help', 'submit'], ['submit', '--help'], ['--help', 'submit'], ['submit', 't', '-h']]) {
       const result = await run(argv);
       expect(result.code).to.equal(0);
-      expect(result.stdout).to.match(/^Usage: baton submit TYPE \[JSON\]/);
+      expect(result.stdout).to.match(/^Usage: baton submit TYPE \[JSON \| @FILE\]/);
       expect(result.stdout).to.contain('--idempotency-key');
     }
   });
@@ -76,6 +76,7 @@ describe('runClientCli: usage', () => {
 
   it('refuses a payload that is not JSON, quoting it', async () => {
     await usageError(['submit', 't', '{to:1}'], /^error: invalid JSON payload: .*got '\{to:1\}'/);
+    await usageError(['submit', 't', '@/no/such/payload.json'], /^error: cannot read the payload file \/no\/such\/payload\.json: ENOENT/);
   });
 
   it('names the flag of a bad value', async () => {
