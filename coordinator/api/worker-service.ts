@@ -13,8 +13,8 @@ import {
   type WorkerServiceServer,
 } from '../../shared/gen/baton/v1/worker_service';
 import type { EngineOptions } from '../core/engine-options';
-import type { HelloSpec, TaskReport, WorkerGateway } from '../core/worker-gateway';
-import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../core/worker-channel';
+import type { WorkerGateway } from '../core/worker-gateway';
+import type { CancelReason, HelloSpec, LeaseGrant, ResultAck, TaskReport, WorkerChannel } from '../core/worker-channel';
 import { checkName } from './names';
 import { endStreamWithError, logError, unary } from './unary';
 

@@ -23,6 +23,8 @@ export interface Lease {
 export class LeaseTable {
   private readonly byId = new Map<string, Lease>();
   private readonly bySessionId = new Map<string, Set<string>>();
+  /** A task has at most one current lease. */
+  private readonly byTaskId = new Map<string, Lease>();
 
   get size(): number {
     return this.byId.size;
@@ -34,13 +36,20 @@ export class LeaseTable {
 
   add(lease: Lease): void {
     this.byId.set(lease.leaseId, lease);
+    this.byTaskId.set(lease.taskId, lease);
     this.index(lease);
+  }
+
+  /** The current lease of a task, if it is running. */
+  ofTask(taskId: string): Lease | undefined {
+    return this.byTaskId.get(taskId);
   }
 
   remove(leaseId: string): Lease | undefined {
     const lease = this.byId.get(leaseId);
     if (!lease) return undefined;
     this.byId.delete(leaseId);
+    if (this.byTaskId.get(lease.taskId) === lease) this.byTaskId.delete(lease.taskId);
     this.unindex(lease);
     return lease;
   }

@@ -4,6 +4,26 @@ import type { TaskRecord } from './task';
 
 export type CancelReason = 'canceled' | 'timeout' | 'unknown_lease';
 
+export interface HelloSpec {
+  readonly workerId: string;
+  readonly queues: readonly string[];
+  readonly types: readonly string[];
+  readonly concurrency: number;
+  readonly heldLeaseIds: readonly string[];
+}
+
+export interface OpenedSession {
+  readonly sessionId: string;
+  /** Held leases that are still current and now belong to this session. */
+  readonly reclaimedLeaseIds: string[];
+  /** Held leases the coordinator no longer knows: the worker must abort them. */
+  readonly unknownLeaseIds: string[];
+}
+
+export type TaskReport =
+  | { readonly leaseId: string; readonly kind: 'success'; readonly result: Buffer; readonly contentType: string }
+  | { readonly leaseId: string; readonly kind: 'failure'; readonly message: string; readonly nonRetryable: boolean };
+
 /** A lease on its way to a worker, with the task it runs. */
 export interface LeaseGrant {
   readonly lease: Lease;

@@ -10,27 +10,7 @@ import type { AttemptRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
 import { recordFailure, recordSuccess, type Failure } from './transitions';
-import type { CancelReason, ResultAck, WorkerChannel } from './worker-channel';
-
-export interface HelloSpec {
-  readonly workerId: string;
-  readonly queues: readonly string[];
-  readonly types: readonly string[];
-  readonly concurrency: number;
-  readonly heldLeaseIds: readonly string[];
-}
-
-export interface OpenedSession {
-  readonly sessionId: string;
-  /** Held leases that are still current and now belong to this session. */
-  readonly reclaimedLeaseIds: string[];
-  /** Held leases the coordinator no longer knows: the worker must abort them. */
-  readonly unknownLeaseIds: string[];
-}
-
-export type TaskReport =
-  | { readonly leaseId: string; readonly kind: 'success'; readonly result: Buffer; readonly contentType: string }
-  | { readonly leaseId: string; readonly kind: 'failure'; readonly message: string; readonly nonRetryable: boolean };
+import type { CancelReason, HelloSpec, OpenedSession, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
 
 export interface WorkerGatewayDeps {
   readonly ledger: TaskLedger;
@@ -204,14 +184,13 @@ export class WorkerGateway {
 
   /** Takes a running task's lease away (client cancel); tells its worker to abort. */
   revoke(taskId: string, reason: CancelReason, message: string): AttemptRecord | undefined {
-    for (const lease of this.leasesOfTask(taskId)) {
-      this.dropLease(lease);
-      const attempt = this.attempts.get(lease.leaseId);
-      this.attempts.delete(lease.leaseId);
-      if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel(lease.leaseId, reason, message);
-      return attempt;
-    }
-    return undefined;
+    const lease = this.leases.ofTask(taskId);
+    if (!lease) return undefined;
+    this.dropLease(lease);
+    const attempt = this.attempts.get(lease.leaseId);
+    this.attempts.delete(lease.leaseId);
+    if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel(lease.leaseId, reason, message);
+    return attempt;
   }
 
   /** At start-up: a lease that was running before the restart, waiting to be reclaimed. */
@@ -344,15 +323,6 @@ export class WorkerGateway {
   private dropLease(lease: Lease): void {
     this.leases.remove(lease.leaseId);
     this.deadlines.forgetLease(lease.leaseId);
-  }
-
-  private leasesOfTask(taskId: string): Lease[] {
-    const attemptLeases: Lease[] = [];
-    for (const leaseId of this.attempts.keys()) {
-      const lease = this.leases.get(leaseId);
-      if (lease?.taskId === taskId) attemptLeases.push(lease);
-    }
-    return attemptLeases;
   }
 
   private onLeaseTimeout(leaseId: string): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Engine } from '../../coordinator/core/engine';
 import type { TaskSpec } from '../../coordinator/core/task';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../../coordinator/core/worker-channel';
-import type { HelloSpec } from '../../coordinator/core/worker-gateway';
+import type { HelloSpec } from '../../coordinator/core/worker-channel';
 import { SqliteTaskStore } from '../../coordinator/store/sqlite-store';
 import type { ErrorCode } from '../../shared/errors';
 import { silentLogger } from '../../shared/logger';

@@ -38,4 +38,12 @@ describe('LeaseTable', () => {
     expect(table.heldBy('s2').map((l) => l.leaseId)).to.deep.equal(['a']);
     expect(table.get('a')?.sessionId).to.equal('s2');
   });
+
+  it('finds the current lease of a task, and forgets it when the lease ends', () => {
+    const table = new LeaseTable();
+    table.add(lease('a', 's1', 'task-1'));
+    expect(table.ofTask('task-1')?.leaseId).to.equal('a');
+    table.remove('a');
+    expect(table.ofTask('task-1')).to.equal(undefined);
+  });
 });
