@@ -174,7 +174,9 @@ export class Worker {
         queues: [...this.options.queues],
         taskTypes: Object.keys(this.options.handlers),
         concurrency: this.options.concurrency,
-        heldLeaseIds: this.heldLeaseIds(),
+        // Handlers still running after a cancel are listed too: they hold slots, and the
+        // coordinator's initial credit is concurrency minus this list (it cancels them again).
+        heldLeaseIds: [...new Set([...this.running.keys(), ...this.outbox.leaseIds()])],
       });
     });
   }
