@@ -2,17 +2,14 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { BatonClient, TaskState } from '../../client/index';
 import { FAST_FAILURE_ARGS, LEASE_TIMEOUT_MS, metric } from '../support/chaos';
-import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { startCoordinator, startWorker } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 import { readRunLog, runCounts } from '../support/run-log';
 
 describe('chaos: a handler that blocks the event loop for 3x the lease timeout', function () {
   this.timeout(60_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('succeeds once, with no redelivery', async () => {
     const dir = group.tempDir();
@@ -22,7 +19,7 @@ describe('chaos: a handler that blocks the event loop for 3x the lease timeout',
     await startWorker(group, coordinator.address, { concurrency: 1, env });
     // A second worker that would take the task if the first were wrongly declared dead.
     await startWorker(group, coordinator.address, { concurrency: 1, env });
-    client = new BatonClient({ address: coordinator.address });
+    client = clientFor(coordinator.address);
     const { task } = await client.submit('block', { ms: 3 * LEASE_TIMEOUT_MS });
     const done = await client.wait(task.id, { timeoutMs: 30_000 });
     expect(done.state).to.equal(TaskState.TASK_STATE_SUCCEEDED);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { BatonClient, TaskState } from '../../client/index';
-import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
+import { startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 import { FAST_FAILURE_ARGS } from '../support/chaos';
 
 const TOTAL = 2000;
@@ -9,12 +10,8 @@ const RESUBMIT_DELAY_MS = 50;
 
 describe('chaos: SIGKILL the coordinator twice during 2,000 submissions', function () {
   this.timeout(240_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('runs every acknowledged submission, and stores none twice', async () => {
     const dir = group.tempDir();
@@ -22,7 +19,7 @@ describe('chaos: SIGKILL the coordinator twice during 2,000 submissions', functi
     let coordinator: CoordinatorHandle = await startCoordinator(group, { dataDir, args: [...FAST_FAILURE_ARGS] });
     const port = coordinator.port;
     await startWorker(group, coordinator.address, { concurrency: 32 });
-    client = new BatonClient({ address: coordinator.address });
+    client = clientFor(coordinator.address);
 
     // Submitters retry until acknowledged, with the same idempotency key, as a careful client does.
     const acknowledged = new Map<string, string>();

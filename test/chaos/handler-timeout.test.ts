@@ -2,12 +2,13 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { AttemptOutcome, BatonClient, TaskState } from '../../client/index';
 import { FAST_FAILURE_ARGS } from '../support/chaos';
-import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { startCoordinator, startWorker } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 import { readRunLog, runCounts } from '../support/run-log';
 
 describe('chaos: a handler that hangs past its timeout', function () {
   this.timeout(60_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
   let runLog: string;
   before(async () => {
@@ -15,11 +16,7 @@ describe('chaos: a handler that hangs past its timeout', function () {
     runLog = join(dir, 'runs.jsonl');
     const coordinator = await startCoordinator(group, { dataDir: join(dir, 'data'), args: [...FAST_FAILURE_ARGS] });
     await startWorker(group, coordinator.address, { concurrency: 4, env: { BATON_TEST_RUN_LOG: runLog } });
-    client = new BatonClient({ address: coordinator.address });
-  });
-  after(async () => {
-    client?.close();
-    await group.cleanup();
+    client = clientFor(coordinator.address);
   });
 
   for (const type of ['hang', 'hangIgnoringSignal']) {

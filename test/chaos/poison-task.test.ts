@@ -2,22 +2,19 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { AttemptOutcome, BatonClient, TaskState, type Task } from '../../client/index';
 import { FAST_FAILURE_ARGS } from '../support/chaos';
-import { ProcessGroup, REPO_ROOT, spawnBaton, startCoordinator, type BatonProcess } from '../support/processes';
+import { REPO_ROOT, spawnBaton, startCoordinator, type BatonProcess } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 
 const FIXTURE_HANDLERS = join(REPO_ROOT, 'test', 'fixtures', 'handlers.cjs');
 
 describe('chaos: a handler that kills its own worker process', function () {
   this.timeout(90_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('ends DEAD after max_attempts instead of looping forever', async () => {
     const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data'), args: [...FAST_FAILURE_ARGS] });
-    client = new BatonClient({ address: coordinator.address });
+    client = clientFor(coordinator.address);
     const { task } = await client.submit('crash', {}, { maxAttempts: 3 });
     const outcome = client.wait(task.id, { timeoutMs: 60_000 });
 

@@ -2,20 +2,17 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { BatonClient, TaskState, AttemptOutcome } from '../../client/index';
 import { FAST_FAILURE_ARGS, metric } from '../support/chaos';
-import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { startCoordinator, startWorker } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 
 describe('chaos: SIGSTOP a worker past the lease window, then SIGCONT', function () {
   this.timeout(120_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('redelivers its tasks elsewhere, rejects its late results, and no result flips', async () => {
     const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data'), args: [...FAST_FAILURE_ARGS] });
-    client = new BatonClient({ address: coordinator.address });
+    client = clientFor(coordinator.address);
     const frozen = await startWorker(group, coordinator.address, { concurrency: 5, args: ['--worker-id', 'frozen'] });
     // `stubborn` ignores its abort signal, so the frozen worker finishes every task after SIGCONT.
     const ids = (await client.submitMany(Array.from({ length: 5 }, () => ({ type: 'stubborn', payload: { ms: 400 } })))).map((r) => r.task.id);

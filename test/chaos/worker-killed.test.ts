@@ -2,17 +2,14 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { BatonClient, TaskState } from '../../client/index';
 import { FAST_FAILURE_ARGS } from '../support/chaos';
-import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { startCoordinator, startWorker } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 import { readRunLog } from '../support/run-log';
 
 describe('chaos: SIGKILL one of three workers in the middle of 2,000 tasks', function () {
   this.timeout(180_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('finishes every task; only tasks leased to the killed worker ran twice', async () => {
     const dir = group.tempDir();
@@ -22,7 +19,7 @@ describe('chaos: SIGKILL one of three workers in the middle of 2,000 tasks', fun
     const workers = await Promise.all(
       [1, 2, 3].map((n) => startWorker(group, coordinator.address, { concurrency: 16, env, args: ['--worker-id', `worker-${n}`] })),
     );
-    client = new BatonClient({ address: coordinator.address });
+    client = clientFor(coordinator.address);
 
     const ids: string[] = [];
     for (let batch = 0; batch < 4; batch += 1) {

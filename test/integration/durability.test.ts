@@ -1,25 +1,22 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { BatonClient, TaskState } from '../../client/index';
-import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { startCoordinator, startWorker } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 import { readRunLog, runCounts } from '../support/run-log';
 
 describe('durability across a coordinator crash', function () {
   this.timeout(180_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
 
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('runs every acknowledged task after SIGKILL and restart on the same data', async () => {
     const dir = group.tempDir();
     const dataDir = join(dir, 'data');
     const runLog = join(dir, 'runs.jsonl');
     const first = await startCoordinator(group, { dataDir });
-    client = new BatonClient({ address: first.address });
+    client = clientFor(first.address);
 
     // No worker yet: every task is acknowledged and queued, none has run.
     const ids: string[] = [];
@@ -38,7 +35,7 @@ describe('durability across a coordinator crash', function () {
     const second = await startCoordinator(group, { dataDir, port: first.port });
     const restarted = await second.process.waitForLog((l) => l.msg === 'engine started', 'engine started');
     expect(restarted.unfinished).to.equal(1000);
-    client = new BatonClient({ address: second.address });
+    client = clientFor(second.address);
     await startWorker(group, second.address, { concurrency: 32, env: { BATON_TEST_RUN_LOG: runLog } });
 
     const finished = await Promise.all(ids.map((id) => client!.wait(id, { timeoutMs: 120_000 })));
@@ -53,7 +50,7 @@ describe('durability across a coordinator crash', function () {
     const dataDir = join(dir, 'data');
     const first = await startCoordinator(group, { dataDir });
     client?.close();
-    client = new BatonClient({ address: first.address });
+    client = clientFor(first.address);
     const worker = await startWorker(group, first.address, { concurrency: 2 });
     const running = await client.submit('stubborn', { ms: 1500 });
     for await (const update of client.watch(running.task.id)) if (update.state === TaskState.TASK_STATE_RUNNING) break;

@@ -2,16 +2,13 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttemptOutcome, BatonClient, TaskState } from '../../client/index';
-import { ProcessGroup, startCoordinator, startWorker } from '../support/processes';
+import { startCoordinator, startWorker } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 
 describe('per-queue task defaults from the config file', function () {
   this.timeout(60_000);
-  const group = new ProcessGroup();
+  const { group, client: clientFor } = useTestProcesses();
   let client: BatonClient | undefined;
-  after(async () => {
-    client?.close();
-    await group.cleanup();
-  });
 
   it('gives tasks of a queue its timeout and attempts unless they set their own', async () => {
     const dir = group.tempDir();
@@ -19,7 +16,7 @@ describe('per-queue task defaults from the config file', function () {
     writeFileSync(configFile, JSON.stringify({ queues: { slow: { timeout: '300ms', maxAttempts: 2, retryInitialBackoff: '10ms' } } }));
     const coordinator = await startCoordinator(group, { dataDir: join(dir, 'data'), args: ['--config', configFile] });
     await startWorker(group, coordinator.address, { args: ['--queue', 'slow', '--queue', 'default'] });
-    client = new BatonClient({ address: coordinator.address });
+    client = clientFor(coordinator.address);
 
     const { task } = await client.submit('hang', {}, { queue: 'slow' });
     expect(task.maxAttempts).to.equal(2);
