@@ -8,6 +8,7 @@ import type { AttemptRecord, TaskRecord } from '../../../coordinator/core/task';
 import { SqliteTaskStore, type SqliteStoreOptions } from '../../../coordinator/store/sqlite-store';
 import { uuidv7 } from '../../../shared/ids';
 import { silentLogger } from '../../../shared/logger';
+import { makeTask as baseTask } from '../../support/tasks';
 
 /** Temp directories made by a suite, removed by its after hook via `removeAll`. */
 export class TempDirs {
@@ -31,36 +32,19 @@ export function openStore(dataDir: string, options: Partial<SqliteStoreOptions> 
 
 let clockMs = Date.UTC(2030, 0, 1);
 
-/** A queued task with plausible defaults; ids increase with each call. */
+/** A queued task with plausible defaults; ids (UUIDv7) and times increase with each call. */
 export function makeTask(overrides: Partial<TaskRecord> = {}): TaskRecord {
   clockMs += 1;
-  return {
+  return baseTask({
     id: uuidv7(clockMs),
-    queue: 'default',
     type: 'send-email',
-    state: 'queued',
     payload: Buffer.from(JSON.stringify({ to: 'a@example.com' })),
-    contentType: 'application/json',
-    priority: 0,
-    attempt: 0,
-    maxAttempts: 3,
-    attemptBudget: 3,
-    maxInfraFailures: null,
-    infraFailures: 0,
     retry: { initialMs: 1000, multiplier: 2, maxMs: 60_000, jitter: 0.2 },
-    timeoutMs: 0,
-    idempotencyKey: null,
-    labels: {},
-    traceContext: {},
-    result: null,
-    resultContentType: '',
-    lastError: '',
     createdAtMs: clockMs,
     updatedAtMs: clockMs,
     runAtMs: clockMs,
-    finishedAtMs: null,
     ...overrides,
-  };
+  });
 }
 
 export function makeAttempt(overrides: Partial<AttemptRecord> = {}): AttemptRecord {
