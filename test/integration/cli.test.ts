@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { BatonClient, BatonError, TaskState, type Task } from '../../client/index';
-import { ProcessGroup, spawnBaton, startCoordinator, startWorker, type BatonProcess, type CoordinatorHandle } from '../support/processes';
+import { spawnBaton, type BatonProcess, type CoordinatorHandle } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 
 /** No worker serves this queue: a task submitted there stays QUEUED until someone acts on it. */
 const IDLE_QUEUE = 'idle';
@@ -104,19 +105,13 @@ async function startRelay(targetPort: number): Promise<Relay> {
 
 describe('baton CLI as a process, against a real coordinator', function () {
   this.timeout(60_000);
-  const group = new ProcessGroup();
+  const processes = useTestProcesses();
+  const { group } = processes;
   let coordinator: CoordinatorHandle;
   let client: BatonClient;
 
   before(async () => {
-    coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data') });
-    await startWorker(group, coordinator.address);
-    client = new BatonClient({ address: coordinator.address });
-  });
-
-  after(async () => {
-    client?.close();
-    await group.cleanup();
+    ({ coordinator, client } = await processes.coordinatorWithWorker());
   });
 
   /** Starts `baton ARGS` (BATON_COORDINATOR unset unless `env` sets it) and collects its output. */

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BatonClient, BatonError, TaskState, type SubmitOptions, type Task } from '../../client/index';
 import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
+import { useTestProcesses } from '../support/test-processes';
 
 /** No worker serves this queue: a task submitted there stays QUEUED until someone acts on it. */
 const IDLE_QUEUE = 'idle';
@@ -86,19 +87,12 @@ class ObservedClient extends BatonClient {
 
 describe('BatonClient against a real coordinator', function () {
   this.timeout(60_000);
-  const group = new ProcessGroup();
+  const processes = useTestProcesses();
   let coordinator: CoordinatorHandle;
   let client: BatonClient;
 
   before(async () => {
-    coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data') });
-    await startWorker(group, coordinator.address);
-    client = new BatonClient({ address: coordinator.address });
-  });
-
-  after(async () => {
-    client?.close();
-    await group.cleanup();
+    ({ coordinator, client } = await processes.coordinatorWithWorker());
   });
 
   it('submits a JSON payload with options and reads the task back', async () => {

@@ -1,10 +1,13 @@
 import { BatonClient } from '../../client/index';
-import { ProcessGroup } from './processes';
+import { join } from 'node:path';
+import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from './processes';
 
 export interface TestProcesses {
   readonly group: ProcessGroup;
   /** A client that is closed with everything else after the suite. */
   readonly client: (address: string) => BatonClient;
+  /** A coordinator on a fresh data dir, one worker on the fixture handlers, and a client. */
+  readonly coordinatorWithWorker: () => Promise<{ coordinator: CoordinatorHandle; client: BatonClient }>;
 }
 
 /**
@@ -18,12 +21,18 @@ export function useTestProcesses(): TestProcesses {
     for (const client of clients) client.close();
     await group.cleanup();
   });
+  const client = (address: string): BatonClient => {
+    const made = new BatonClient({ address });
+    clients.push(made);
+    return made;
+  };
   return {
     group,
-    client: (address: string): BatonClient => {
-      const client = new BatonClient({ address });
-      clients.push(client);
-      return client;
+    client,
+    coordinatorWithWorker: async () => {
+      const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data') });
+      await startWorker(group, coordinator.address);
+      return { coordinator, client: client(coordinator.address) };
     },
   };
 }
