@@ -37,7 +37,7 @@ async function idleSessions(address: string, count: number, heartbeatMs: number)
           resolve(stream);
         });
         stream.on('error', () => undefined);
-        stream.write({ message: { $case: 'hello', value: { workerId, queues: ['idle'], taskTypes: [], concurrency: 1, heldLeaseIds: [] } } });
+        stream.write({ message: { $case: 'hello', value: { workerId, queues: ['idle'], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' } } });
       });
     }),
   );

@@ -38,6 +38,8 @@ export class Worker {
   private client: WorkerServiceClient | undefined;
   private link: CoordinatorLink | undefined;
   private welcomed = false;
+  /** From the first Welcome: proves to the coordinator, on every reconnect, that this is the same process. */
+  private resumeSecret = '';
   /** Lease entries received on the current stream, reported in heartbeats. */
   private leasesReceived = 0;
   private readonly keepAlive = new KeepAliveThread();
@@ -177,6 +179,7 @@ export class Worker {
         // Handlers still running after a cancel are listed too: they hold slots, and the
         // coordinator's initial credit is concurrency minus this list (it cancels them again).
         heldLeaseIds: [...new Set([...this.running.keys(), ...this.outbox.leaseIds()])],
+        resumeSecret: this.resumeSecret,
       });
     });
   }
@@ -184,6 +187,7 @@ export class Worker {
   private onWelcome(link: CoordinatorLink, welcome: Welcome): void {
     this.welcomed = true;
     this.reconnectFailures = 0;
+    if (welcome.resumeSecret !== '') this.resumeSecret = welcome.resumeSecret;
     if (welcome.maxResultBytes > 0) this.outbox.maxResultBytes = welcome.maxResultBytes;
     const heartbeatMs = durationToMs(welcome.heartbeatInterval) ?? 2000;
     this.stopHeartbeat();
@@ -228,12 +232,14 @@ export class Worker {
   }
 
   private onCancel(cancel: Cancel): void {
-    const attempt = this.running.get(cancel.leaseId);
-    this.outbox.settle(cancel.leaseId);
-    if (!attempt) return;
-    attempt.revoked = true;
-    this.log.info({ task_id: attempt.lease.taskId, lease_id: cancel.leaseId, reason: cancel.message }, 'attempt canceled by the coordinator');
-    attempt.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
+    for (const leaseId of cancel.leaseIds) {
+      const attempt = this.running.get(leaseId);
+      this.outbox.settle(leaseId);
+      if (!attempt) continue;
+      attempt.revoked = true;
+      this.log.info({ task_id: attempt.lease.taskId, lease_id: leaseId, reason: cancel.message }, 'attempt canceled by the coordinator');
+      attempt.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
+    }
   }
 
   private onAcks(acks: ResultAck[]): void {

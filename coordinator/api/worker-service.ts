@@ -96,7 +96,7 @@ class WorkerStream implements WorkerChannel {
   }
 
   sendCancel(leaseId: string, reason: CancelReason, message: string): void {
-    this.write({ message: { $case: 'cancel', value: { leaseId, reason: WIRE_CANCEL_REASON[reason], message } } });
+    this.write({ message: { $case: 'cancel', value: { leaseIds: [leaseId], reason: WIRE_CANCEL_REASON[reason], message } } });
   }
 
   sendAcks(acks: readonly ResultAck[]): void {
@@ -176,6 +176,7 @@ class WorkerStream implements WorkerChannel {
           leaseTimeout: msToDuration(this.deps.options.leaseTimeoutMs),
           reclaimedLeaseIds: opened.reclaimedLeaseIds,
           maxResultBytes: this.deps.maxResultBytes,
+          resumeSecret: '',
         },
       },
     });

@@ -119,7 +119,7 @@ describe('bad input', function () {
 
   it('rejects a hello with a bad concurrency, naming the field', async () => {
     const { stream, ended } = openStream(workerClient);
-    stream.write({ message: { $case: 'hello', value: { workerId: 'w1', queues: [], taskTypes: [], concurrency: 0, heldLeaseIds: [] } } });
+    stream.write({ message: { $case: 'hello', value: { workerId: 'w1', queues: [], taskTypes: [], concurrency: 0, heldLeaseIds: [], resumeSecret: '' } } });
     const err = await ended;
     expect(err?.code).to.equal(status.INVALID_ARGUMENT);
     expect(err?.details).to.match(/^hello.concurrency: must be between 1 and 10000, got 0/);
@@ -128,7 +128,7 @@ describe('bad input', function () {
   it('rejects a result for a lease the worker does not hold, and leaves the task alone', async () => {
     const { task } = await client.submit('noop', { n: 1 }, { queue: 'fenced' });
     const { stream, next } = openStream(workerClient);
-    stream.write({ message: { $case: 'hello', value: { workerId: 'intruder', queues: ['elsewhere'], taskTypes: [], concurrency: 1, heldLeaseIds: [] } } });
+    stream.write({ message: { $case: 'hello', value: { workerId: 'intruder', queues: ['elsewhere'], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' } } });
     const welcome = await next();
     expect(welcome.message?.$case).to.equal('welcome');
     stream.write({ message: { $case: 'results', value: { results: [{ leaseId: 'not-a-lease', outcome: { $case: 'success', value: { result: Buffer.from('{}'), contentType: '' } } }] } } });
@@ -156,7 +156,7 @@ describe('bad input', function () {
   it('turns an oversized result from a worker that ignores the limit into a failure', async () => {
     const { task } = await client.submit('noop', {}, { queue: 'raw' });
     const { stream, next } = openStream(workerClient);
-    stream.write({ message: { $case: 'hello', value: { workerId: 'careless', queues: ['raw'], taskTypes: [], concurrency: 1, heldLeaseIds: [] } } });
+    stream.write({ message: { $case: 'hello', value: { workerId: 'careless', queues: ['raw'], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' } } });
     const welcome = await next();
     expect(welcome.message?.$case === 'welcome' && welcome.message.value.maxResultBytes).to.equal(1024);
     const leases = await next();
