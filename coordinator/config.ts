@@ -3,7 +3,8 @@ import { resolveSettings, type ConfigSources, type Setting } from '../shared/con
 import type { SubmitPolicy, TaskDefaults } from './api/task-defaults';
 import { parseDurationMs } from '../shared/duration';
 import { errorMessage } from '../shared/errors';
-import type { EngineOptions } from './core/engine-options';
+import { DEFAULT_ENGINE_LIMITS, type EngineOptions } from './core/engine-options';
+import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits';
 
 /** Every coordinator setting, with its default; flags, BATON_* variables and the config file use these names. */
 export const COORDINATOR_SETTINGS: readonly Setting[] = [
@@ -25,6 +26,19 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'commitInterval', type: { kind: 'duration' }, default: 2, help: 'longest wait before a group commit' },
   { key: 'commitMaxBatch', type: { kind: 'integer', min: 1, max: 100_000 }, default: 1000, help: 'mutations that force a group commit' },
   { key: 'shutdownGrace', type: { kind: 'duration' }, default: 10_000, help: 'how long shutdown waits for streams to close' },
+  { key: 'tlsCert', type: { kind: 'string' }, default: '', help: 'PEM certificate (chain) of the gRPC and HTTP ports; with --tls-key turns TLS on' },
+  { key: 'tlsKey', type: { kind: 'string' }, default: '', help: 'PEM private key of --tls-cert' },
+  { key: 'tlsClientCa', type: { kind: 'string' }, default: '', help: 'PEM CA: only clients with a certificate it signed get in (mutual TLS)' },
+  { key: 'tokens', type: { kind: 'string' }, default: '', help: 'tokens file (JSON, or "ROLE TOKEN [QUEUES]" lines): every call then needs "authorization: Bearer TOKEN"; also BATON_TOKENS_FILE' },
+  { key: 'maxQueuedTasks', type: { kind: 'integer', min: 1, max: 1_000_000_000 }, default: DEFAULT_ENGINE_LIMITS.maxQueuedTasks, help: 'unfinished tasks in total' },
+  { key: 'maxQueuedTasksPerQueue', type: { kind: 'integer', min: 1, max: 1_000_000_000 }, default: DEFAULT_ENGINE_LIMITS.maxQueuedTasksPerQueue, help: 'unfinished tasks in one queue' },
+  { key: 'maxQueues', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_ENGINE_LIMITS.maxQueues, help: 'queues with unfinished tasks' },
+  { key: 'maxWorkers', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_ENGINE_LIMITS.maxWorkerSessions, help: 'connected worker sessions (and streams awaiting hello)' },
+  { key: 'maxWatches', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_WATCH_LIMITS.total, help: 'open WatchTask streams in total' },
+  { key: 'maxWatchesPerConnection', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_WATCH_LIMITS.perConnection, help: 'open WatchTask streams on one connection' },
+  { key: 'watchStallTimeout', type: { kind: 'duration', minMs: 1 }, default: DEFAULT_WATCH_LIMITS.stallMs, help: 'a watch whose client reads nothing this long is dropped' },
+  { key: 'helloTimeout', type: { kind: 'duration', minMs: 1 }, default: 10_000, help: 'a worker stream that sends no hello this long is closed' },
+  { key: 'metricsQueueIdle', type: { kind: 'duration' }, default: 300_000, help: "a queue's metric series go once it has no unfinished tasks and no activity this long" },
   { key: 'logLevel', type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }, default: 'info', help: 'log level' },
 ];
 
@@ -40,6 +54,21 @@ export interface CoordinatorConfig {
   readonly commitMaxBatch: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: string;
+  /** Undefined: plaintext. */
+  readonly tls: TlsFiles | undefined;
+  /** Path of the tokens file; undefined: no tokens. */
+  readonly tokensFile: string | undefined;
+  readonly watches: WatchLimitOptions;
+  readonly helloTimeoutMs: number;
+  readonly metricsQueueIdleMs: number;
+}
+
+/** PEM files of the coordinator's TLS identity; read at start and again on SIGHUP. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Set for mutual TLS: the CA that signs client certificates. */
+  readonly clientCaFile: string | undefined;
 }
 
 /**
@@ -47,7 +76,9 @@ export interface CoordinatorConfig {
  * @throws ConfigError naming the bad setting.
  */
 export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorConfig {
-  const s = resolveSettings(COORDINATOR_SETTINGS, sources);
+  // BATON_TOKENS_FILE reads better than the derived BATON_TOKENS; both work, the derived one wins.
+  const env = { BATON_TOKENS: sources.env.BATON_TOKENS_FILE, ...sources.env };
+  const s = resolveSettings(COORDINATOR_SETTINGS, { ...sources, env });
   const num = (key: string): number => s[key] as number;
   const str = (key: string): string => s[key] as string;
   checkAddress(str('listen'), 'listen');
@@ -69,14 +100,38 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
     listen: str('listen'),
     http,
     dataDir: str('data'),
-    engine: { heartbeatIntervalMs: num('heartbeatInterval'), leaseTimeoutMs: num('leaseTimeout') },
+    engine: {
+      heartbeatIntervalMs: num('heartbeatInterval'),
+      leaseTimeoutMs: num('leaseTimeout'),
+      limits: {
+        maxQueuedTasks: num('maxQueuedTasks'),
+        maxQueuedTasksPerQueue: num('maxQueuedTasksPerQueue'),
+        maxQueues: num('maxQueues'),
+        maxWorkerSessions: num('maxWorkers'),
+      },
+    },
     submit: compileSubmitPolicy(num('maxPayloadBytes'), defaults, s.queues as Readonly<Record<string, unknown>>),
     sync: str('sync') === 'normal' ? 'NORMAL' : 'FULL',
     commitIntervalMs: num('commitInterval'),
     commitMaxBatch: num('commitMaxBatch'),
     shutdownGraceMs: num('shutdownGrace'),
     logLevel: str('logLevel'),
+    tls: compileTls(str('tlsCert'), str('tlsKey'), str('tlsClientCa')),
+    tokensFile: str('tokens') === '' ? undefined : str('tokens'),
+    watches: { total: num('maxWatches'), perConnection: num('maxWatchesPerConnection'), stallMs: num('watchStallTimeout') },
+    helloTimeoutMs: num('helloTimeout'),
+    metricsQueueIdleMs: num('metricsQueueIdle'),
   };
+}
+
+function compileTls(certFile: string, keyFile: string, clientCaFile: string): TlsFiles | undefined {
+  if (certFile === '' && keyFile === '') {
+    if (clientCaFile !== '') throw new ConfigError('tlsClientCa', 'mutual TLS needs TLS: set tlsCert and tlsKey too');
+    return undefined;
+  }
+  if (certFile === '') throw new ConfigError('tlsCert', 'tlsKey is set; set tlsCert (the certificate of that key) too');
+  if (keyFile === '') throw new ConfigError('tlsKey', 'tlsCert is set; set tlsKey (its private key) too');
+  return { certFile, keyFile, clientCaFile: clientCaFile === '' ? undefined : clientCaFile };
 }
 
 function checkAddress(address: string, key: string): void {

@@ -1,12 +1,21 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { errorMessage } from '../shared/errors';
 import { systemClock, type Clock } from '../shared/clock';
 import { UnavailableError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { TaskQueueService } from '../shared/gen/baton/v1/task_queue';
 import { WorkerServiceService } from '../shared/gen/baton/v1/worker_service';
+import { CallGuard } from './api/call-guard';
+import { withStrictDecoding } from './api/strict-decoding';
 import { createTaskQueueService } from './api/task-queue-service';
+import { WatchLimiter } from './api/watch-limits';
 import { createWorkerService } from './api/worker-service';
 import type { CoordinatorConfig } from './config';
+import { Authenticator } from './security/authenticator';
+import { exposureWarning } from './security/exposure';
+import { ReloadableTls } from './security/reloadable-tls';
+import { loadTlsMaterial } from './security/tls-material';
+import { TokenRegistry } from './security/token-registry';
 import { Engine } from './core/engine';
 import { HttpEndpoint } from './http/http-server';
 import { CoordinatorMetrics } from './metrics';
@@ -35,6 +44,7 @@ export class Coordinator {
     private readonly engine: Engine,
     private readonly server: Server,
     private readonly http: HttpEndpoint | undefined,
+    private readonly security: { readonly authenticator: Authenticator; readonly tls: ReloadableTls | undefined },
     readonly addresses: CoordinatorAddresses,
     /** Resolves (with the error) if the store fails a write: the owner should close and exit non-zero. */
     readonly storeFailure: Promise<unknown>,
@@ -45,6 +55,11 @@ export class Coordinator {
    * @throws BatonError when the data directory is unusable or an address cannot be bound.
    */
   static async start(config: CoordinatorConfig, logger: Logger, clock: Clock = systemClock): Promise<Coordinator> {
+    // Credentials first: a bad certificate or tokens file must refuse to start before the store is touched.
+    const tls = config.tls ? new ReloadableTls(loadTlsMaterial(config.tls)) : undefined;
+    const authenticator = new Authenticator(config.tokensFile === undefined ? undefined : TokenRegistry.fromFile(config.tokensFile));
+    const warning = exposureWarning(config, tls !== undefined, authenticator.requiresToken);
+    if (warning) logger.warn({ grpc: config.listen, http: config.http }, warning);
     const store = SqliteTaskStore.open({
       dataDir: config.dataDir,
       synchronous: config.sync,
@@ -52,37 +67,68 @@ export class Coordinator {
       commitMaxBatch: config.commitMaxBatch,
       logger,
     });
-    const metrics = new CoordinatorMetrics();
+    const metrics = new CoordinatorMetrics(clock, config.metricsQueueIdleMs);
     let reportStoreFailure: (err: unknown) => void = () => undefined;
     const storeFailure = new Promise<unknown>((resolve) => (reportStoreFailure = resolve));
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });
-    metrics.watch(engine);
+    const guard = new CallGuard(authenticator, logger.child({ component: 'api' }));
+    const watches = new WatchLimiter(config.watches);
     // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
     const server = new Server({ 'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024 });
     let http: HttpEndpoint | undefined;
     try {
       engine.start();
-      server.addService(TaskQueueService, createTaskQueueService({ engine, policy: config.submit, clock, logger }));
-      server.addService(
-        WorkerServiceService,
-        createWorkerService({ gateway: engine.workers, options: config.engine, maxResultBytes: config.submit.maxPayloadBytes, logger }),
-      );
-      const grpcPort = await bind(server, config.listen);
+      server.addService(withStrictDecoding(TaskQueueService), createTaskQueueService({ engine, policy: config.submit, clock, guard, watches, logger }));
+      const workerService = createWorkerService({
+        gateway: engine.workers,
+        options: config.engine,
+        maxResultBytes: config.submit.maxPayloadBytes,
+        helloTimeoutMs: config.helloTimeoutMs,
+        maxAwaitingHello: config.engine.limits?.maxWorkerSessions ?? 10_000,
+        guard,
+        logger,
+      });
+      server.addService(withStrictDecoding(WorkerServiceService), workerService.service);
+      metrics.watch(engine, { watchesOpen: () => watches.open, workerStreamsAwaitingHello: workerService.awaitingHello });
+      const grpcPort = await bind(server, config.listen, tls ? tls.serverCredentials() : ServerCredentials.createInsecure());
       let httpPort: number | undefined;
       if (config.http !== undefined) {
-        http = new HttpEndpoint({ registry: metrics.registry, isReady: () => true, logger });
+        http = new HttpEndpoint({ registry: metrics.registry, isReady: () => true, authenticator, tls, logger });
         httpPort = await http.listen(config.http);
       }
       const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
       const addresses = { grpc: `${host}:${grpcPort}`, httpPort };
-      logger.info({ grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir }, 'coordinator listening');
-      return new Coordinator(config, logger, store, engine, server, http, addresses, storeFailure);
+      logger.info(
+        { grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir, tls: tls ? (tls.mutual ? 'mutual' : 'server') : 'off', tokens: authenticator.requiresToken },
+        'coordinator listening',
+      );
+      return new Coordinator(config, logger, store, engine, server, http, { authenticator, tls }, addresses, storeFailure);
     } catch (err: unknown) {
       server.forceShutdown();
       await http?.close();
       await engine.close();
       await store.close();
       throw err;
+    }
+  }
+
+  /**
+   * Re-reads the TLS certificates and the tokens file (on SIGHUP). New connections get the
+   * new certificates; open connections and their streams carry on. A file that fails to
+   * load changes nothing: the error is logged and returned.
+   * @returns the error, or undefined when everything reloaded.
+   */
+  reloadCredentials(): Error | undefined {
+    try {
+      const material = this.config.tls ? loadTlsMaterial(this.config.tls) : undefined;
+      const tokens = this.config.tokensFile === undefined ? undefined : TokenRegistry.fromFile(this.config.tokensFile);
+      if (material) this.security.tls?.replace(material);
+      this.security.authenticator.replaceTokens(tokens);
+      this.logger.info({ tls: material !== undefined, tokens: tokens?.size ?? 0 }, 'credentials reloaded');
+      return undefined;
+    } catch (err: unknown) {
+      this.logger.error({ err_message: errorMessage(err) }, 'credentials reload failed; keeping the ones in use');
+      return err instanceof Error ? err : new Error(errorMessage(err));
     }
   }
 
@@ -123,9 +169,9 @@ export class Coordinator {
   }
 }
 
-function bind(server: Server, address: string): Promise<number> {
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(address, credentials, (err, port) => {
       if (err) reject(new UnavailableError(`cannot listen on ${address}: ${bindFailure(err)}`, { cause: err }));
       else resolve(port);
     });

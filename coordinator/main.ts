@@ -9,6 +9,7 @@ import { Coordinator } from './coordinator';
 const USAGE = `Usage: baton coordinator [options]
 
 Runs the coordinator: gRPC for clients and workers, HTTP for /healthz and /metrics.
+SIGHUP reloads the TLS certificates and the tokens file without dropping open streams.
 Settings come from defaults < --config FILE (JSON) < BATON_* environment < flags.
 
 Options:
@@ -62,5 +63,12 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     await coordinator.close().catch(() => undefined);
     return 1;
   });
-  return Promise.race([shutdownOnSignals(logger, 'shutting down', () => coordinator.close()), afterStoreFailure]);
+  // SIGHUP re-reads the certificates and the tokens file; open streams carry on.
+  const onHangup = (): void => void coordinator.reloadCredentials();
+  process.on('SIGHUP', onHangup);
+  try {
+    return await Promise.race([shutdownOnSignals(logger, 'shutting down', () => coordinator.close()), afterStoreFailure]);
+  } finally {
+    process.off('SIGHUP', onHangup);
+  }
 }

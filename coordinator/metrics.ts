@@ -1,12 +1,34 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Clock } from '../shared/clock';
 import type { CoreMetrics } from './core/core-metrics';
 import type { AttemptOutcome, TaskState } from './core/task';
 
 export interface GaugeSource {
-  snapshotCounts(): { leases: number; workers: number; delayed: number; readyByQueue: ReadonlyMap<string, number> };
+  snapshotCounts(): {
+    leases: number;
+    workers: number;
+    delayed: number;
+    readyByQueue: ReadonlyMap<string, number>;
+    /** Unfinished tasks by queue: a queue with none may lose its series once idle. */
+    unfinishedByQueue: (queue: string) => number;
+  };
 }
 
-/** The coordinator's Prometheus metrics (served at /metrics), fed by the core through CoreMetrics. */
+/** Counts the API layer owns (streams and watches), read at scrape time. */
+export interface StreamGaugeSource {
+  watchesOpen(): number;
+  workerStreamsAwaitingHello(): number;
+}
+
+const STATES: readonly TaskState[] = ['scheduled', 'queued', 'running', 'succeeded', 'dead', 'canceled'];
+const OUTCOMES: readonly AttemptOutcome[] = ['running', 'succeeded', 'failed', 'timed_out', 'worker_lost', 'canceled'];
+
+/**
+ * The coordinator's Prometheus metrics (served at /metrics), fed by the core through
+ * CoreMetrics. Queue names are chosen by clients, so a queue's series are dropped once it
+ * has no unfinished tasks and has been idle for `queueIdleMs`: the number of series follows
+ * the queues in use, not every name ever submitted to.
+ */
 export class CoordinatorMetrics implements CoreMetrics {
   readonly registry = new Registry();
   private readonly submitted = new Counter({ name: 'baton_tasks_submitted_total', help: 'Tasks accepted', labelNames: ['queue'], registers: [this.registry] });
@@ -29,33 +51,57 @@ export class CoordinatorMetrics implements CoreMetrics {
     buckets: [0.005, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
     registers: [this.registry],
   });
+  /** When each queue with series last saw an event. */
+  private readonly lastActiveMs = new Map<string, number>();
 
-  /** Gauges read the core's live counts at scrape time. */
-  watch(source: GaugeSource): void {
+  constructor(
+    private readonly clock: Clock,
+    private readonly queueIdleMs: number,
+  ) {}
+
+  /** Gauges read the core's and the API's live counts at scrape time. */
+  watch(source: GaugeSource, streams: StreamGaugeSource): void {
+    const prune = (unfinished: (queue: string) => number): void => this.pruneIdleQueues(unfinished);
     new Gauge({ name: 'baton_workers_connected', help: 'Connected worker sessions', registers: [this.registry], collect() { this.set(source.snapshotCounts().workers); } });
     new Gauge({ name: 'baton_leases_active', help: 'Leases held by workers', registers: [this.registry], collect() { this.set(source.snapshotCounts().leases); } });
     new Gauge({ name: 'baton_tasks_delayed', help: 'Tasks waiting for their run_at', registers: [this.registry], collect() { this.set(source.snapshotCounts().delayed); } });
+    new Gauge({ name: 'baton_watches_open', help: 'Open WatchTask streams', registers: [this.registry], collect() { this.set(streams.watchesOpen()); } });
+    new Gauge({
+      name: 'baton_worker_streams_awaiting_hello',
+      help: 'Worker streams open that have not sent hello yet',
+      registers: [this.registry],
+      collect() {
+        this.set(streams.workerStreamsAwaitingHello());
+      },
+    });
     new Gauge({
       name: 'baton_queue_ready',
       help: 'Tasks ready to run, by queue',
       labelNames: ['queue'],
       registers: [this.registry],
       collect() {
-        for (const [queue, depth] of source.snapshotCounts().readyByQueue) this.set({ queue }, depth);
+        const counts = source.snapshotCounts();
+        prune(counts.unfinishedByQueue);
+        this.reset(); // queues that emptied must not keep their last value
+        for (const [queue, depth] of counts.readyByQueue) this.set({ queue }, depth);
       },
     });
   }
 
   tasksSubmitted(queue: string, count: number): void {
+    this.active(queue);
     this.submitted.inc({ queue }, count);
   }
   attemptEnded(queue: string, outcome: AttemptOutcome): void {
+    this.active(queue);
     this.attempts.inc({ queue, outcome });
   }
   taskFinished(queue: string, state: TaskState): void {
+    this.active(queue);
     this.finished.inc({ queue, state });
   }
   retryScheduled(queue: string): void {
+    this.active(queue);
     this.retries.inc({ queue });
   }
   staleReportRejected(): void {
@@ -65,9 +111,26 @@ export class CoordinatorMetrics implements CoreMetrics {
     this.missed.inc();
   }
   dispatchLatency(queue: string, ms: number): void {
+    this.active(queue);
     this.latency.observe({ queue }, ms / 1000);
   }
   runTime(queue: string, ms: number): void {
+    this.active(queue);
     this.run.observe({ queue }, ms / 1000);
+  }
+
+  private active(queue: string): void {
+    this.lastActiveMs.set(queue, this.clock.now());
+  }
+
+  private pruneIdleQueues(unfinished: (queue: string) => number): void {
+    const nowMs = this.clock.now();
+    for (const [queue, lastMs] of this.lastActiveMs) {
+      if (nowMs - lastMs < this.queueIdleMs || unfinished(queue) > 0) continue;
+      this.lastActiveMs.delete(queue);
+      for (const metric of [this.submitted, this.retries, this.latency, this.run]) metric.remove({ queue });
+      for (const state of STATES) this.finished.remove({ queue, state });
+      for (const outcome of OUTCOMES) this.attempts.remove({ queue, outcome });
+    }
   }
 }

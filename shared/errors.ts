@@ -57,6 +57,20 @@ export class ResourceExhaustedError extends BatonError {
   }
 }
 
+/** No credential, or one the coordinator does not accept. */
+export class UnauthenticatedError extends BatonError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+/** A valid credential whose role or queues do not allow the call. */
+export class PermissionDeniedError extends BatonError {
+  constructor(message: string) {
+    super('PERMISSION_DENIED', message);
+  }
+}
+
 export class UnavailableError extends BatonError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, options);

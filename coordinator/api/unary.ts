@@ -2,22 +2,34 @@ import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc
 import { BatonError } from '../../shared/errors';
 import { toStatusObject } from '../../shared/grpc-status';
 import type { Logger } from '../../shared/logger';
+import type { Principal, Role } from '../security/principal';
+import type { CallGuard } from './call-guard';
 
 /**
- * Adapts an async handler to grpc-js: the one place where a thrown error becomes a gRPC
- * status. BatonErrors keep their code and message; anything else is logged with its stack
- * and answered INTERNAL.
+ * Adapts an async handler to grpc-js: the one place where a unary call is admitted (decoded,
+ * authenticated, authorised for `roles`) and where a thrown error becomes a gRPC status.
+ * BatonErrors keep their code and message; anything else is logged with its stack and
+ * answered INTERNAL.
  */
 export function unary<Req, Res>(
-  logger: Logger,
+  guard: CallGuard,
   method: string,
-  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+  roles: readonly Role[],
+  handler: (request: Req, caller: Principal, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    handler(call.request, call).then(
+    let admitted: { request: Req; caller: Principal };
+    try {
+      admitted = guard.admit(call, call.request, method, roles);
+    } catch (err: unknown) {
+      logError(guard.logger, method, err);
+      callback(toStatusObject(err));
+      return;
+    }
+    handler(admitted.request, admitted.caller, call).then(
       (response) => callback(null, response),
       (err: unknown) => {
-        logError(logger, method, err);
+        logError(guard.logger, method, err);
         callback(toStatusObject(err));
       },
     );

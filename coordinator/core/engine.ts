@@ -4,9 +4,10 @@ import { uuidv7 } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { ListPage, TaskFilter, TaskStore } from './task-store';
 import { NO_METRICS, type CoreMetrics } from './core-metrics';
-import type { EngineOptions } from './engine-options';
+import { limitsOf, type EngineOptions } from './engine-options';
+import { admitSubmission, QueueOccupancy } from './queue-occupancy';
 import type { Lease } from './leases';
-import { isTerminal, type TaskRecord, type TaskSpec, type TaskView } from './task';
+import { isTerminal, type AttemptRecord, type TaskRecord, type TaskSpec, type TaskView } from './task';
 import { TaskLedger } from './task-ledger';
 import type { TaskListener } from './task-watchers';
 import { recordCancel, recordFailure, requeue } from './transitions';
@@ -43,6 +44,8 @@ export class Engine {
   readonly workers: WorkerGateway;
   private readonly ledger: TaskLedger;
   private readonly pendingKeys = new Map<string, Promise<SubmitOutcome>>();
+  /** Tasks of submissions being committed now, counted against the queue limits with the tracked ones. */
+  private readonly inFlight = new QueueOccupancy();
   /** Tasks a RetryTask is requeueing right now: a second one at the same time is refused. */
   private readonly retrying = new Set<string>();
   private readonly metrics: CoreMetrics;
@@ -80,7 +83,7 @@ export class Engine {
         this.ledger.track(task);
       } else if (attempt) {
         this.ledger.track(task);
-        this.workers.adoptOrphan(orphanLease(task, attempt.leaseId, attempt.workerId, attempt.number, attempt.startedAtMs), attempt);
+        this.workers.adoptOrphan(orphanLease(task, attempt), attempt);
         orphans += 1;
       } else {
         this.ledger.track(task);
@@ -95,6 +98,7 @@ export class Engine {
   /**
    * Creates tasks; resolves once they are committed. All of `specs` commit together.
    * A spec whose idempotency key is taken returns the existing task instead.
+   * @throws ResourceExhaustedError when the new tasks would pass a queue limit (none is created).
    */
   async submit(specs: readonly TaskSpec[]): Promise<SubmitOutcome[]> {
     this.assertRunning();
@@ -114,7 +118,7 @@ export class Engine {
       // The caller sees the task as committed, not as dispatch may change it a moment later.
       outcomes.push({ task: { ...task }, deduplicated: false });
     }
-    if (fresh.length > 0) await this.insert(fresh, batchKeys);
+    if (fresh.length > 0) await this.admitAndInsert(fresh, batchKeys);
     return Promise.all(outcomes.map((outcome) => Promise.resolve(outcome)));
   }
 
@@ -186,8 +190,17 @@ export class Engine {
   }
 
   /** Counts for stats and metrics. */
-  snapshotCounts(): { unfinished: number; ready: number; delayed: number; leases: number; workers: number; readyByQueue: ReadonlyMap<string, number> } {
+  snapshotCounts(): {
+    unfinished: number;
+    ready: number;
+    delayed: number;
+    leases: number;
+    workers: number;
+    readyByQueue: ReadonlyMap<string, number>;
+    unfinishedByQueue: (queue: string) => number;
+  } {
     return {
+      unfinishedByQueue: (queue) => this.ledger.occupancy.count(queue),
       unfinished: this.ledger.size,
       ready: this.ledger.ready.size,
       delayed: this.ledger.delayedCount,
@@ -204,6 +217,18 @@ export class Engine {
     this.workers.close('the coordinator is shutting down');
     this.ledger.close();
     await this.deps.store.flush();
+  }
+
+  private async admitAndInsert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
+    const requested = new Map<string, number>();
+    for (const task of fresh) requested.set(task.queue, (requested.get(task.queue) ?? 0) + 1);
+    admitSubmission(requested, this.ledger.occupancy, this.inFlight, limitsOf(this.deps.options));
+    for (const [queue, n] of requested) this.inFlight.add(queue, n);
+    try {
+      await this.insert(fresh, batchKeys);
+    } finally {
+      for (const [queue, n] of requested) this.inFlight.remove(queue, n);
+    }
   }
 
   private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
@@ -287,12 +312,14 @@ function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
   };
 }
 
-function orphanLease(task: TaskRecord, leaseId: string, workerId: string, attempt: number, startedAtMs: number): Lease {
+function orphanLease(task: TaskRecord, attempt: AttemptRecord): Lease {
+  const { leaseId, workerId, workerProof: proof, number, startedAtMs } = attempt;
   return {
     leaseId,
     taskId: task.id,
-    attempt,
+    attempt: number,
     workerId,
+    proof,
     sessionId: null,
     startedAtMs,
     deadlineMs: task.timeoutMs > 0 ? startedAtMs + task.timeoutMs : null,

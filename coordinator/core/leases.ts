@@ -7,6 +7,8 @@ export interface Lease {
   readonly taskId: string;
   readonly attempt: number;
   readonly workerId: string;
+  /** See worker-proof.ts: only a session with the same proof may reclaim this lease. */
+  readonly proof: string;
   /** The stream that holds it; null while orphaned (stream closed, or coordinator restarted). */
   sessionId: string | null;
   readonly startedAtMs: number;

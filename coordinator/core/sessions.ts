@@ -3,7 +3,11 @@ import type { WorkerChannel } from './worker-channel';
 /** One connected worker stream. */
 export interface WorkerSession {
   readonly id: string;
+  /** The credential's identity (token or certificate); 'anonymous' without auth. */
+  readonly principal: string;
   readonly workerId: string;
+  /** worker-proof.ts: binds the session to the process that holds the resume secret. */
+  readonly proof: string;
   readonly queues: readonly string[];
   /** Empty means any type. */
   readonly types: ReadonlySet<string>;
@@ -21,14 +25,18 @@ export interface WorkerSession {
 export class SessionRegistry {
   private readonly byId = new Map<string, WorkerSession>();
   private readonly byQueue = new Map<string, Set<WorkerSession>>();
+  /** By principal and worker id: one credential's worker ids never meet another's. */
+  private readonly byOwner = new Map<string, WorkerSession>();
   private rotation = 0;
 
   get size(): number {
     return this.byId.size;
   }
 
+  /** Adds a session; the caller has removed any earlier session of the same owner. */
   add(session: WorkerSession): void {
     this.byId.set(session.id, session);
+    this.byOwner.set(ownerKey(session.principal, session.workerId), session);
     for (const queue of session.queues) {
       let set = this.byQueue.get(queue);
       if (!set) {
@@ -47,6 +55,8 @@ export class SessionRegistry {
     const session = this.byId.get(sessionId);
     if (!session) return;
     this.byId.delete(sessionId);
+    const key = ownerKey(session.principal, session.workerId);
+    if (this.byOwner.get(key) === session) this.byOwner.delete(key);
     for (const queue of session.queues) {
       const set = this.byQueue.get(queue);
       set?.delete(session);
@@ -54,8 +64,9 @@ export class SessionRegistry {
     }
   }
 
-  byWorkerId(workerId: string): WorkerSession[] {
-    return [...this.byId.values()].filter((session) => session.workerId === workerId);
+  /** The live session of this credential's worker id, if any. */
+  ofWorker(principal: string, workerId: string): WorkerSession | undefined {
+    return this.byOwner.get(ownerKey(principal, workerId));
   }
 
   all(): IterableIterator<WorkerSession> {
@@ -70,7 +81,7 @@ export class SessionRegistry {
     const found = new Set<WorkerSession>();
     for (const queue of queues) {
       for (const session of this.byQueue.get(queue) ?? []) {
-        if (session.credit > 0 && !session.draining) found.add(session);
+        if (session.credit > 0 && !session.draining && session.channel.writable) found.add(session);
       }
     }
     const ready = [...found];
@@ -78,4 +89,8 @@ export class SessionRegistry {
     const start = this.rotation++ % ready.length;
     return [...ready.slice(start), ...ready.slice(0, start)];
   }
+}
+
+function ownerKey(principal: string, workerId: string): string {
+  return `${principal}\n${workerId}`;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { TaskStore } from './task-store';
+import { QueueOccupancy } from './queue-occupancy';
 import { ReadyIndex } from './ready-index';
 import { isTerminal, type AttemptRecord, type TaskRecord } from './task';
 import { TaskWatchers } from './task-watchers';
@@ -29,6 +30,8 @@ export interface TaskLedgerDeps {
 export class TaskLedger {
   readonly ready = new ReadyIndex();
   readonly watchers = new TaskWatchers();
+  /** The tracked tasks by queue, for the queue limits. */
+  readonly occupancy = new QueueOccupancy();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly delayed: TimerQueue<string>;
 
@@ -54,6 +57,7 @@ export class TaskLedger {
 
   /** Starts tracking a committed task and puts it where its state says. */
   track(task: TaskRecord): void {
+    if (!this.tasks.has(task.id)) this.occupancy.add(task.queue);
     this.tasks.set(task.id, task);
     this.place(task);
   }
@@ -109,6 +113,7 @@ export class TaskLedger {
   private committed(task: TaskRecord, snapshot: TaskRecord): void {
     if (isTerminal(snapshot.state) && this.tasks.get(task.id) === task && isTerminal(task.state)) {
       this.tasks.delete(task.id);
+      this.occupancy.remove(task.queue);
     }
     this.watchers.notify(snapshot);
   }

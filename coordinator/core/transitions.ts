@@ -15,6 +15,7 @@ export function beginAttempt(task: TaskRecord, lease: Lease, nowMs: number): Att
     number: lease.attempt,
     workerId: lease.workerId,
     leaseId: lease.leaseId,
+    workerProof: lease.proof,
     startedAtMs: nowMs,
     endedAtMs: null,
     outcome: 'running',

@@ -5,15 +5,21 @@ import type { TaskRecord } from './task';
 export type CancelReason = 'canceled' | 'timeout' | 'unknown_lease';
 
 export interface HelloSpec {
+  /** Who the credential of the stream says the caller is (see api/../security); 'anonymous' without auth. */
+  readonly principal: string;
   readonly workerId: string;
   readonly queues: readonly string[];
   readonly types: readonly string[];
   readonly concurrency: number;
   readonly heldLeaseIds: readonly string[];
+  /** From an earlier Welcome to the same process; empty on its first stream. */
+  readonly resumeSecret: string;
 }
 
 export interface OpenedSession {
   readonly sessionId: string;
+  /** For the worker to present on its next reconnect. */
+  readonly resumeSecret: string;
   /** Held leases that are still current and now belong to this session. */
   readonly reclaimedLeaseIds: string[];
   /** Held leases the coordinator no longer knows: the worker must abort them. */
@@ -42,8 +48,11 @@ export interface ResultAck {
  */
 export interface WorkerChannel {
   sendLeases(grants: readonly LeaseGrant[]): void;
-  sendCancel(leaseId: string, reason: CancelReason, message: string): void;
+  /** One message for every lease canceled for the same reason at once. */
+  sendCancel(leaseIds: readonly string[], reason: CancelReason, message: string): void;
   sendAcks(acks: readonly ResultAck[]): void;
   /** Ends the stream with a status; the adapter then reports the close back to the core. */
   close(code: ErrorCode, message: string): void;
+  /** False while the stream's send buffer is full: dispatch sends it no leases until it drains. */
+  readonly writable: boolean;
 }

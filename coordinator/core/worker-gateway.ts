@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
+import { BatonError, ResourceExhaustedError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { CoreMetrics } from './core-metrics';
 import { dispatch } from './dispatcher';
-import type { EngineOptions } from './engine-options';
+import { limitsOf, type EngineOptions } from './engine-options';
 import { LeaseTable, type Lease } from './leases';
 import { SessionRegistry, type WorkerSession } from './sessions';
 import type { AttemptRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
+import { HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, workerProof } from './worker-proof';
 import { recordFailure, recordSuccess, type Failure } from './transitions';
 import type { CancelReason, HelloSpec, OpenedSession, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
 
@@ -47,15 +49,42 @@ export class WorkerGateway {
     });
   }
 
-  /** Registers a stream after its Hello; reclaims leases the worker still runs. */
+  /**
+   * Registers a stream after its Hello and reclaims the leases the worker still runs. Only
+   * the process that holds the resume secret of a worker id (under the same credential) may
+   * take over its live session, reclaim its leases or give them up: see worker-proof.ts.
+   * @throws BatonError ALREADY_EXISTS when the worker id has a live session and the Hello
+   *   does not prove it is that process; RESOURCE_EXHAUSTED over a limit.
+   */
   open(hello: HelloSpec, channel: WorkerChannel): OpenedSession {
     const nowMs = this.deps.clock.now();
-    for (const previous of this.sessions.byWorkerId(hello.workerId)) {
+    const limits = limitsOf(this.deps.options);
+    const resumeSecret = hello.resumeSecret === '' ? newResumeSecret() : hello.resumeSecret;
+    const proof = workerProof(hello.principal, hello.workerId, resumeSecret);
+    const previous = this.sessions.ofWorker(hello.principal, hello.workerId);
+    if (previous && previous.proof !== proof) {
+      throw new BatonError(
+        'ALREADY_EXISTS',
+        `worker id ${hello.workerId} is connected on another stream; only that process may take it over (with the resume_secret ` +
+          `of its Welcome). A new process must use another worker id or wait up to ${this.deps.options.leaseTimeoutMs}ms for the old session to time out`,
+      );
+    }
+    if (!previous && this.sessions.size >= limits.maxWorkerSessions) {
+      throw new ResourceExhaustedError(`${this.sessions.size} worker sessions are connected, the limit (maxWorkers) is ${limits.maxWorkerSessions}`);
+    }
+    if (hello.heldLeaseIds.length > maxHeldLeases(hello.concurrency)) {
+      throw new ResourceExhaustedError(
+        `hello.held_lease_ids: ${hello.heldLeaseIds.length} entries is over the limit of ${maxHeldLeases(hello.concurrency)} (2 × concurrency + ${HELD_LEASE_MARGIN})`,
+      );
+    }
+    if (previous) {
       previous.channel.close('UNAVAILABLE', `superseded by a newer connection from worker ${hello.workerId}`);
       this.release(previous.id, nowMs);
     }
     const session: WorkerSession = {
       id: randomUUID(),
+      principal: hello.principal,
+      proof,
       workerId: hello.workerId,
       queues: hello.queues,
       types: new Set(hello.types),
@@ -71,7 +100,7 @@ export class WorkerGateway {
     const unknownLeaseIds: string[] = [];
     for (const leaseId of hello.heldLeaseIds) {
       const lease = this.leases.get(leaseId);
-      if (lease && lease.workerId === hello.workerId && lease.sessionId === null) {
+      if (lease && lease.proof === proof && lease.sessionId === null) {
         this.leases.assign(lease, session.id);
         lease.grantOrdinal = 0;
         this.deadlines.reclaimed(leaseId);
@@ -83,7 +112,7 @@ export class WorkerGateway {
     // The worker is back and does not hold these: waiting out the lease window would only delay the retry.
     const held = new Set(hello.heldLeaseIds);
     for (const lease of this.leases.orphans()) {
-      if (lease.workerId === hello.workerId && !held.has(lease.leaseId)) {
+      if (lease.proof === proof && !held.has(lease.leaseId)) {
         this.expire(lease, 'worker_lost', `worker ${hello.workerId} reconnected without the lease`);
       }
     }
@@ -93,7 +122,7 @@ export class WorkerGateway {
       'worker connected',
     );
     this.requestDispatch();
-    return { sessionId: session.id, reclaimedLeaseIds, unknownLeaseIds };
+    return { sessionId: session.id, resumeSecret, reclaimedLeaseIds, unknownLeaseIds };
   }
 
   /** Any message from the worker proves it alive. */
@@ -110,13 +139,14 @@ export class WorkerGateway {
   heartbeat(sessionId: string, leaseIds: readonly string[], leasesReceived: number): void {
     const session = this.sessions.get(sessionId);
     if (!session) return;
+    const limit = maxHeldLeases(session.concurrency);
+    if (leaseIds.length > limit) {
+      throw new ResourceExhaustedError(`heartbeat.lease_ids: ${leaseIds.length} entries is over the limit of ${limit} (2 × concurrency + ${HELD_LEASE_MARGIN})`);
+    }
     session.lastSeenMs = this.deps.clock.now();
     const held = new Set(leaseIds);
-    for (const leaseId of held) {
-      if (this.leases.get(leaseId)?.sessionId !== sessionId) {
-        session.channel.sendCancel(leaseId, 'unknown_lease', `lease ${leaseId} is not current`);
-      }
-    }
+    const unknown = [...held].filter((leaseId) => this.leases.get(leaseId)?.sessionId !== sessionId);
+    if (unknown.length > 0) session.channel.sendCancel(unknown, 'unknown_lease', 'not current: expired, reassigned, or never granted to this session');
     for (const lease of this.leases.heldBy(sessionId)) {
       if (lease.grantOrdinal <= leasesReceived && !held.has(lease.leaseId)) {
         this.log.warn({ worker_id: session.workerId, lease_id: lease.leaseId, task_id: lease.taskId }, 'worker no longer holds a lease; releasing it');
@@ -130,9 +160,9 @@ export class WorkerGateway {
    * blocks the worker's event loop does not make the session look dead.
    * @returns false when the session is gone.
    */
-  keepAlive(workerId: string, sessionId: string): boolean {
+  keepAlive(principal: string, workerId: string, sessionId: string): boolean {
     const session = this.sessions.get(sessionId);
-    if (!session || session.workerId !== workerId) return false;
+    if (!session || session.workerId !== workerId || session.principal !== principal) return false;
     session.lastSeenMs = this.deps.clock.now();
     return true;
   }
@@ -189,7 +219,7 @@ export class WorkerGateway {
     this.dropLease(lease);
     const attempt = this.attempts.get(lease.leaseId);
     this.attempts.delete(lease.leaseId);
-    if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel(lease.leaseId, reason, message);
+    if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel([lease.leaseId], reason, message);
     return attempt;
   }
 
@@ -232,6 +262,7 @@ export class WorkerGateway {
           taskId: task.id,
           attempt: task.attempt + 1,
           workerId: session.workerId,
+          proof: session.proof,
           sessionId: session.id,
           startedAtMs: nowMs,
           deadlineMs: task.timeoutMs > 0 ? nowMs + task.timeoutMs : null,
@@ -330,7 +361,7 @@ export class WorkerGateway {
     if (!lease) return;
     const session = lease.sessionId ? this.sessions.get(lease.sessionId) : undefined;
     const message = `execution timeout of ${(lease.deadlineMs ?? 0) - lease.startedAtMs}ms exceeded`;
-    session?.channel.sendCancel(leaseId, 'timeout', message);
+    session?.channel.sendCancel([leaseId], 'timeout', message);
     this.expire(lease, 'timed_out', message);
   }
 

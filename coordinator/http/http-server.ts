@@ -1,42 +1,42 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../../shared/logger';
+import { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
+import { BatonError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import type { Authenticator } from '../security/authenticator';
+import type { ReloadableTls } from '../security/reloadable-tls';
 
 export interface HttpEndpointDeps {
   readonly registry: Registry;
   /** True while the coordinator serves requests. */
   readonly isReady: () => boolean;
+  /** With a tokens file, /metrics needs a valid token (any role); /healthz never does. */
+  readonly authenticator: Authenticator;
+  /** HTTPS (and, when it is mutual, a client certificate) instead of plain HTTP. */
+  readonly tls: ReloadableTls | undefined;
   readonly logger: Logger;
 }
 
-/** /healthz and /metrics. */
+/** Headers that keep a slow or hostile client from holding a socket for long. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** /healthz and /metrics, over HTTP or HTTPS. */
 export class HttpEndpoint {
   private readonly server: Server;
 
   constructor(private readonly deps: HttpEndpointDeps) {
-    this.server = createServer((req, res) => {
-      if (req.method !== 'GET') {
-        res.writeHead(405).end();
-        return;
-      }
-      if (req.url === '/healthz') {
-        const ready = this.deps.isReady();
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ok' : 'unavailable' }));
-        return;
-      }
-      if (req.url === '/metrics') {
-        this.deps.registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text),
-          (err: unknown) => {
-            this.deps.logger.error({ err }, 'metrics collection failed');
-            res.writeHead(500).end();
-          },
-        );
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz or /metrics\n');
-    });
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    const limits = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, maxHeaderSize: 16 * 1024 };
+    if (deps.tls) {
+      const server = createHttpsServer({ ...deps.tls.httpsOptions(), ...limits }, handler);
+      deps.tls.attach(server);
+      this.server = server;
+    } else {
+      this.server = createServer(limits, handler);
+    }
   }
 
   /** Listens on host:port; resolves with the bound port. */
@@ -58,5 +58,46 @@ export class HttpEndpoint {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end();
+      return;
+    }
+    if (req.url === '/healthz') {
+      const ready = this.deps.isReady();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ok' : 'unavailable' }));
+      return;
+    }
+    if (req.url === '/metrics') {
+      if (!this.authenticated(req, res)) return;
+      this.deps.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text),
+        (err: unknown) => {
+          this.deps.logger.error({ err }, 'metrics collection failed');
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz or /metrics\n');
+  }
+
+  /** Answers 401 and returns false unless the request carries acceptable credentials. */
+  private authenticated(req: IncomingMessage, res: ServerResponse): boolean {
+    const header = req.headers.authorization;
+    const socket = req.socket;
+    try {
+      this.deps.authenticator.authenticate({
+        authorization: header === undefined ? [] : [header],
+        certificate: socket instanceof TLSSocket && socket.authorized ? socket.getPeerCertificate() : undefined,
+      });
+      return true;
+    } catch (err: unknown) {
+      const message = err instanceof BatonError ? err.message : 'unauthenticated';
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ code: 'UNAUTHENTICATED', message }));
+      return false;
+    }
   }
 }

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger';
 import { errorMessage } from '../../shared/errors';
 import { failedPrecondition } from './store-errors';
-import { CREATE_SCHEMA_SQL, FORMAT_KEY, FORMAT_VALUE, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from './sqlite-schema';
+import { CREATE_SCHEMA_SQL, FORMAT_KEY, FORMAT_VALUE, MIGRATIONS, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from './sqlite-schema';
 
 /** The data file's name inside the data directory. */
 export const DATA_FILE_NAME = 'baton.db';
@@ -55,10 +55,11 @@ export function openBatonDatabase(options: OpenDatabaseOptions): OpenedDatabase 
   }
   try {
     lockExclusively(db, dataDir, filePath);
-    const kind = inspectDatabase(db, filePath);
+    const found = inspectDatabase(db, filePath);
     configureConnection(db, options, filePath);
-    if (kind === 'empty') createSchema(db);
-    return { db, filePath, created: kind === 'empty' };
+    if (found.kind === 'empty') createSchema(db);
+    else migrate(db, found.version, options.logger);
+    return { db, filePath, created: found.kind === 'empty' };
   } catch (err: unknown) {
     db.close(); // a refused file must not stay open (or locked) behind the error
     throw err;
@@ -79,9 +80,18 @@ function lockExclusively(db: Database.Database, dataDir: string, filePath: strin
     if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
       throw failedPrecondition(`data directory ${dataDir} is in use by another process (another coordinator?): ${errorMessage(err)}`, err);
     }
+    if (isWriteRefusal(err)) {
+      throw failedPrecondition(`cannot write to ${filePath} (is the data directory or the file read-only?): ${errorMessage(err)}`, err);
+    }
     throw failedPrecondition(`${filePath} is not a valid Baton database: ${errorMessage(err)}`, err);
   }
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+}
+
+/** SQLite's codes for "the file system would not let me write", as opposed to a damaged file. */
+function isWriteRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(READONLY|CANTOPEN|PERM|IOERR)/.test(code);
 }
 
 /** Creates a missing data directory; refuses one that holds someone else's files. */
@@ -110,7 +120,7 @@ function prepareDataDir(dataDir: string): void {
  * Classifies the file without writing to it: `empty` (new, or created by a start-up that died
  * before its first commit) or `baton` (ours, at a version we can open).
  */
-function inspectDatabase(db: Database.Database, filePath: string): 'empty' | 'baton' {
+function inspectDatabase(db: Database.Database, filePath: string): { kind: 'empty' } | { kind: 'baton'; version: number } {
   let problems: unknown[];
   let tables: unknown[];
   try {
@@ -123,7 +133,7 @@ function inspectDatabase(db: Database.Database, filePath: string): 'empty' | 'ba
   if (problems.length > 0) {
     throw failedPrecondition(`${filePath} is not a valid Baton database: integrity check failed: ${problems.join('; ')}`);
   }
-  if (tables.length === 0) return 'empty';
+  if (tables.length === 0) return { kind: 'empty' };
   if (!tables.includes('meta')) throw notOurs(filePath);
 
   const meta = new Map(
@@ -140,11 +150,25 @@ function inspectDatabase(db: Database.Database, filePath: string): 'empty' | 'ba
       `${filePath} has schema version ${version}, newer than this Baton supports (version ${SCHEMA_VERSION}); upgrade Baton`,
     );
   }
-  if (version < SCHEMA_VERSION) {
-    // No migrations exist yet: version 1 is the first. The first schema change adds them here.
-    throw failedPrecondition(`${filePath} has schema version ${version}, which this Baton cannot migrate to ${SCHEMA_VERSION}`);
+  for (let from = version; from < SCHEMA_VERSION; from += 1) {
+    if (!MIGRATIONS.has(from)) {
+      throw failedPrecondition(`${filePath} has schema version ${version}, which this Baton cannot migrate to ${SCHEMA_VERSION}`);
+    }
   }
-  return 'baton';
+  return { kind: 'baton', version };
+}
+
+/** Brings an older file up to {@link SCHEMA_VERSION}, one version per transaction. */
+function migrate(db: Database.Database, version: number, logger: Logger): void {
+  for (let from = version; from < SCHEMA_VERSION; from += 1) {
+    const sql = MIGRATIONS.get(from);
+    if (sql === undefined) continue; // inspectDatabase refused a file with a gap
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(from + 1), SCHEMA_VERSION_KEY);
+    }).immediate();
+    logger.info({ from, to: from + 1 }, 'migrated the data file schema');
+  }
 }
 
 function notOurs(filePath: string): Error {

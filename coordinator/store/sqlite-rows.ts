@@ -42,6 +42,7 @@ export interface AttemptRow {
   number: number;
   worker_id: string;
   lease_id: string;
+  worker_proof: string;
   started_at_ms: number;
   ended_at_ms: number | null;
   outcome: string;
@@ -158,6 +159,7 @@ export function attemptToRow(taskId: string, attempt: AttemptRecord): AttemptRow
     number: attempt.number,
     worker_id: attempt.workerId,
     lease_id: attempt.leaseId,
+    worker_proof: attempt.workerProof,
     started_at_ms: attempt.startedAtMs,
     ended_at_ms: attempt.endedAtMs,
     outcome: attempt.outcome,
@@ -170,6 +172,7 @@ export function rowToAttempt(row: AttemptRow): AttemptRecord {
     number: row.number,
     workerId: row.worker_id,
     leaseId: row.lease_id,
+    workerProof: row.worker_proof,
     startedAtMs: row.started_at_ms,
     endedAtMs: row.ended_at_ms,
     outcome: row.outcome as AttemptOutcome, // the CHECK constraint admits only AttemptOutcome values

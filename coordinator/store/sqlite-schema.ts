@@ -5,7 +5,7 @@
  */
 
 /** The schema version this code writes and understands. Raise it with a migration. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** The `meta` row that identifies a Baton data file. */
 export const FORMAT_KEY = 'format';
@@ -69,6 +69,7 @@ CREATE TABLE attempts (
   number        INTEGER NOT NULL,
   worker_id     TEXT NOT NULL,
   lease_id      TEXT NOT NULL,
+  worker_proof  TEXT NOT NULL DEFAULT '',    -- core/worker-proof.ts: who may reclaim the lease after a restart
   started_at_ms INTEGER NOT NULL,
   ended_at_ms   INTEGER,
   outcome       TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'timed_out', 'worker_lost', 'canceled')),
@@ -76,3 +77,12 @@ CREATE TABLE attempts (
   PRIMARY KEY (task_id, number)
 ) WITHOUT ROWID;
 `;
+
+/**
+ * The statements that bring a file of version N up to N + 1, keyed by N. Each runs in one
+ * transaction with the schema_version update, so a crash leaves the old version intact.
+ */
+export const MIGRATIONS: ReadonlyMap<number, string> = new Map([
+  // Attempts from before version 2 have no proof: their leases cannot be reclaimed, only expire.
+  [1, `ALTER TABLE attempts ADD COLUMN worker_proof TEXT NOT NULL DEFAULT ''`],
+]);

@@ -131,12 +131,12 @@ describe('bad input', function () {
     stream.write({ message: { $case: 'hello', value: { workerId: 'intruder', queues: ['elsewhere'], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' } } });
     const welcome = await next();
     expect(welcome.message?.$case).to.equal('welcome');
-    stream.write({ message: { $case: 'results', value: { results: [{ leaseId: 'not-a-lease', outcome: { $case: 'success', value: { result: Buffer.from('{}'), contentType: '' } } }] } } });
+    stream.write({ message: { $case: 'results', value: { results: [{ leaseId: '00000000-0000-4000-8000-000000000000', outcome: { $case: 'success', value: { result: Buffer.from('{}'), contentType: '' } } }] } } });
     const acks = await next();
     expect(acks.message?.$case).to.equal('resultAcks');
     const ack = acks.message?.$case === 'resultAcks' ? acks.message.value.acks[0] : undefined;
     expect(ack?.code).to.equal(status.FAILED_PRECONDITION);
-    expect(ack?.message).to.match(/^lease not-a-lease is not current/);
+    expect(ack?.message).to.match(/^lease 00000000-0000-4000-8000-000000000000 is not current/);
     stream.end();
     const after = await client.get(task.id);
     expect(after.state).to.equal(TaskState.TASK_STATE_QUEUED);

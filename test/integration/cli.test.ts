@@ -278,10 +278,15 @@ describe('baton CLI as a process, against a real coordinator', function () {
     });
 
     it("exits 1 for an unknown id, with the coordinator's NOT_FOUND message on stderr", async () => {
+      expect(await cli('get', '01234567-89ab-7def-8123-456789abcdef')).to.deep.equal({
+        code: 1,
+        stdout: '',
+        stderr: 'error: NOT_FOUND: task 01234567-89ab-7def-8123-456789abcdef not found\n',
+      });
       expect(await cli('get', 'no-such-task')).to.deep.equal({
         code: 1,
         stdout: '',
-        stderr: 'error: NOT_FOUND: task no-such-task not found\n',
+        stderr: 'error: INVALID_ARGUMENT: id: "no-such-task" is not a task id (a lowercase UUID)\n',
       });
     });
 

@@ -199,9 +199,9 @@ describe('BatonClient against a real coordinator', function () {
   }
 
   it("rejects an unknown id with the coordinator's NOT_FOUND", async () => {
-    const err = await rejection(client.get('no-such-task'));
+    const err = await rejection(client.get('01234567-89ab-7def-8123-456789abcdef'));
     expect(err.code).to.equal('NOT_FOUND');
-    expect(err.message).to.equal('task no-such-task not found');
+    expect(err.message).to.equal('task 01234567-89ab-7def-8123-456789abcdef not found');
   });
 
   it('cancels an unfinished task once, retries it, and refuses to retry a queued one', async () => {
@@ -294,10 +294,10 @@ describe('BatonClient against a real coordinator', function () {
   });
 
   it('reports NOT_FOUND from watch and wait', async () => {
-    expect((await rejection(consume(client.watch('no-such-task')))).code).to.equal('NOT_FOUND');
-    const err = await rejection(client.wait('no-such-task', { timeoutMs: 30_000 }));
+    expect((await rejection(consume(client.watch('01234567-89ab-7def-8123-456789abcdef')))).code).to.equal('NOT_FOUND');
+    const err = await rejection(client.wait('01234567-89ab-7def-8123-456789abcdef', { timeoutMs: 30_000 }));
     expect(err.code).to.equal('NOT_FOUND');
-    expect(err.message).to.equal('task no-such-task not found');
+    expect(err.message).to.equal('task 01234567-89ab-7def-8123-456789abcdef not found');
   });
 
   it('closes idempotently; calls, watches and waits after close reject with FAILED_PRECONDITION', async () => {

@@ -15,14 +15,18 @@ import { taskSpec } from './tasks';
 export class RecordingChannel implements WorkerChannel {
   readonly grants: LeaseGrant[] = [];
   readonly cancels: Array<{ leaseId: string; reason: CancelReason; message: string }> = [];
+  /** One entry per Cancel message, to see what was coalesced. */
+  readonly cancelMessages: Array<readonly string[]> = [];
+  writable = true;
   readonly acks: ResultAck[] = [];
   closedWith: { code: ErrorCode; message: string } | undefined;
 
   sendLeases(grants: readonly LeaseGrant[]): void {
     this.grants.push(...grants);
   }
-  sendCancel(leaseId: string, reason: CancelReason, message: string): void {
-    this.cancels.push({ leaseId, reason, message });
+  sendCancel(leaseIds: readonly string[], reason: CancelReason, message: string): void {
+    this.cancelMessages.push(leaseIds);
+    for (const leaseId of leaseIds) this.cancels.push({ leaseId, reason, message });
   }
   sendAcks(acks: readonly ResultAck[]): void {
     this.acks.push(...acks);
@@ -65,13 +69,18 @@ export class EngineHarness {
     this.open();
   }
 
-  connect(workerId: string, concurrency: number, extra: Partial<HelloSpec> = {}): { sessionId: string; channel: RecordingChannel; reclaimed: string[]; unknown: string[] } {
+  /** Opens a session as `principal` (default 'anonymous'); pass the earlier `resumeSecret` to reconnect as the same process. */
+  connect(
+    workerId: string,
+    concurrency: number,
+    extra: Partial<HelloSpec> = {},
+  ): { sessionId: string; channel: RecordingChannel; reclaimed: string[]; unknown: string[]; resumeSecret: string } {
     const channel = new RecordingChannel();
     const opened = this.engine.workers.open(
-      { workerId, queues: ['default'], types: [], concurrency, heldLeaseIds: [], ...extra },
+      { principal: 'anonymous', workerId, queues: ['default'], types: [], concurrency, heldLeaseIds: [], resumeSecret: '', ...extra },
       channel,
     );
-    return { sessionId: opened.sessionId, channel, reclaimed: opened.reclaimedLeaseIds, unknown: opened.unknownLeaseIds };
+    return { sessionId: opened.sessionId, channel, reclaimed: opened.reclaimedLeaseIds, unknown: opened.unknownLeaseIds, resumeSecret: opened.resumeSecret };
   }
 
   async submit(count: number, overrides: Partial<TaskSpec> = {}): Promise<string[]> {

@@ -7,7 +7,7 @@ import { RecordingChannel } from '../../support/engine-harness';
 import { makeTask } from '../../support/tasks';
 
 function session(id: string, queues: string[], credit: number): WorkerSession & { channel: RecordingChannel } {
-  return { id, workerId: id, queues, types: new Set(), concurrency: credit, credit, leasesGranted: 0, draining: false, lastSeenMs: 0, channel: new RecordingChannel() };
+  return { id, principal: 'anonymous', proof: '', workerId: id, queues, types: new Set(), concurrency: credit, credit, leasesGranted: 0, draining: false, lastSeenMs: 0, channel: new RecordingChannel() };
 }
 
 function run(ready: ReadyIndex, sessions: SessionRegistry): number {
@@ -15,7 +15,7 @@ function run(ready: ReadyIndex, sessions: SessionRegistry): number {
     ready,
     sessions,
     nowMs: 0,
-    grant: (s, task): Lease => ({ leaseId: `${s.id}:${task.id}`, taskId: task.id, attempt: 1, workerId: s.workerId, sessionId: s.id, startedAtMs: 0, deadlineMs: null, grantOrdinal: ++s.leasesGranted }),
+    grant: (s, task): Lease => ({ leaseId: `${s.id}:${task.id}`, taskId: task.id, attempt: 1, workerId: s.workerId, proof: '', sessionId: s.id, startedAtMs: 0, deadlineMs: null, grantOrdinal: ++s.leasesGranted }),
     started: () => undefined,
   });
 }

@@ -118,7 +118,7 @@ describe('Engine with a fake clock and a real store', () => {
     const lease = first.channel.grants[0]!.lease;
     h.engine.workers.disconnect(first.sessionId);
     h.clock.advance(LEASE_TIMEOUT_MS - 1);
-    const second = h.connect('w1', 2, { heldLeaseIds: [lease.leaseId, 'stale-lease'] });
+    const second = h.connect('w1', 2, { heldLeaseIds: [lease.leaseId, 'stale-lease'], resumeSecret: first.resumeSecret });
     expect(second.reclaimed).to.deep.equal([lease.leaseId]);
     expect(second.unknown).to.deep.equal(['stale-lease']);
     // Past the original orphan deadline, while the new session heartbeats.
@@ -151,7 +151,7 @@ describe('Engine with a fake clock and a real store', () => {
     const leases = new Map(worker.channel.grants.map((g) => [g.task.id, g.lease.leaseId]));
     await h.restart();
     expect(await h.state(kept!)).to.equal('running');
-    const back = h.connect('w1', 2, { heldLeaseIds: [leases.get(kept!)!] });
+    const back = h.connect('w1', 2, { heldLeaseIds: [leases.get(kept!)!], resumeSecret: worker.resumeSecret });
     expect(back.reclaimed).to.deep.equal([leases.get(kept!)]);
     await h.engine.workers.report(back.sessionId, [ok(leases.get(kept!)!)]);
     h.clock.advance(LEASE_TIMEOUT_MS);
@@ -192,16 +192,16 @@ describe('Engine with a fake clock and a real store', () => {
     const [id] = await h.submit(1);
     for (let i = 0; i < 6; i += 1) {
       h.clock.advance(LEASE_TIMEOUT_MS / 2);
-      expect(h.engine.workers.keepAlive('w1', worker.sessionId)).to.equal(true);
+      expect(h.engine.workers.keepAlive('anonymous', 'w1', worker.sessionId)).to.equal(true);
     }
     await settle();
     expect(worker.channel.closedWith).to.equal(undefined);
     expect(await h.state(id!)).to.equal('running');
-    expect(h.engine.workers.keepAlive('someone-else', worker.sessionId)).to.equal(false);
+    expect(h.engine.workers.keepAlive('anonymous', 'someone-else', worker.sessionId)).to.equal(false);
     h.clock.advance(LEASE_TIMEOUT_MS);
     await settle();
     expect(worker.channel.closedWith?.code).to.equal('UNAVAILABLE');
-    expect(h.engine.workers.keepAlive('w1', worker.sessionId)).to.equal(false);
+    expect(h.engine.workers.keepAlive('anonymous', 'w1', worker.sessionId)).to.equal(false);
   });
 
   it('gives infrastructure failures their own budget when the task asks for one', async () => {
@@ -241,7 +241,7 @@ describe('Engine with a fake clock and a real store', () => {
     const [kept, dropped] = await h.submit(2);
     const leaseOf = new Map(first.channel.grants.map((g) => [g.task.id, g.lease.leaseId]));
     h.engine.workers.disconnect(first.sessionId);
-    h.connect('w1', 2, { heldLeaseIds: [leaseOf.get(kept!)!] });
+    h.connect('w1', 2, { heldLeaseIds: [leaseOf.get(kept!)!], resumeSecret: first.resumeSecret });
     await settle();
     const view = await h.engine.get(dropped!);
     expect(view.attempts[0]!.outcome).to.equal('worker_lost');

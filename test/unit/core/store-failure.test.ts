@@ -64,7 +64,8 @@ describe('Engine when the store fails a write', () => {
 
   it('stops taking requests, asks the worker to resend, and a restart picks up from the store', async () => {
     const channel = new RecordingChannel();
-    const { sessionId } = engine.workers.open({ workerId: 'w', queues: ['default'], types: [], concurrency: 1, heldLeaseIds: [] }, channel);
+    const hello = { principal: 'anonymous', workerId: 'w', queues: ['default'], types: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' };
+    const { sessionId, resumeSecret } = engine.workers.open(hello, channel);
     const [outcome] = await engine.submit([SPEC]);
     await settle();
     const lease = channel.grants[0]!.lease;
@@ -81,7 +82,7 @@ describe('Engine when the store fails a write', () => {
     await engine.close();
     await store.real.close();
     open();
-    const back = engine.workers.open({ workerId: 'w', queues: ['default'], types: [], concurrency: 1, heldLeaseIds: [lease.leaseId] }, new RecordingChannel());
+    const back = engine.workers.open({ ...hello, heldLeaseIds: [lease.leaseId], resumeSecret }, new RecordingChannel());
     expect(back.reclaimedLeaseIds).to.deep.equal([lease.leaseId]);
     const [again] = await engine.workers.report(back.sessionId, [{ leaseId: lease.leaseId, kind: 'success', result: Buffer.from('1'), contentType: 'application/json' }]);
     expect(again!.error).to.equal(undefined);

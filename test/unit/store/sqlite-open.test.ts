@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { ConfigError, FailedPreconditionError } from '../../../shared/errors';
-import { TempDirs, makeTask, openStore } from './store-fixtures';
+import { SCHEMA_VERSION } from '../../../coordinator/store/sqlite-schema';
+import { TempDirs, makeAttempt, makeTask, openStore } from './store-fixtures';
 
 /** The error `fn` throws; fails the test when it throws nothing. */
 function thrownBy(fn: () => unknown): Error {
@@ -31,7 +32,7 @@ describe('SqliteTaskStore.open', () => {
       const meta = db.prepare('SELECT key, value FROM meta ORDER BY key').all();
       expect(meta).to.deep.equal([
         { key: 'format', value: 'baton' },
-        { key: 'schema_version', value: '1' },
+        { key: 'schema_version', value: String(SCHEMA_VERSION) },
       ]);
     } finally {
       db.close();
@@ -105,6 +106,27 @@ describe('SqliteTaskStore.open', () => {
     expect(thrownBy(() => openStore(dataDir)).message).to.contain("is a SQLite database but not Baton's");
   });
 
+  it('migrates a version 1 file: attempts from before have an empty worker proof', async () => {
+    const dataDir = temp.make();
+    const store = openStore(dataDir);
+    const task = makeTask({ state: 'running', attempt: 1 });
+    await store.write([{ kind: 'insertTask', task }, { kind: 'putAttempt', taskId: task.id, attempt: makeAttempt() }]);
+    await store.close();
+    const db = new Database(path.join(dataDir, 'baton.db'));
+    db.exec(`ALTER TABLE attempts DROP COLUMN worker_proof; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    db.close();
+
+    const reopened = openStore(dataDir);
+    try {
+      expect(reopened.loadRunningAttempts().get(task.id)?.workerProof).to.equal('');
+    } finally {
+      await reopened.close();
+    }
+    const check = new Database(path.join(dataDir, 'baton.db'), { readonly: true });
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).to.equal(String(SCHEMA_VERSION));
+    check.close();
+  });
+
   it('refuses a newer schema version, naming both versions', async () => {
     const dataDir = temp.make();
     await openStore(dataDir).close();
@@ -113,7 +135,7 @@ describe('SqliteTaskStore.open', () => {
     db.close();
     const err = thrownBy(() => openStore(dataDir));
     expect(err).to.be.instanceOf(FailedPreconditionError);
-    expect(err.message).to.match(/schema version 7, newer than this Baton supports \(version 1\)/);
+    expect(err.message).to.match(/schema version 7, newer than this Baton supports \(version 2\)/);
   });
 
   it('refuses out-of-range options, naming the key', () => {

@@ -52,6 +52,7 @@ export function makeAttempt(overrides: Partial<AttemptRecord> = {}): AttemptReco
     number: 1,
     workerId: 'worker-1',
     leaseId: 'lease-1',
+    workerProof: 'proof-1',
     startedAtMs: clockMs,
     endedAtMs: null,
     outcome: 'running',

@@ -1,0 +1,59 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
+import { InvalidArgumentError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import { requireRole, type Authenticator } from '../security/authenticator';
+import type { Principal, Role } from '../security/principal';
+import { UndecodableMessage } from './strict-decoding';
+
+/** What the guard reads of any grpc-js server call. */
+export interface ServerSurfaceCall {
+  readonly metadata: Metadata;
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
+  getPeer(): string;
+}
+
+/**
+ * What every RPC passes before its handler runs: its request decoded, its caller
+ * authenticated and allowed the method. Unary calls, WatchTask and each Connect stream all
+ * come through here.
+ */
+export class CallGuard {
+  constructor(
+    private readonly authenticator: Authenticator,
+    readonly logger: Logger,
+  ) {}
+
+  /**
+   * @throws BatonError INVALID_ARGUMENT for an undecodable request, UNAUTHENTICATED,
+   *   PERMISSION_DENIED.
+   */
+  admit<Req>(call: ServerSurfaceCall, request: Req | UndecodableMessage, method: string, roles: readonly Role[]): { request: Req; caller: Principal } {
+    const caller = this.authenticate(call);
+    requireRole(caller, roles, method);
+    return { request: decoded(request, method), caller };
+  }
+
+  /** @throws UnauthenticatedError */
+  authenticate(call: ServerSurfaceCall): Principal {
+    return this.authenticator.authenticate({
+      authorization: headerValues(call.metadata, 'authorization'),
+      certificate: call.getAuthContext()?.sslPeerCertificate,
+    });
+  }
+}
+
+/** @throws InvalidArgumentError when the message could not be decoded. */
+export function decoded<Req>(request: Req | UndecodableMessage, what: string): Req {
+  if (request instanceof UndecodableMessage) throw new InvalidArgumentError(`${what}: the message cannot be decoded: ${request.reason}`);
+  return request;
+}
+
+function headerValues(metadata: Metadata, key: string): string[] {
+  return metadata.get(key).map((value) => (typeof value === 'string' ? value : value.toString('latin1')));
+}
+
+/** Identifies the connection a call came on (remote address and port), for per-connection limits. */
+export function connectionOf(call: ServerSurfaceCall): string {
+  return call.getPeer();
+}

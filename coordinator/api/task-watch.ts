@@ -1,0 +1,132 @@
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { ResourceExhaustedError, UnavailableError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import type { Task } from '../../shared/gen/baton/v1/task';
+import type { WatchTaskRequest, WatchTaskResponse } from '../../shared/gen/baton/v1/task_queue';
+import type { Engine } from '../core/engine';
+import { isTerminal, type AttemptRecord, type TaskRecord } from '../core/task';
+import { toWireTask } from './convert';
+import { endStreamWithError, logError } from './unary';
+
+type WatchCall = ServerWritableStream<WatchTaskRequest, WatchTaskResponse>;
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * One WatchTask stream: the task now, then each committed change of state, then the end. It
+ * holds at most one update for a client that does not read: while the stream's buffer is
+ * full, a newer state replaces the one waiting, and a client that reads nothing for
+ * `stallMs` is dropped with RESOURCE_EXHAUSTED. Updates carry no payload (GetTask has it), so
+ * watching a large task costs what watching a small one does.
+ */
+export class TaskWatch {
+  private last: { state: string; attempt: number } | undefined;
+  private waiting: Task | undefined;
+  private blocked = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private done = false;
+  /** The final state is sent or waiting: the stream ends once it is written. */
+  private ending = false;
+  private unsubscribe: () => void = () => undefined;
+
+  constructor(
+    private readonly call: WatchCall,
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly stallMs: number,
+    private readonly release: () => void,
+  ) {}
+
+  /** Subscribes, then sends the committed state. `check` may refuse the task (its queue) before anything is sent. */
+  async start(taskId: string, check: (task: TaskRecord) => void): Promise<void> {
+    this.unsubscribe = this.engine.watch(taskId, (snapshot) => this.changed(snapshot), () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
+    this.call.on('cancelled', () => this.stop());
+    this.call.on('drain', () => this.drained());
+    const view = await this.engine.get(taskId);
+    check(view.task);
+    this.changed(view.task, view.attempts);
+  }
+
+  /** Ends the stream with `err`'s status (used for failures before or during the watch). */
+  fail(err: unknown): void {
+    if (this.done) return;
+    this.stop();
+    endStreamWithError(this.call, err);
+  }
+
+  private changed(snapshot: TaskRecord, attempts?: readonly AttemptRecord[]): void {
+    if (this.done || this.ending || (this.last?.state === snapshot.state && this.last.attempt === snapshot.attempt)) return;
+    this.last = { state: snapshot.state, attempt: snapshot.attempt };
+    if (!isTerminal(snapshot.state)) {
+      this.send(lightTask(snapshot, []));
+      return;
+    }
+    // The final message carries the attempt history, which only the store has.
+    if (attempts) {
+      this.finish(lightTask(snapshot, attempts));
+      return;
+    }
+    this.engine.get(snapshot.id).then(
+      (view) => this.finish(lightTask(view.task, view.attempts)),
+      (err: unknown) => {
+        logError(this.log, 'WatchTask', err);
+        this.fail(err);
+      },
+    );
+  }
+
+  private finish(task: Task): void {
+    if (this.done || this.ending) return;
+    this.send(task);
+    this.ending = true;
+    this.unsubscribe();
+    this.release();
+    if (!this.blocked) this.end();
+  }
+
+  private send(task: Task): void {
+    if (this.done) return;
+    if (this.blocked) {
+      this.waiting = task; // only the newest state matters to a watcher
+      return;
+    }
+    if (!this.call.write({ task })) {
+      this.blocked = true;
+      this.stallTimer = setTimeout(() => this.stalled(), this.stallMs);
+      this.stallTimer.unref();
+    }
+  }
+
+  private drained(): void {
+    if (this.done) return;
+    this.blocked = false;
+    clearTimeout(this.stallTimer);
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) this.send(waiting);
+    if (!this.blocked && this.ending) this.end();
+  }
+
+  private stalled(): void {
+    this.fail(new ResourceExhaustedError(`the watch was dropped: its client read nothing for ${this.stallMs}ms (watchStallTimeout)`));
+  }
+
+  private end(): void {
+    if (this.done) return;
+    this.stop();
+    this.call.end();
+  }
+
+  private stop(): void {
+    this.done = true;
+    clearTimeout(this.stallTimer);
+    this.waiting = undefined;
+    this.unsubscribe();
+    this.release();
+  }
+}
+
+/** The task as a watch sends it: no payload, and attempts only in the final message. */
+function lightTask(task: TaskRecord, attempts: readonly AttemptRecord[]): Task {
+  return { ...toWireTask(task, attempts), payload: NO_BYTES };
+}

@@ -1,0 +1,83 @@
+import { InvalidArgumentError } from '../../shared/errors';
+import { msToDuration } from '../../shared/proto-time';
+import type { Hello, Lease, TaskResult } from '../../shared/gen/baton/v1/worker_service';
+import type { HelloSpec, LeaseGrant, TaskReport } from '../core/worker-channel';
+import { requireQueue } from '../security/authenticator';
+import type { Principal } from '../security/principal';
+import { checkName } from './names';
+
+export const MAX_CONCURRENCY = 10_000;
+/** Longest handler error message or error type kept; longer ones are cut, not refused (a worker cannot shorten a library's error). */
+export const MAX_ERROR_LENGTH = 4096;
+const LEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RESUME_SECRET = /^[A-Za-z0-9_-]{16,128}$/;
+
+/**
+ * Checks a Hello and binds it to the stream's credential.
+ * @throws InvalidArgumentError naming the field; PermissionDeniedError for a queue outside the credential's.
+ */
+export function validateHello(hello: Hello, caller: Principal): HelloSpec {
+  checkName(hello.workerId, 'hello.worker_id');
+  if (hello.concurrency < 1 || hello.concurrency > MAX_CONCURRENCY) {
+    throw new InvalidArgumentError(`hello.concurrency: must be between 1 and ${MAX_CONCURRENCY}, got ${hello.concurrency}`);
+  }
+  const queues = hello.queues.length === 0 ? ['default'] : hello.queues;
+  if (queues.length > 1000) throw new InvalidArgumentError(`hello.queues: ${queues.length} entries is over the limit of 1000`);
+  if (hello.taskTypes.length > 10_000) throw new InvalidArgumentError(`hello.task_types: ${hello.taskTypes.length} entries is over the limit of 10000`);
+  queues.forEach((queue, index) => checkName(queue, `hello.queues[${index}]`));
+  hello.taskTypes.forEach((type, index) => checkName(type, `hello.task_types[${index}]`));
+  queues.forEach((queue) => requireQueue(caller, queue, 'hello.queues'));
+  hello.heldLeaseIds.forEach((leaseId, index) => checkLeaseId(leaseId, `hello.held_lease_ids[${index}]`));
+  if (hello.resumeSecret !== '' && !RESUME_SECRET.test(hello.resumeSecret)) {
+    throw new InvalidArgumentError('hello.resume_secret: not a secret from a Welcome');
+  }
+  return {
+    principal: caller.id,
+    workerId: hello.workerId,
+    queues: [...new Set(queues)],
+    types: hello.taskTypes,
+    concurrency: hello.concurrency,
+    heldLeaseIds: [...new Set(hello.heldLeaseIds)],
+    resumeSecret: hello.resumeSecret,
+  };
+}
+
+/** @throws InvalidArgumentError unless `leaseId` looks like a lease id the coordinator hands out. */
+export function checkLeaseId(leaseId: string, field: string): void {
+  if (!LEASE_ID.test(leaseId)) throw new InvalidArgumentError(`${field}: "${leaseId.slice(0, 64)}" is not a lease id`);
+}
+
+export function toReport(result: TaskResult, index: number, maxResultBytes: number): TaskReport {
+  const outcome = result.outcome;
+  checkLeaseId(result.leaseId, `results[${index}].lease_id`);
+  if (!outcome) throw new InvalidArgumentError(`results[${index}]: neither success nor failure is set`);
+  if (outcome.$case === 'success' && outcome.value.result.length > maxResultBytes) {
+    // Storing it would break the limit every reader relies on; retrying would make the same result.
+    const message = `result of ${outcome.value.result.length} bytes exceeds the limit of ${maxResultBytes} bytes`;
+    return { leaseId: result.leaseId, kind: 'failure', message, nonRetryable: true };
+  }
+  if (outcome.$case === 'success') {
+    const contentType = outcome.value.contentType || 'application/json';
+    if (contentType.length > 128) throw new InvalidArgumentError(`results[${index}].success.content_type: longer than 128 characters`);
+    return { leaseId: result.leaseId, kind: 'success', result: Buffer.from(outcome.value.result), contentType };
+  }
+  const message = (outcome.value.message || 'handler failed').slice(0, MAX_ERROR_LENGTH);
+  return { leaseId: result.leaseId, kind: 'failure', message, nonRetryable: outcome.value.nonRetryable };
+}
+
+export function toWireLease({ lease, task }: LeaseGrant): Lease {
+  return {
+    leaseId: lease.leaseId,
+    taskId: task.id,
+    queue: task.queue,
+    type: task.type,
+    payload: task.payload,
+    contentType: task.contentType,
+    attempt: lease.attempt,
+    maxAttempts: task.maxAttempts,
+    timeout: task.timeoutMs > 0 ? msToDuration(task.timeoutMs) : undefined,
+    deadline: lease.deadlineMs === null ? undefined : new Date(lease.deadlineMs),
+    labels: { ...task.labels },
+    traceContext: { ...task.traceContext },
+  };
+}

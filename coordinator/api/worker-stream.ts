@@ -1,0 +1,223 @@
+import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import { BatonError, FailedPreconditionError, InvalidArgumentError, type ErrorCode } from '../../shared/errors';
+import { grpcStatusOf } from '../../shared/grpc-status';
+import type { Logger } from '../../shared/logger';
+import { msToDuration } from '../../shared/proto-time';
+import { CancelReason as WireCancelReason, type ConnectRequest, type ConnectResponse, type Hello, type Lease } from '../../shared/gen/baton/v1/worker_service';
+import type { EngineOptions } from '../core/engine-options';
+import type { WorkerGateway } from '../core/worker-gateway';
+import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../core/worker-channel';
+import type { Principal } from '../security/principal';
+import { decoded } from './call-guard';
+import type { UndecodableMessage } from './strict-decoding';
+import { endStreamWithError, logError } from './unary';
+import { MAX_CONCURRENCY, checkLeaseId, toReport, toWireLease, validateHello } from './worker-messages';
+
+export type ConnectCall = ServerDuplexStream<ConnectRequest | UndecodableMessage, ConnectResponse>;
+
+export interface WorkerStreamOptions {
+  readonly gateway: WorkerGateway;
+  readonly options: EngineOptions;
+  /** The largest result accepted; a bigger one fails its task. */
+  readonly maxResultBytes: number;
+  /** A stream that has not sent Hello by then is closed. */
+  readonly helloTimeoutMs: number;
+}
+
+/** Leases go out in messages of about this many payload bytes at most (one lease at least). */
+const LEASE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+const WIRE_CANCEL_REASON: Record<CancelReason, WireCancelReason> = {
+  canceled: WireCancelReason.CANCEL_REASON_CANCELED,
+  timeout: WireCancelReason.CANCEL_REASON_TIMEOUT,
+  unknown_lease: WireCancelReason.CANCEL_REASON_UNKNOWN_LEASE,
+};
+
+/**
+ * One worker's stream: Hello first (within the hello timeout), then heartbeats, credit and
+ * results; the other way, Welcome, leases, cancels and result acks (see docs/protocol.md).
+ *
+ * Back-pressure: while the stream's send buffer is full it takes no leases (dispatch skips
+ * it) and reads nothing more from the worker, so a worker that does not read cannot make the
+ * coordinator queue answers for it without end.
+ */
+export class WorkerStream implements WorkerChannel {
+  private sessionId: string | undefined;
+  private closed = false;
+  private blocked = false;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private helloSettled = false;
+
+  constructor(
+    private readonly call: ConnectCall,
+    private readonly caller: Principal,
+    private readonly deps: WorkerStreamOptions,
+    private readonly log: Logger,
+    /** Called once, when the stream stops awaiting Hello: Hello was accepted, or the stream ended first. */
+    private readonly onHelloSettled: () => void,
+  ) {}
+
+  get writable(): boolean {
+    return !this.blocked && !this.closed;
+  }
+
+  start(): void {
+    this.helloTimer = setTimeout(() => {
+      this.close('DEADLINE_EXCEEDED', `no hello within ${this.deps.helloTimeoutMs}ms of opening the stream`);
+    }, this.deps.helloTimeoutMs);
+    this.helloTimer.unref();
+    this.call.on('data', (message: ConnectRequest | UndecodableMessage) => this.receive(message));
+    this.call.on('drain', () => {
+      this.blocked = false;
+      this.call.resume();
+      this.deps.gateway.requestDispatch();
+    });
+    this.call.on('end', () => {
+      this.disconnect();
+      if (!this.closed) this.call.end();
+      this.ended();
+    });
+    this.call.on('cancelled', () => {
+      this.disconnect();
+      this.ended();
+    });
+    this.call.on('error', (err: unknown) => {
+      this.log.debug({ err }, 'worker stream error');
+      this.disconnect();
+      this.ended();
+    });
+  }
+
+  sendLeases(grants: readonly LeaseGrant[]): void {
+    let batch: Lease[] = [];
+    let bytes = 0;
+    for (const grant of grants) {
+      if (batch.length > 0 && bytes + grant.task.payload.length > LEASE_MESSAGE_BYTES) {
+        this.write({ message: { $case: 'leases', value: { leases: batch } } });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(toWireLease(grant));
+      bytes += grant.task.payload.length;
+    }
+    if (batch.length > 0) this.write({ message: { $case: 'leases', value: { leases: batch } } });
+  }
+
+  sendCancel(leaseIds: readonly string[], reason: CancelReason, message: string): void {
+    if (leaseIds.length === 0) return;
+    this.write({ message: { $case: 'cancel', value: { leaseIds: [...leaseIds], reason: WIRE_CANCEL_REASON[reason], message } } });
+  }
+
+  sendAcks(acks: readonly ResultAck[]): void {
+    const wire = acks.map((ack) => ({
+      leaseId: ack.leaseId,
+      code: ack.error ? grpcStatusOf(ack.error.code) : GrpcStatus.OK,
+      message: ack.error?.message ?? '',
+    }));
+    this.write({ message: { $case: 'resultAcks', value: { acks: wire } } });
+  }
+
+  close(code: ErrorCode, message: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sessionId = undefined; // the gateway already let go of the session, or never had it
+    endStreamWithError(this.call, new BatonError(code, message));
+    this.ended();
+  }
+
+  private receive(message: ConnectRequest | UndecodableMessage): void {
+    if (this.closed) return;
+    try {
+      this.dispatch(decoded(message, 'ConnectRequest'));
+    } catch (err: unknown) {
+      logError(this.log, 'Connect', err);
+      this.disconnect();
+      this.close(err instanceof BatonError ? err.code : 'INTERNAL', err instanceof BatonError ? err.message : 'internal error');
+    }
+  }
+
+  private dispatch(request: ConnectRequest): void {
+    const message = request.message;
+    if (!message) throw new InvalidArgumentError('ConnectRequest: empty message (no field of the oneof is set)');
+    if (message.$case === 'hello') {
+      this.hello(message.value);
+      return;
+    }
+    const sessionId = this.sessionId;
+    if (sessionId === undefined) {
+      throw new FailedPreconditionError(`the first message on a Connect stream must be hello, got ${message.$case}`);
+    }
+    const gateway = this.deps.gateway;
+    switch (message.$case) {
+      case 'heartbeat':
+        message.value.leaseIds.forEach((leaseId, index) => checkLeaseId(leaseId, `heartbeat.lease_ids[${index}]`));
+        gateway.heartbeat(sessionId, message.value.leaseIds, message.value.leasesReceived);
+        return;
+      case 'credit':
+        if (message.value.slots < 1 || message.value.slots > MAX_CONCURRENCY) {
+          throw new InvalidArgumentError(`credit.slots: must be between 1 and ${MAX_CONCURRENCY}, got ${message.value.slots}`);
+        }
+        gateway.credit(sessionId, message.value.slots);
+        return;
+      case 'drain':
+        gateway.drain(sessionId);
+        return;
+      case 'results': {
+        const reports = message.value.results.map((result, index) => toReport(result, index, this.deps.maxResultBytes));
+        gateway.report(sessionId, reports).then(
+          (acks) => this.sendAcks(acks),
+          (err: unknown) => this.log.error({ err }, 'failed to apply results'),
+        );
+        return;
+      }
+    }
+  }
+
+  private hello(hello: Hello): void {
+    if (this.sessionId !== undefined) throw new FailedPreconditionError('hello: already sent on this stream');
+    const opened = this.deps.gateway.open(validateHello(hello, this.caller), this);
+    this.settleHello();
+    this.sessionId = opened.sessionId;
+    this.write({
+      message: {
+        $case: 'welcome',
+        value: {
+          sessionId: opened.sessionId,
+          heartbeatInterval: msToDuration(this.deps.options.heartbeatIntervalMs),
+          leaseTimeout: msToDuration(this.deps.options.leaseTimeoutMs),
+          reclaimedLeaseIds: opened.reclaimedLeaseIds,
+          maxResultBytes: this.deps.maxResultBytes,
+          resumeSecret: opened.resumeSecret,
+        },
+      },
+    });
+    this.sendCancel(opened.unknownLeaseIds, 'unknown_lease', 'not current: expired or reassigned');
+  }
+
+  private write(response: ConnectResponse): void {
+    if (this.closed) return;
+    if (!this.call.write(response) && !this.blocked) {
+      this.blocked = true;
+      this.call.pause();
+    }
+  }
+
+  private disconnect(): void {
+    if (this.sessionId === undefined) return;
+    const sessionId = this.sessionId;
+    this.sessionId = undefined;
+    this.deps.gateway.disconnect(sessionId);
+  }
+
+  private ended(): void {
+    this.closed = true;
+    this.settleHello();
+  }
+
+  private settleHello(): void {
+    clearTimeout(this.helloTimer);
+    if (this.helloSettled) return;
+    this.helloSettled = true;
+    this.onHelloSettled();
+  }
+}

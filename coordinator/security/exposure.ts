@@ -1,0 +1,28 @@
+import { isIP } from 'node:net';
+
+/** True for addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  return bare === '::1';
+}
+
+function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'));
+}
+
+/**
+ * The loud warning for a coordinator that listens beyond loopback with its door open: no
+ * TLS (anyone on the path reads every payload) or no credentials (anyone who reaches the
+ * port owns the queue). Undefined when there is nothing to warn about.
+ */
+export function exposureWarning(config: { readonly listen: string; readonly http: string | undefined }, tls: boolean, tokens: boolean): string | undefined {
+  const exposed = [config.listen, config.http].filter((address): address is string => address !== undefined && !isLoopbackHost(hostOf(address)));
+  if (exposed.length === 0 || (tls && tokens)) return undefined;
+  const missing = [tls ? undefined : 'TLS (--tls-cert, --tls-key)', tokens ? undefined : 'tokens (--tokens)'].filter(Boolean).join(' or ');
+  return (
+    `INSECURE: listening on ${exposed.join(' and ')}, beyond loopback, without ${missing}. ` +
+    'Anyone who can reach these ports can read every task and payload, submit, cancel, and register as a worker. See docs/security.md.'
+  );
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { ConfigError, errorMessage } from '../../shared/errors';
+import { ROLES, type Role } from './principal';
+
+/** One accepted token, as the coordinator keeps it: never the token itself, only its hash. */
+export interface TokenGrant {
+  /** Shown in logs and used as the principal id (`token:NAME`); never the token. */
+  readonly name: string;
+  readonly role: Role;
+  /** SHA-256 of the token. */
+  readonly hash: Buffer;
+  /** Null: every queue. */
+  readonly queues: ReadonlySet<string> | null;
+}
+
+/** Shortest token accepted: anything shorter is guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+const HASH_PREFIX = 'sha256:';
+const QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/;
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * Parses a tokens file: either JSON (`{"tokens": [{"name", "role", "token" | "sha256", "queues"}]}`
+ * or just the array), or text with one `ROLE TOKEN [QUEUE,QUEUE...]` per line (`#` starts a
+ * comment). A token may be given as `sha256:HEX` so that the file holds no secret.
+ * @throws ConfigError naming the file and the entry.
+ */
+export function parseTokensFile(text: string, path: string): TokenGrant[] {
+  const trimmed = text.trimStart();
+  const grants = trimmed.startsWith('{') || trimmed.startsWith('[') ? parseJson(text, path) : parseLines(text, path);
+  if (grants.length === 0) throw new ConfigError(path, 'holds no tokens');
+  const seen = new Map<string, string>();
+  for (const grant of grants) {
+    const key = grant.hash.toString('hex');
+    const other = seen.get(key);
+    if (other !== undefined) throw new ConfigError(path, `${grant.name} repeats the token of ${other}`);
+    seen.set(key, grant.name);
+  }
+  return grants;
+}
+
+function parseLines(text: string, path: string): TokenGrant[] {
+  const grants: TokenGrant[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '') return;
+    const where = `${path}:${index + 1}`;
+    const [role, token, queues, ...extra] = line.split(/\s+/);
+    if (extra.length > 0) throw new ConfigError(where, 'expected ROLE TOKEN [QUEUE,QUEUE...] (queues are separated by commas)');
+    grants.push(makeGrant({ role, token, queues: queues?.split(',') }, where));
+  });
+  return grants;
+}
+
+function parseJson(text: string, path: string): TokenGrant[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err: unknown) {
+    throw new ConfigError(path, `not valid JSON: ${errorMessage(err)}`, { cause: err });
+  }
+  const entries = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown } | null)?.tokens;
+  if (!Array.isArray(entries)) throw new ConfigError(path, 'expected {"tokens": [...]} or an array of tokens');
+  return entries.map((entry: unknown, index) => {
+    const where = `${path}: tokens[${index}]`;
+    if (typeof entry !== 'object' || entry === null) throw new ConfigError(where, 'expected an object');
+    const known = ['name', 'role', 'token', 'sha256', 'queues'];
+    for (const key of Object.keys(entry)) if (!known.includes(key)) throw new ConfigError(`${where}.${key}`, `unknown key (known: ${known.join(', ')})`);
+    const e = entry as Record<string, unknown>;
+    if (e.queues !== undefined && (!Array.isArray(e.queues) || !e.queues.every((q) => typeof q === 'string'))) {
+      throw new ConfigError(`${where}.queues`, 'expected an array of queue names');
+    }
+    if ((e.token === undefined) === (e.sha256 === undefined)) throw new ConfigError(where, 'set exactly one of token and sha256');
+    const token = e.sha256 === undefined ? e.token : `${HASH_PREFIX}${String(e.sha256)}`;
+    return makeGrant({ name: e.name, role: e.role, token, queues: e.queues as string[] | undefined }, where);
+  });
+}
+
+function makeGrant(raw: { name?: unknown; role: unknown; token: unknown; queues: string[] | undefined }, where: string): TokenGrant {
+  if (typeof raw.role !== 'string' || !ROLES.includes(raw.role as Role)) {
+    throw new ConfigError(where, `role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(raw.role)}`);
+  }
+  if (typeof raw.token !== 'string') throw new ConfigError(where, 'a token is missing');
+  const hash = tokenHash(raw.token, where);
+  if (raw.name !== undefined && (typeof raw.name !== 'string' || !QUEUE_PATTERN.test(raw.name))) {
+    throw new ConfigError(`${where}.name`, 'must be 1-128 letters, digits and _ . : / -');
+  }
+  const name = (raw.name as string | undefined) ?? hash.toString('hex').slice(0, 12);
+  let queues: Set<string> | null = null;
+  if (raw.queues !== undefined) {
+    queues = new Set(raw.queues.filter((queue) => queue !== ''));
+    for (const queue of queues) if (!QUEUE_PATTERN.test(queue)) throw new ConfigError(where, `"${queue}" is not a queue name`);
+    if (queues.size === 0) throw new ConfigError(where, 'an empty queue list would allow nothing; leave it out to allow every queue');
+  }
+  return { name, role: raw.role as Role, hash, queues };
+}
+
+function tokenHash(token: string, where: string): Buffer {
+  if (token.startsWith(HASH_PREFIX)) {
+    const hex = token.slice(HASH_PREFIX.length);
+    if (!/^[0-9a-f]{64}$/i.test(hex)) throw new ConfigError(where, 'sha256: expected 64 hex digits');
+    return Buffer.from(hex, 'hex');
+  }
+  // The message never repeats the token: config errors end up in logs.
+  if (!TOKEN_PATTERN.test(token)) throw new ConfigError(where, 'a token must be printable ASCII without spaces');
+  if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError(where, `a token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  return hashToken(token);
+}
