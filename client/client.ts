@@ -1,4 +1,10 @@
-import { credentials, type ClientOptions } from '@grpc/grpc-js';
+import type { ClientOptions } from '@grpc/grpc-js';
+import {
+  grpcChannelSecurity,
+  libraryConnectionSecurityOptions,
+  loadConnectionSecurity,
+  type TlsOptions,
+} from '../shared/connection-security';
 import { BatonError, FailedPreconditionError } from '../shared/errors';
 import { TaskState, type Task } from '../shared/gen/baton/v1/task';
 import { TaskQueueClient, type SubmitTaskResponse } from '../shared/gen/baton/v1/task_queue';
@@ -23,7 +29,21 @@ export interface BatonClientOptions {
   readonly address?: string;
   /** Deadline of each unary call in milliseconds. Default {@link DEFAULT_CALL_TIMEOUT_MS}. */
   readonly callTimeoutMs?: number;
-  /** Passed to the grpc-js client as is (keepalive, message sizes, ...). */
+  /**
+   * TLS to the coordinator: a CA to trust and, for mutual TLS, a client certificate and key,
+   * each a PEM file path or the PEM bytes. Default: none (plaintext).
+   */
+  readonly tls?: TlsOptions;
+  /**
+   * A bearer token, sent as `authorization: Bearer TOKEN` metadata with every call, with or
+   * without TLS (without it, anyone on the path can read it). Visible ASCII, no spaces.
+   * Default: none.
+   */
+  readonly token?: string;
+  /**
+   * Passed to the grpc-js client as is (keepalive, message sizes, ...). The token's
+   * interceptor is added after any `interceptors` (or `interceptor_providers`) given here.
+   */
   readonly channelOptions?: Partial<ClientOptions>;
 }
 
@@ -73,8 +93,9 @@ export interface RequestOptions {
  * coordinator's TaskQueue gRPC service. Every failure is a BatonError whose `code` is the
  * gRPC status (`'NOT_FOUND'`, `'INVALID_ARGUMENT'`, ...) and whose message is the server's.
  *
- * Constructing one does no I/O; the connection opens on the first call. Call
- * {@link close} when done, or the open channel keeps the process alive.
+ * Constructing one opens no connection (that happens on the first call); it only reads the
+ * TLS files given as paths, so that a wrong one fails at once. Call {@link close} when done,
+ * or the open channel keeps the process alive.
  *
  * @example
  * const client = new BatonClient({ address: '127.0.0.1:7070' });
@@ -90,14 +111,21 @@ export class BatonClient {
   private readonly grpc: TaskQueueClient;
   private closed = false;
 
+  /**
+   * @throws ConfigError (code INVALID_ARGUMENT) naming the option: a TLS file that cannot be
+   *   read or holds no certificate or key, `tls.cert` without `tls.key` or the reverse, a key
+   *   that does not match its certificate, an empty token or one with whitespace.
+   */
   constructor(options: BatonClientOptions = {}) {
     this.address = options.address ?? DEFAULT_COORDINATOR_ADDRESS;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    // A task read back carries its payload and result, each up to the coordinator's limit.
-    this.grpc = new TaskQueueClient(this.address, credentials.createInsecure(), {
+    const security = loadConnectionSecurity(libraryConnectionSecurityOptions(options));
+    const channel = grpcChannelSecurity(security, {
+      // A task read back carries its payload and result, each up to the coordinator's limit.
       'grpc.max_receive_message_length': -1,
       ...options.channelOptions,
     });
+    this.grpc = new TaskQueueClient(this.address, channel.credentials, channel.options);
   }
 
   /**
@@ -173,7 +201,8 @@ export class BatonClient {
   }
 
   /**
-   * The task now, then after every change of state, ending after a terminal state. The
+   * The task now, then after every change of state, ending after a terminal state. Updates
+   * carry no payload (use {@link get}); the last one has the result and attempts. The
    * underlying stream is cancelled when the loop over it ends early or `signal` aborts.
    * A stream that drops is not resumed here: {@link wait} does that.
    * @throws (while iterating) BatonError NOT_FOUND for an unknown id, UNAVAILABLE when the
@@ -191,14 +220,17 @@ export class BatonClient {
   }
 
   /**
-   * Resolves with the task once it is SUCCEEDED, DEAD or CANCELED (a DEAD task resolves, it
-   * does not reject: look at `task.state` and `task.lastError`). Watches the task, and watches
-   * it again with backoff when the stream ends early, e.g. while the coordinator restarts.
+   * Resolves with the whole task (payload, result, attempts) once it is SUCCEEDED, DEAD or
+   * CANCELED (a DEAD task resolves, it does not reject: look at `task.state` and
+   * `task.lastError`). Watches the task, and watches it again with backoff when the stream
+   * ends early, e.g. while the coordinator restarts; then reads it once, since watch updates
+   * carry no payload. Should that read fail, the watched task (without payload) is returned.
    * @throws BatonError DEADLINE_EXCEEDED after `timeoutMs`; NOT_FOUND for an unknown id;
    *   UNAVAILABLE when the coordinator cannot be reached at all; the signal's reason once it aborts.
    */
-  wait(id: string, options: WaitOptions = {}): Promise<Task> {
-    return waitForTerminalTask(id, (signal) => this.watch(id, signal), options);
+  async wait(id: string, options: WaitOptions = {}): Promise<Task> {
+    const watched = await waitForTerminalTask(id, (signal) => this.watch(id, signal), options);
+    return this.get(id, options.signal ? { signal: options.signal } : {}).catch(() => watched);
   }
 
   /**

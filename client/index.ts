@@ -24,4 +24,5 @@ export {
 export { attemptOutcomeName, type AttemptOutcomeName } from './attempt-outcome-names';
 export { decodeTaskPayload, decodeTaskResult } from './task-payload';
 export { BatonError, type ErrorCode } from '../shared/errors';
+export type { TlsOptions } from '../shared/connection-security';
 export { AttemptOutcome, TaskState, type Attempt, type RetryPolicy, type Task } from '../shared/gen/baton/v1/task';

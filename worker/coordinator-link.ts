@@ -1,4 +1,5 @@
-import { credentials, status as GrpcStatus, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { grpcChannelSecurity, type ConnectionSecurity } from '../shared/connection-security';
 import {
   WorkerServiceClient,
   type Cancel,
@@ -37,12 +38,14 @@ export class CoordinatorLink {
     });
   }
 
-  static client(address: string): WorkerServiceClient {
-    return new WorkerServiceClient(address, credentials.createInsecure(), {
+  /** The channel every link of one worker runs on, secured with TLS and the token as configured. */
+  static client(address: string, security: ConnectionSecurity): WorkerServiceClient {
+    const channel = grpcChannelSecurity(security, {
       'grpc.keepalive_time_ms': 30_000,
       // The coordinator is trusted to size its messages; a lease carries a payload of up to its limit.
       'grpc.max_receive_message_length': -1,
     });
+    return new WorkerServiceClient(address, channel.credentials, channel.options);
   }
 
   send(request: ConnectRequest): void {

@@ -3,13 +3,17 @@
  * interval, so that the coordinator sees the process alive even while a handler blocks the
  * main thread's event loop. It knows nothing of leases; the main thread posts the session.
  */
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
+import { grpcChannelSecurity } from '../shared/connection-security';
 import { WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
 import type { KeepAliveCommand, KeepAliveThreadData } from './keep-alive';
 
 const data = workerData as KeepAliveThreadData;
-const client = new WorkerServiceClient(data.coordinator, credentials.createInsecure());
+// The main thread checked the options already; this only builds the same credentials again
+// (grpc-js credentials cannot cross threads).
+const channel = grpcChannelSecurity(data.security);
+const client = new WorkerServiceClient(data.coordinator, channel.credentials, channel.options);
 let timer: NodeJS.Timeout | undefined;
 let currentSessionId: string | undefined;
 

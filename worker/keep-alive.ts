@@ -1,9 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
+import type { ConnectionSecurity } from '../shared/connection-security';
 
+/** What the keep-alive thread starts with, through `workerData` (structured clone: plain data only). */
 export interface KeepAliveThreadData {
   readonly coordinator: string;
+  /**
+   * The main thread's TLS bytes and token, so that this thread's own channel is secured the
+   * same way. Buffers arrive as plain Uint8Arrays, which grpcChannelSecurity accepts.
+   */
+  readonly security: ConnectionSecurity;
 }
 
 export type KeepAliveCommand =
@@ -20,9 +27,9 @@ export class KeepAliveThread {
   private exited: Promise<void> = Promise.resolve();
 
   /** @param onError told if the thread fails; the worker then runs on without it. */
-  start(coordinator: string, onError: (err: unknown) => void): void {
+  start(coordinator: string, security: ConnectionSecurity, onError: (err: unknown) => void): void {
     const compiled = join(__dirname, 'keep-alive-thread.js');
-    const data: KeepAliveThreadData = { coordinator };
+    const data: KeepAliveThreadData = { coordinator, security };
     // Compiled, the .js sits beside this file; under tsx (tests), the .ts does and needs tsx too.
     this.thread = existsSync(compiled)
       ? new Thread(compiled, { workerData: data })

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { envName, flagName, resolveSettings, showDefault, type Setting } from '../shared/config';
+import { describeConnectionSecurity, loadConnectionSecurity, type ConnectionSecurity } from '../shared/connection-security';
+import { CONNECTION_SECURITY_SETTINGS, connectionSecurityFromFlagsAndEnv } from '../shared/connection-security-settings';
 import { errorMessage } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { shutdownOnSignals } from '../shared/shutdown-on-signals';
@@ -9,6 +11,7 @@ import { Worker } from './worker';
 
 const WORKER_SETTINGS: readonly Setting[] = [
   { key: 'coordinator', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'coordinator gRPC address' },
+  ...CONNECTION_SECURITY_SETTINGS,
   { key: 'concurrency', type: { kind: 'integer', min: 1, max: MAX_CONCURRENCY }, default: DEFAULT_CONCURRENCY, help: 'handlers running at once' },
   { key: 'queue', type: { kind: 'list' }, default: ['default'], help: 'queue to take tasks from; repeat for more' },
   { key: 'workerId', type: { kind: 'string' }, default: '', help: 'stable worker id; empty means host-pid-random' },
@@ -38,6 +41,10 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         coordinator: { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        token: { type: 'string' },
         concurrency: { type: 'string', short: 'c' },
         queue: { type: 'string', short: 'q', multiple: true },
         'worker-id': { type: 'string' },
@@ -60,8 +67,10 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     return 2;
   }
   let settings;
+  let security;
   let handlers;
   try {
+    security = loadWorkerConnectionSecurity(parsed.values, process.env);
     settings = resolveSettings(WORKER_SETTINGS, {
       env: process.env,
       flags: {
@@ -83,6 +92,8 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   try {
     worker = new Worker({
       coordinator: settings.coordinator as string,
+      tls: { ca: security.tlsCa, cert: security.tlsCert, key: security.tlsKey },
+      token: security.token,
       handlers,
       concurrency: settings.concurrency as number,
       queues: settings.queue as string[],
@@ -94,7 +105,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
     return 2;
   }
-  logger.info({ coordinator: worker.options.coordinator, queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency }, 'worker starting');
+  logger.info({ coordinator: worker.options.coordinator, ...describeConnectionSecurity(security), queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency }, 'worker starting');
   const started = worker.start().then(
     () => new Promise<number>(() => undefined), // runs until a signal
     (err: unknown) => {
@@ -103,4 +114,20 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     },
   );
   return Promise.race([shutdownOnSignals(logger, 'draining', () => worker.close()), started]);
+}
+
+/**
+ * Reads the TLS files and checks the token here rather than in the Worker, so that an error
+ * names the flag or variable it came from (`--tls-ca`, `BATON_TLS_CA`) instead of `tls.ca`.
+ * @throws ConfigError naming it.
+ */
+function loadWorkerConnectionSecurity(
+  flags: { readonly 'tls-ca'?: string; readonly 'tls-cert'?: string; readonly 'tls-key'?: string; readonly token?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): ConnectionSecurity {
+  const { options, names } = connectionSecurityFromFlagsAndEnv(
+    { tlsCa: flags['tls-ca'], tlsCert: flags['tls-cert'], tlsKey: flags['tls-key'], token: flags.token },
+    env,
+  );
+  return loadConnectionSecurity(options, names);
 }

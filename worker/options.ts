@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { BackoffPolicy } from '../shared/backoff';
+import {
+  libraryConnectionSecurityOptions,
+  loadConnectionSecurity,
+  type ConnectionSecurity,
+  type TlsOptions,
+} from '../shared/connection-security';
 import { parseDurationMs } from '../shared/duration';
 import { ConfigError } from '../shared/errors';
 import { silentLogger, type Logger } from '../shared/logger';
@@ -14,6 +20,17 @@ export const MAX_CONCURRENCY = 10_000;
 export interface WorkerOptions {
   /** host:port of the coordinator. */
   readonly coordinator: string;
+  /**
+   * TLS to the coordinator: a CA to trust and, for mutual TLS, a client certificate and key,
+   * each a PEM file path (read once, by the constructor) or the PEM bytes. The keep-alive
+   * thread uses the same. Default: none (plaintext).
+   */
+  readonly tls?: TlsOptions;
+  /**
+   * A bearer token, sent as `authorization: Bearer TOKEN` metadata on the worker stream and
+   * the keep-alive calls, with or without TLS. Visible ASCII, no spaces. Default: none.
+   */
+  readonly token?: string;
   /** Task type → handler. */
   readonly handlers: HandlerMap;
   /** Handlers running at once. Default 10. */
@@ -36,6 +53,8 @@ export interface WorkerOptions {
 
 export interface CompiledWorkerOptions {
   readonly coordinator: string;
+  /** The TLS files read and the token checked; plain data, handed to the keep-alive thread as is. */
+  readonly security: ConnectionSecurity;
   readonly handlers: HandlerMap;
   readonly concurrency: number;
   readonly queues: readonly string[];
@@ -49,8 +68,9 @@ export interface CompiledWorkerOptions {
 export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, multiplier: 2, maxMs: 5000, jitter: 0.2 };
 
 /**
- * Fills in defaults and checks the options.
- * @throws ConfigError naming the option.
+ * Fills in defaults and checks the options. Reads the TLS files given as paths, so that a
+ * wrong one fails here rather than on every reconnect.
+ * @throws ConfigError naming the option (`tls.ca`, `token`, `concurrency`, ...).
  */
 export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOptions {
   if (!/^.+:\d{1,5}$/.test(options.coordinator)) {
@@ -69,6 +89,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
   }
   return {
     coordinator: options.coordinator,
+    security: loadConnectionSecurity(libraryConnectionSecurityOptions(options)),
     handlers: checkHandlerMap(options.handlers, 'handlers'),
     concurrency,
     queues,

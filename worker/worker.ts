@@ -78,9 +78,9 @@ export class Worker {
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.firstWelcome = { resolve, promise };
-    this.client = CoordinatorLink.client(this.options.coordinator);
+    this.client = CoordinatorLink.client(this.options.coordinator, this.options.security);
     if (this.options.keepAliveThread) {
-      this.keepAlive.start(this.options.coordinator, (err) =>
+      this.keepAlive.start(this.options.coordinator, this.options.security, (err) =>
         this.log.error({ err }, 'keep-alive thread failed; a handler that blocks the event loop may now cost its lease'),
       );
     }

@@ -7,7 +7,10 @@ export interface CliIo {
   readonly stdout: (s: string) => void;
   /** Writes `s` to standard error as is. */
   readonly stderr: (s: string) => void;
-  /** The environment (`process.env` in the entry point); only BATON_COORDINATOR is read. */
+  /**
+   * The environment (`process.env` in the entry point); only BATON_COORDINATOR, BATON_TLS_CA,
+   * BATON_TLS_CERT, BATON_TLS_KEY and BATON_TOKEN are read.
+   */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborted on SIGINT/SIGTERM by the entry point: pending calls and waits stop. */
   readonly signal?: AbortSignal;

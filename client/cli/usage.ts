@@ -4,6 +4,11 @@ import { COORDINATOR_ENV } from './global-options';
 
 const GLOBAL_OPTIONS_HELP = `Global options:
   --coordinator HOST:PORT  coordinator address (default: $${COORDINATOR_ENV}, else ${DEFAULT_COORDINATOR_ADDRESS})
+  --tls-ca FILE            connect over TLS, trusting the CA in this PEM file [$BATON_TLS_CA]
+  --tls-cert FILE          client certificate (PEM) for mutual TLS; needs --tls-key [$BATON_TLS_CERT]
+  --tls-key FILE           private key (PEM) of --tls-cert [$BATON_TLS_KEY]
+  --token TOKEN            send 'authorization: Bearer TOKEN' with every call [$BATON_TOKEN,
+                           which keeps it out of the process list]
   --json                   machine-readable output: one JSON object per task, one per line
   -h, --help               show help
 `;

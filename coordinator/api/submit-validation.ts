@@ -31,7 +31,7 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
     throw new InvalidArgumentError(`${field}delay and ${field}run_at: set at most one of them`);
   }
   const delayMs = checkDuration(request.delay, `${field}delay`);
-  const runAtMs = request.runAt ? checkTimestamp(request.runAt, `${field}run_at`) : delayMs ? nowMs + delayMs : undefined;
+  const runAtMs = request.runAt ? checkRunAt(request.runAt, nowMs, `${field}run_at`) : delayMs ? nowMs + delayMs : undefined;
   if (request.maxAttempts > MAX_ATTEMPTS_LIMIT) {
     throw new InvalidArgumentError(`${field}max_attempts: ${request.maxAttempts} is over the limit of ${MAX_ATTEMPTS_LIMIT}`);
   }
@@ -39,6 +39,9 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
   const idempotencyKey = request.idempotencyKey === '' ? null : request.idempotencyKey;
   if (idempotencyKey !== null && idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new InvalidArgumentError(`${field}idempotency_key: longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  if (idempotencyKey !== null && CONTROL_CHARACTERS.test(idempotencyKey)) {
+    throw new InvalidArgumentError(`${field}idempotency_key: holds control characters`);
   }
   return {
     queue,
@@ -65,9 +68,11 @@ function checkDuration(duration: { seconds: number; nanos: number } | undefined,
   return ms;
 }
 
-function checkTimestamp(date: Date, field: string): number {
+/** run_at has the horizon of delay: a task due centuries ahead is a mistake, or an attempt to park data forever. */
+function checkRunAt(date: Date, nowMs: number, field: string): number {
   const ms = date.getTime();
   if (!Number.isFinite(ms)) throw new InvalidArgumentError(`${field}: not a valid timestamp`);
+  if (ms - nowMs > MAX_DURATION_MS) throw new InvalidArgumentError(`${field}: more than the limit of 365 days ahead`);
   return ms;
 }
 
@@ -105,6 +110,11 @@ function checkContentType(contentType: string, field: string): string {
   return contentType;
 }
 
+/** Label keys are names (they may become metric labels or URL parts); values are free text without control characters. */
+const LABEL_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 function checkMap(map: Record<string, string>, field: string): Record<string, string> {
   const entries = Object.entries(map);
   if (entries.length > MAX_LABELS) throw new InvalidArgumentError(`${field}: more than ${MAX_LABELS} entries`);
@@ -112,6 +122,8 @@ function checkMap(map: Record<string, string>, field: string): Record<string, st
     if (key === '' || key.length > MAX_LABEL_LENGTH || value.length > MAX_LABEL_LENGTH) {
       throw new InvalidArgumentError(`${field}: keys must be 1-${MAX_LABEL_LENGTH} characters and values at most ${MAX_LABEL_LENGTH}`);
     }
+    if (!LABEL_KEY.test(key)) throw new InvalidArgumentError(`${field}: key "${key.slice(0, 64)}" has characters outside letters, digits and _ . : / -`);
+    if (CONTROL_CHARACTERS.test(value)) throw new InvalidArgumentError(`${field}.${key}: the value holds control characters`);
   }
   return { ...map };
 }
