@@ -86,8 +86,10 @@ async function watchUntilTerminal(
       signal.throwIfAborted();
       // A first watch that fails outright (unreachable, unknown id) fails the wait; once the
       // coordinator has answered, or when it dropped a connection it had, watch again.
+      // RESOURCE_EXHAUSTED: the coordinator holds as many watches as it may for now.
       const dropped = err instanceof ConnectionDroppedError;
-      if ((!everReceived && !dropped) || !isWorthRewatching(err)) throw err;
+      const busy = err instanceof BatonError && err.code === 'RESOURCE_EXHAUSTED';
+      if (!busy && ((!everReceived && !dropped) || !isWorthRewatching(err))) throw err;
     }
     failures += 1;
     await dependencies.sleep(backoffDelayMs(REWATCH_BACKOFF, failures), signal);

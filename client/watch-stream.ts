@@ -2,6 +2,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { BatonError } from '../shared/errors';
 import type { Task } from '../shared/gen/baton/v1/task';
 import type { WatchTaskResponse } from '../shared/gen/baton/v1/task_queue';
+import { isTerminalState } from './task-state-names';
 
 const ignoreError = (): void => undefined;
 
@@ -24,16 +25,22 @@ export async function* watchTaskStream(
   call.on('error', ignoreError);
   const onAbort = (): void => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
+  // After a terminal state the coordinator ends the stream itself. Cancelling it then would
+  // still send an RST_STREAM, and a connection that sends more than about a thousand of
+  // those is torn down by the server's HTTP/2 layer (coordinator/api/watch-limits.ts).
+  let serverEndsIt = false;
   try {
     for await (const message of call as AsyncIterable<WatchTaskResponse>) {
-      if (message.task) yield message.task;
+      if (!message.task) continue;
+      serverEndsIt = isTerminalState(message.task.state);
+      yield message.task;
     }
   } catch (err: unknown) {
     signal?.throwIfAborted();
     throw toError(err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    call.cancel(); // a no-op once the call has its status
+    if (!serverEndsIt) call.cancel(); // a no-op once the call has its status
   }
   signal?.throwIfAborted();
 }

@@ -35,7 +35,7 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'maxQueues', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_ENGINE_LIMITS.maxQueues, help: 'queues with unfinished tasks' },
   { key: 'maxWorkers', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_ENGINE_LIMITS.maxWorkerSessions, help: 'connected worker sessions (and streams awaiting hello)' },
   { key: 'maxWatches', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_WATCH_LIMITS.total, help: 'open WatchTask streams in total' },
-  { key: 'maxWatchesPerConnection', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_WATCH_LIMITS.perConnection, help: 'open WatchTask streams on one connection' },
+  { key: 'maxWatchesPerConnection', type: { kind: 'integer', min: 1, max: 1_000_000 }, default: DEFAULT_WATCH_LIMITS.perConnection, help: 'open WatchTask streams on one connection (fewer while it has cancelled many: see docs/security.md)' },
   { key: 'watchStallTimeout', type: { kind: 'duration', minMs: 1 }, default: DEFAULT_WATCH_LIMITS.stallMs, help: 'a watch whose client reads nothing this long is dropped' },
   { key: 'helloTimeout', type: { kind: 'duration', minMs: 1 }, default: 10_000, help: 'a worker stream that sends no hello this long is closed' },
   { key: 'metricsQueueIdle', type: { kind: 'duration' }, default: 300_000, help: "a queue's metric series go once it has no unfinished tasks and no activity this long" },

@@ -72,7 +72,7 @@ export class Coordinator {
     const storeFailure = new Promise<unknown>((resolve) => (reportStoreFailure = resolve));
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });
     const guard = new CallGuard(authenticator, logger.child({ component: 'api' }));
-    const watches = new WatchLimiter(config.watches);
+    const watches = new WatchLimiter(config.watches, clock);
     // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
     const server = new Server({ 'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024 });
     let http: HttpEndpoint | undefined;

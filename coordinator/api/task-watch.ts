@@ -34,13 +34,14 @@ export class TaskWatch {
     private readonly engine: Engine,
     private readonly log: Logger,
     private readonly stallMs: number,
-    private readonly release: () => void,
+    /** Gives the watch's slot back; told whether the client reset the stream. */
+    private readonly release: (resetByClient: boolean) => void,
   ) {}
 
   /** Subscribes, then sends the committed state. `check` may refuse the task (its queue) before anything is sent. */
   async start(taskId: string, check: (task: TaskRecord) => void): Promise<void> {
     this.unsubscribe = this.engine.watch(taskId, (snapshot) => this.changed(snapshot), () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
-    this.call.on('cancelled', () => this.stop());
+    this.call.on('cancelled', () => this.stop(true));
     this.call.on('drain', () => this.drained());
     const view = await this.engine.get(taskId);
     check(view.task);
@@ -80,7 +81,6 @@ export class TaskWatch {
     this.send(task);
     this.ending = true;
     this.unsubscribe();
-    this.release();
     if (!this.blocked) this.end();
   }
 
@@ -117,12 +117,12 @@ export class TaskWatch {
     this.call.end();
   }
 
-  private stop(): void {
+  private stop(resetByClient = false): void {
     this.done = true;
     clearTimeout(this.stallTimer);
     this.waiting = undefined;
     this.unsubscribe();
-    this.release();
+    this.release(resetByClient);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../../shared/clock';
 import { ResourceExhaustedError } from '../../shared/errors';
 
 export interface WatchLimitOptions {
@@ -9,41 +10,82 @@ export interface WatchLimitOptions {
   readonly stallMs: number;
 }
 
-export const DEFAULT_WATCH_LIMITS: WatchLimitOptions = { perConnection: 1000, total: 10_000, stallMs: 30_000 };
+export const DEFAULT_WATCH_LIMITS: WatchLimitOptions = { perConnection: 500, total: 10_000, stallMs: 30_000 };
 
-/** Counts open watches per connection and in total, and refuses one more past either limit. */
+/**
+ * nghttp2 (inside Node's http2) lets a client reset RESET_BURST streams on one connection,
+ * then RESET_RATE_PER_S more each second; one reset more and the server sends
+ * GOAWAY(INTERNAL_ERROR), failing every call on the connection, those of other clients that
+ * share it included. Node 20 cannot change these numbers (Node 22 added streamResetBurst and
+ * streamResetRate; grpc-js does not pass them through). So a connection may hold no more open
+ * watches than the resets it has left, less some headroom: even a client that cancels every
+ * watch at once stays under the limit, and a watch that does not fit is refused with
+ * RESOURCE_EXHAUSTED (the SDK then waits and watches again) instead of costing the connection.
+ */
+export const RESET_BURST = 1000;
+/** nghttp2 refills 33 a second, in whole seconds; stay under it. */
+export const RESET_RATE_PER_S = 30;
+export const RESET_HEADROOM = 100;
+
+interface ConnectionWatches {
+  open: number;
+  resetsLeft: number;
+  updatedMs: number;
+}
+
+/** Counts open watches per connection and in total, and refuses one more past a limit. */
 export class WatchLimiter {
-  private readonly byConnection = new Map<string, number>();
+  private readonly connections = new Map<string, ConnectionWatches>();
   private total = 0;
 
-  constructor(readonly options: WatchLimitOptions) {}
+  constructor(
+    readonly options: WatchLimitOptions,
+    private readonly clock: Clock,
+  ) {}
 
   get open(): number {
     return this.total;
   }
 
   /**
-   * Takes a slot; returns the function that gives it back (idempotent).
+   * Takes a slot; returns the function that gives it back (idempotent), told whether the
+   * client ended the watch with a reset.
    * @throws ResourceExhaustedError naming the limit.
    */
-  acquire(connection: string): () => void {
-    const onConnection = this.byConnection.get(connection) ?? 0;
-    if (onConnection >= this.options.perConnection) {
-      throw new ResourceExhaustedError(`${onConnection} watches are open on this connection, the limit (maxWatchesPerConnection) is ${this.options.perConnection}`);
+  acquire(connection: string): (resetByClient: boolean) => void {
+    const watches = this.refilled(connection);
+    const resetRoom = Math.floor(watches.resetsLeft) - RESET_HEADROOM;
+    if (watches.open >= this.options.perConnection) {
+      throw new ResourceExhaustedError(`${watches.open} watches are open on this connection, the limit (maxWatchesPerConnection) is ${this.options.perConnection}`);
+    }
+    if (watches.open >= resetRoom) {
+      throw new ResourceExhaustedError(
+        `this connection cancelled too many streams lately: it may hold ${Math.max(resetRoom, 0)} watches for now (HTTP/2 reset limit of ${RESET_BURST}, then ${RESET_RATE_PER_S}/s); watch again shortly`,
+      );
     }
     if (this.total >= this.options.total) {
       throw new ResourceExhaustedError(`${this.total} watches are open, the limit (maxWatches) is ${this.options.total}`);
     }
-    this.byConnection.set(connection, onConnection + 1);
+    watches.open += 1;
     this.total += 1;
     let released = false;
-    return () => {
+    return (resetByClient) => {
       if (released) return;
       released = true;
       this.total -= 1;
-      const left = (this.byConnection.get(connection) ?? 1) - 1;
-      if (left > 0) this.byConnection.set(connection, left);
-      else this.byConnection.delete(connection);
+      const now = this.refilled(connection);
+      now.open -= 1;
+      if (resetByClient) now.resetsLeft = Math.max(0, now.resetsLeft - 1);
+      if (now.open === 0 && now.resetsLeft >= RESET_BURST) this.connections.delete(connection);
     };
+  }
+
+  private refilled(connection: string): ConnectionWatches {
+    const nowMs = this.clock.now();
+    const watches = this.connections.get(connection) ?? { open: 0, resetsLeft: RESET_BURST, updatedMs: nowMs };
+    watches.resetsLeft = Math.min(RESET_BURST, watches.resetsLeft + ((nowMs - watches.updatedMs) * RESET_RATE_PER_S) / 1000);
+    watches.updatedMs = nowMs;
+    this.connections.set(connection, watches);
+    return watches;
   }
 }

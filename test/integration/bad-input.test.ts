@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskQueueClient, type SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
-import { WorkerServiceClient, type ConnectRequest, type ConnectResponse } from '../../shared/gen/baton/v1/worker_service';
+import { WorkerServiceClient } from '../../shared/gen/baton/v1/worker_service';
 import { BatonClient, TaskState } from '../../client/index';
+import { openStream } from '../support/raw-worker-stream';
 import { ProcessGroup, spawnBaton, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
 
 function submitRaw(client: TaskQueueClient, request: Partial<SubmitTaskRequest>): Promise<ServiceError | undefined> {
@@ -21,32 +22,6 @@ function submitRaw(client: TaskQueueClient, request: Partial<SubmitTaskRequest>)
     ...request,
   };
   return new Promise((resolve) => client.submitTask(full, (err) => resolve(err ?? undefined)));
-}
-
-/** Opens a Connect stream and collects what comes back until the stream ends. */
-function openStream(client: WorkerServiceClient): {
-  stream: ClientDuplexStream<ConnectRequest, ConnectResponse>;
-  responses: ConnectResponse[];
-  next: () => Promise<ConnectResponse>;
-  ended: Promise<ServiceError | undefined>;
-} {
-  const stream = client.connect();
-  const responses: ConnectResponse[] = [];
-  const waiting: Array<(r: ConnectResponse) => void> = [];
-  stream.on('data', (response: ConnectResponse) => {
-    const waiter = waiting.shift();
-    if (waiter) waiter(response);
-    else responses.push(response);
-  });
-  const ended = new Promise<ServiceError | undefined>((resolve) => {
-    stream.on('error', (err: ServiceError) => resolve(err));
-    stream.on('end', () => resolve(undefined));
-  });
-  const next = (): Promise<ConnectResponse> => {
-    const ready = responses.shift();
-    return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
-  };
-  return { stream, responses, next, ended };
 }
 
 describe('bad input', function () {
