@@ -93,7 +93,7 @@ export class Coordinator {
       const grpcPort = await bind(server, config.listen, tls ? tls.serverCredentials() : ServerCredentials.createInsecure());
       let httpPort: number | undefined;
       if (config.http !== undefined) {
-        http = new HttpEndpoint({ registry: metrics.registry, isReady: () => true, authenticator, tls, logger });
+        http = new HttpEndpoint({ metrics, isReady: () => true, authenticator, tls, logger });
         httpPort = await http.listen(config.http);
       }
       const host = config.listen.slice(0, config.listen.lastIndexOf(':'));

@@ -53,6 +53,7 @@ export class CoordinatorMetrics implements CoreMetrics {
   });
   /** When each queue with series last saw an event. */
   private readonly lastActiveMs = new Map<string, number>();
+  private unfinishedByQueue: (queue: string) => number = () => 0;
 
   constructor(
     private readonly clock: Clock,
@@ -61,7 +62,7 @@ export class CoordinatorMetrics implements CoreMetrics {
 
   /** Gauges read the core's and the API's live counts at scrape time. */
   watch(source: GaugeSource, streams: StreamGaugeSource): void {
-    const prune = (unfinished: (queue: string) => number): void => this.pruneIdleQueues(unfinished);
+    this.unfinishedByQueue = (queue) => source.snapshotCounts().unfinishedByQueue(queue);
     new Gauge({ name: 'baton_workers_connected', help: 'Connected worker sessions', registers: [this.registry], collect() { this.set(source.snapshotCounts().workers); } });
     new Gauge({ name: 'baton_leases_active', help: 'Leases held by workers', registers: [this.registry], collect() { this.set(source.snapshotCounts().leases); } });
     new Gauge({ name: 'baton_tasks_delayed', help: 'Tasks waiting for their run_at', registers: [this.registry], collect() { this.set(source.snapshotCounts().delayed); } });
@@ -81,11 +82,20 @@ export class CoordinatorMetrics implements CoreMetrics {
       registers: [this.registry],
       collect() {
         const counts = source.snapshotCounts();
-        prune(counts.unfinishedByQueue);
         this.reset(); // queues that emptied must not keep their last value
         for (const [queue, depth] of counts.readyByQueue) this.set({ queue }, depth);
       },
     });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text exposition, after dropping the series of queues that went idle. */
+  scrape(): Promise<string> {
+    this.pruneIdleQueues(this.unfinishedByQueue);
+    return this.registry.metrics();
   }
 
   tasksSubmitted(queue: string, count: number): void {

@@ -91,12 +91,12 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         const { request, caller } = guard.admit(call, call.request, 'WatchTask', CLIENT_ROLES);
         const taskId = checkId(request.id);
         const release = deps.watches.acquire(connectionOf(call));
-        watch = new TaskWatch(call, engine, log, deps.watches.options.stallMs, release);
+        watch = new TaskWatch(call, { engine, clock, log, stallMs: deps.watches.options.stallMs, release });
         const started = watch;
         started.start(taskId, (task) => requireQueue(caller, task.queue, 'WatchTask')).catch((err: unknown) => started.fail(err));
       } catch (err: unknown) {
         if (watch) watch.fail(err);
-        else new TaskWatch(call, engine, log, 0, () => undefined).fail(err);
+        else new TaskWatch(call, { engine, clock, log, stallMs: 0, release: () => undefined }).fail(err);
       }
     },
   };

@@ -1,14 +1,31 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { Clock, TimerHandle } from '../../shared/clock';
 import { ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { Task } from '../../shared/gen/baton/v1/task';
-import type { WatchTaskRequest, WatchTaskResponse } from '../../shared/gen/baton/v1/task_queue';
+import type { WatchTaskResponse } from '../../shared/gen/baton/v1/task_queue';
 import type { Engine } from '../core/engine';
 import { isTerminal, type AttemptRecord, type TaskRecord } from '../core/task';
 import { toWireTask } from './convert';
 import { endStreamWithError, logError } from './unary';
 
-type WatchCall = ServerWritableStream<WatchTaskRequest, WatchTaskResponse>;
+/** What a watch needs of its grpc-js server stream. */
+export interface WatchCall {
+  /** False once the stream's buffer is full; 'drain' follows when it empties. */
+  write(message: WatchTaskResponse): boolean;
+  end(): void;
+  on(event: 'cancelled' | 'drain', listener: () => void): unknown;
+  emit(event: 'error', error: unknown): boolean;
+}
+
+export interface TaskWatchDeps {
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** A client that reads nothing this long is dropped. */
+  readonly stallMs: number;
+  /** Gives the watch's slot back; told whether the client reset the stream. */
+  readonly release: (resetByClient: boolean) => void;
+}
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -23,7 +40,7 @@ export class TaskWatch {
   private last: { state: string; attempt: number } | undefined;
   private waiting: Task | undefined;
   private blocked = false;
-  private stallTimer: NodeJS.Timeout | undefined;
+  private stallTimer: TimerHandle | undefined;
   private done = false;
   /** The final state is sent or waiting: the stream ends once it is written. */
   private ending = false;
@@ -31,19 +48,15 @@ export class TaskWatch {
 
   constructor(
     private readonly call: WatchCall,
-    private readonly engine: Engine,
-    private readonly log: Logger,
-    private readonly stallMs: number,
-    /** Gives the watch's slot back; told whether the client reset the stream. */
-    private readonly release: (resetByClient: boolean) => void,
+    private readonly deps: TaskWatchDeps,
   ) {}
 
   /** Subscribes, then sends the committed state. `check` may refuse the task (its queue) before anything is sent. */
   async start(taskId: string, check: (task: TaskRecord) => void): Promise<void> {
-    this.unsubscribe = this.engine.watch(taskId, (snapshot) => this.changed(snapshot), () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
+    this.unsubscribe = this.deps.engine.watch(taskId, (snapshot) => this.changed(snapshot), () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
     this.call.on('cancelled', () => this.stop(true));
     this.call.on('drain', () => this.drained());
-    const view = await this.engine.get(taskId);
+    const view = await this.deps.engine.get(taskId);
     check(view.task);
     this.changed(view.task, view.attempts);
   }
@@ -67,10 +80,10 @@ export class TaskWatch {
       this.finish(lightTask(snapshot, attempts));
       return;
     }
-    this.engine.get(snapshot.id).then(
+    this.deps.engine.get(snapshot.id).then(
       (view) => this.finish(lightTask(view.task, view.attempts)),
       (err: unknown) => {
-        logError(this.log, 'WatchTask', err);
+        logError(this.deps.log, 'WatchTask', err);
         this.fail(err);
       },
     );
@@ -92,15 +105,14 @@ export class TaskWatch {
     }
     if (!this.call.write({ task })) {
       this.blocked = true;
-      this.stallTimer = setTimeout(() => this.stalled(), this.stallMs);
-      this.stallTimer.unref();
+      this.stallTimer = this.deps.clock.setTimer(() => this.stalled(), this.deps.stallMs);
     }
   }
 
   private drained(): void {
     if (this.done) return;
     this.blocked = false;
-    clearTimeout(this.stallTimer);
+    this.stallTimer?.cancel();
     const waiting = this.waiting;
     this.waiting = undefined;
     if (waiting) this.send(waiting);
@@ -108,7 +120,7 @@ export class TaskWatch {
   }
 
   private stalled(): void {
-    this.fail(new ResourceExhaustedError(`the watch was dropped: its client read nothing for ${this.stallMs}ms (watchStallTimeout)`));
+    this.fail(new ResourceExhaustedError(`the watch was dropped: its client read nothing for ${this.deps.stallMs}ms (watchStallTimeout)`));
   }
 
   private end(): void {
@@ -119,10 +131,10 @@ export class TaskWatch {
 
   private stop(resetByClient = false): void {
     this.done = true;
-    clearTimeout(this.stallTimer);
+    this.stallTimer?.cancel();
     this.waiting = undefined;
     this.unsubscribe();
-    this.release(resetByClient);
+    this.deps.release(resetByClient);
   }
 }
 

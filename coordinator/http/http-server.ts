@@ -2,14 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { Registry } from 'prom-client';
 import { BatonError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { Authenticator } from '../security/authenticator';
 import type { ReloadableTls } from '../security/reloadable-tls';
 
 export interface HttpEndpointDeps {
-  readonly registry: Registry;
+  readonly metrics: { scrape(): Promise<string>; readonly contentType: string };
   /** True while the coordinator serves requests. */
   readonly isReady: () => boolean;
   /** With a tokens file, /metrics needs a valid token (any role); /healthz never does. */
@@ -72,8 +71,8 @@ export class HttpEndpoint {
     }
     if (req.url === '/metrics') {
       if (!this.authenticated(req, res)) return;
-      this.deps.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.deps.registry.contentType }).end(text),
+      this.deps.metrics.scrape().then(
+        (text) => res.writeHead(200, { 'content-type': this.deps.metrics.contentType }).end(text),
         (err: unknown) => {
           this.deps.logger.error({ err }, 'metrics collection failed');
           res.writeHead(500).end();
