@@ -57,4 +57,16 @@ describe('dispatch', () => {
     sessions.add(draining);
     expect(run(ready, sessions)).to.equal(0);
   });
+
+  it('gives nothing to a session whose stream is not writable (back-pressure) until it is again', () => {
+    const ready = new ReadyIndex();
+    ready.add(makeTask({ id: 't' }));
+    const sessions = new SessionRegistry();
+    const slow = session('slow', ['default'], 5);
+    slow.channel.writable = false;
+    sessions.add(slow);
+    expect(run(ready, sessions)).to.equal(0);
+    slow.channel.writable = true;
+    expect(run(ready, sessions)).to.equal(1);
+  });
 });

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { EngineHarness, LEASE_TIMEOUT_MS, settle } from '../../support/engine-harness';
+
+describe('worker identity and held-lease limits', () => {
+  let h: EngineHarness;
+  beforeEach(() => (h = new EngineHarness()));
+  afterEach(() => h.close());
+
+  it('lets only the process with the resume secret take over a live session', async () => {
+    const first = h.connect('w1', 1);
+    expect(() => h.connect('w1', 1)).to.throw(/worker id w1 is connected on another stream/);
+    expect(() => h.connect('w1', 1, { resumeSecret: 'guessed-secret-xxxxxxxx' })).to.throw(/worker id w1 is connected/);
+    const again = h.connect('w1', 1, { resumeSecret: first.resumeSecret });
+    expect(first.channel.closedWith?.code).to.equal('UNAVAILABLE');
+    expect(again.resumeSecret).to.equal(first.resumeSecret);
+  });
+
+  it('keeps one credential away from the same worker id under another credential', async () => {
+    const mine = h.connect('w1', 1, { principal: 'token:team-a' });
+    const [id] = await h.submit(1);
+    const lease = mine.channel.grants[0]!.lease;
+    h.engine.workers.disconnect(mine.sessionId);
+    // Even with the secret, another credential's worker w1 is another worker.
+    const theirs = h.connect('w1', 1, { principal: 'token:team-b', resumeSecret: mine.resumeSecret, heldLeaseIds: [lease.leaseId] });
+    expect(theirs.reclaimed).to.deep.equal([]);
+    expect(theirs.unknown).to.deep.equal([lease.leaseId]);
+    expect(await h.state(id!)).to.equal('running');
+    const back = h.connect('w1', 1, { principal: 'token:team-a', resumeSecret: mine.resumeSecret, heldLeaseIds: [lease.leaseId] });
+    expect(back.reclaimed).to.deep.equal([lease.leaseId]);
+  });
+
+  it('lets a Hello without the secret neither reclaim nor give up an absent worker\'s leases', async () => {
+    const first = h.connect('w1', 1);
+    const [id] = await h.submit(1);
+    h.engine.workers.disconnect(first.sessionId);
+    const stranger = h.connect('w1', 1);
+    expect(stranger.reclaimed).to.deep.equal([]);
+    await settle();
+    expect(await h.state(id!)).to.equal('running');
+    h.clock.advance(LEASE_TIMEOUT_MS); // only the lease window ends it
+    await settle();
+    expect((await h.engine.get(id!)).attempts[0]!.outcome).to.equal('worker_lost');
+  });
+
+  it('answers a heartbeat of unknown leases with one Cancel, and refuses one past 2 × concurrency + 64', () => {
+    const worker = h.connect('w1', 2);
+    const unknown = Array.from({ length: 10 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    h.engine.workers.heartbeat(worker.sessionId, unknown, 0);
+    expect(worker.channel.cancelMessages).to.deep.equal([unknown]);
+    const tooMany = Array.from({ length: 69 }, (_, i) => `lease-${i}`);
+    expect(() => h.engine.workers.heartbeat(worker.sessionId, tooMany, 0)).to.throw('heartbeat.lease_ids: 69 entries is over the limit of 68 (2 × concurrency + 64)');
+  });
+
+  it('refuses a Hello with more held leases than the limit', () => {
+    expect(() => h.connect('w1', 1, { heldLeaseIds: Array.from({ length: 67 }, (_, i) => `l${i}`) })).to.throw(/hello.held_lease_ids: 67 entries is over the limit of 66/);
+  });
+});
