@@ -89,7 +89,7 @@ export class Coordinator {
         logger,
       });
       server.addService(withStrictDecoding(WorkerServiceService), workerService.service);
-      metrics.watch(engine, { watchesOpen: () => watches.open, workerStreamsAwaitingHello: workerService.awaitingHello });
+      metrics.watch(engine, { watchesOpen: () => watches.open, workerStreamsAwaitingHello: () => workerService.awaitingHello() });
       const grpcPort = await bind(server, config.listen, tls ? tls.serverCredentials() : ServerCredentials.createInsecure());
       let httpPort: number | undefined;
       if (config.http !== undefined) {

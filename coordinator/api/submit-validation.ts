@@ -112,7 +112,6 @@ function checkContentType(contentType: string, field: string): string {
 
 /** Label keys are names (they may become metric labels or URL parts); values are free text without control characters. */
 const LABEL_KEY = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 function checkMap(map: Record<string, string>, field: string): Record<string, string> {

@@ -4,7 +4,7 @@ import type { WorkerServiceServer } from '../../shared/gen/baton/v1/worker_servi
 import type { CallGuard } from './call-guard';
 import { checkName } from './names';
 import { endStreamWithError, logError, unary } from './unary';
-import { WorkerStream, type ConnectCall, type WorkerStreamOptions } from './worker-stream';
+import { WorkerStream, type WorkerStreamOptions } from './worker-stream';
 
 const WORKER_ROLES = ['worker'] as const;
 
@@ -37,7 +37,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
           throw new ResourceExhaustedError(`${awaitingHello} Connect streams have not sent hello yet, the limit (maxWorkers) is ${deps.maxAwaitingHello}`);
         }
         awaitingHello += 1;
-        new WorkerStream(call as unknown as ConnectCall, caller, deps, log, () => (awaitingHello -= 1)).start();
+        new WorkerStream(call, caller, deps, log, () => (awaitingHello -= 1)).start();
       } catch (err: unknown) {
         logError(log, 'Connect', err);
         endStreamWithError(call, err);

@@ -75,8 +75,9 @@ function parseJson(text: string, path: string): TokenGrant[] {
       throw new ConfigError(`${where}.queues`, 'expected an array of queue names');
     }
     if ((e.token === undefined) === (e.sha256 === undefined)) throw new ConfigError(where, 'set exactly one of token and sha256');
-    const token = e.sha256 === undefined ? e.token : `${HASH_PREFIX}${String(e.sha256)}`;
-    return makeGrant({ name: e.name, role: e.role, token, queues: e.queues as string[] | undefined }, where);
+    if (e.sha256 !== undefined && typeof e.sha256 !== 'string') throw new ConfigError(`${where}.sha256`, 'expected 64 hex digits');
+    const token = e.sha256 === undefined ? e.token : `${HASH_PREFIX}${e.sha256}`;
+    return makeGrant({ name: e.name, role: e.role, token, queues: e.queues }, where);
   });
 }
 
@@ -89,7 +90,7 @@ function makeGrant(raw: { name?: unknown; role: unknown; token: unknown; queues:
   if (raw.name !== undefined && (typeof raw.name !== 'string' || !QUEUE_PATTERN.test(raw.name))) {
     throw new ConfigError(`${where}.name`, 'must be 1-128 letters, digits and _ . : / -');
   }
-  const name = (raw.name as string | undefined) ?? hash.toString('hex').slice(0, 12);
+  const name = raw.name ?? hash.toString('hex').slice(0, 12);
   let queues: Set<string> | null = null;
   if (raw.queues !== undefined) {
     queues = new Set(raw.queues.filter((queue) => queue !== ''));

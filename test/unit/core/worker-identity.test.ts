@@ -6,7 +6,7 @@ describe('worker identity and held-lease limits', () => {
   beforeEach(() => (h = new EngineHarness()));
   afterEach(() => h.close());
 
-  it('lets only the process with the resume secret take over a live session', async () => {
+  it('lets only the process with the resume secret take over a live session', () => {
     const first = h.connect('w1', 1);
     expect(() => h.connect('w1', 1)).to.throw(/worker id w1 is connected on another stream/);
     expect(() => h.connect('w1', 1, { resumeSecret: 'guessed-secret-xxxxxxxx' })).to.throw(/worker id w1 is connected/);
