@@ -23,6 +23,8 @@ import { SqliteTaskStore } from './store/sqlite-store';
 
 type CoordinatorState = 'serving' | 'stopping' | 'stopped';
 
+const MAX_STREAMS_PER_CONNECTION = 2000;
+
 export interface CoordinatorAddresses {
   /** host:port the gRPC server is bound to. */
   readonly grpc: string;
@@ -73,8 +75,13 @@ export class Coordinator {
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });
     const guard = new CallGuard(authenticator, logger.child({ component: 'api' }));
     const watches = new WatchLimiter(config.watches, clock);
-    // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
-    const server = new Server({ 'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024 });
+    const server = new Server({
+      // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
+      'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024,
+      // Calls in flight on one connection (HTTP/2 SETTINGS; clients queue beyond it): enough
+      // for the watches a connection may hold (api/watch-limits.ts) plus its unary calls.
+      'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
+    });
     let http: HttpEndpoint | undefined;
     try {
       engine.start();

@@ -54,9 +54,13 @@ export class ReloadableTls implements experimental.CertificateProvider {
     for (const server of this.httpsServers) server.setSecureContext(this.contextOptions());
   }
 
+  // grpc-js asks for the current certificates and only then starts listening for updates:
+  // an answer given synchronously is lost and the server drops every TLS connection as
+  // "unloaded credentials". So the current value comes on the next tick.
   addCaCertificateListener(listener: Listener<CaUpdate>): void {
     this.caListeners.add(listener);
-    listener(this.ca());
+    const update = this.ca();
+    process.nextTick(() => listener(update));
   }
 
   removeCaCertificateListener(listener: Listener<CaUpdate>): void {
@@ -65,7 +69,8 @@ export class ReloadableTls implements experimental.CertificateProvider {
 
   addIdentityCertificateListener(listener: Listener<IdentityUpdate>): void {
     this.identityListeners.add(listener);
-    listener(this.identity());
+    const update = this.identity();
+    process.nextTick(() => listener(update));
   }
 
   removeIdentityCertificateListener(listener: Listener<IdentityUpdate>): void {
