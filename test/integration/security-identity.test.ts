@@ -1,16 +1,13 @@
 import { expect } from 'chai';
 import { credentials, status } from '@grpc/grpc-js';
 import { join } from 'node:path';
-import { WorkerServiceClient, type ConnectResponse, type Hello } from '../../shared/gen/baton/v1/worker_service';
+import { WorkerServiceClient, type ConnectResponse } from '../../shared/gen/baton/v1/worker_service';
 import { TaskState, type BatonClient } from '../../client/index';
 import { FAST_FAILURE_ARGS } from '../support/chaos';
 import { startCoordinator, startWorker, type BatonProcess, type CoordinatorHandle } from '../support/processes';
-import { openStream } from '../support/raw-worker-stream';
+import { hello, openStream } from '../support/raw-worker-stream';
 import { useTestProcesses } from '../support/test-processes';
 
-function hello(fields: Partial<Hello>): Hello {
-  return { workerId: 'w', queues: [], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '', ...fields };
-}
 
 function forgedSuccess(leaseId: string): { message: { $case: 'results'; value: { results: [{ leaseId: string; outcome: { $case: 'success'; value: { result: Buffer; contentType: string } } }] } } } {
   return { message: { $case: 'results', value: { results: [{ leaseId, outcome: { $case: 'success', value: { result: Buffer.from('"forged"'), contentType: '' } } }] } } };

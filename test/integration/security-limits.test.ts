@@ -4,17 +4,14 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskQueueClient, SubmitTaskRequest, type WatchTaskResponse } from '../../shared/gen/baton/v1/task_queue';
-import { WorkerServiceClient, type Hello } from '../../shared/gen/baton/v1/worker_service';
+import { WorkerServiceClient } from '../../shared/gen/baton/v1/worker_service';
 import { type BatonClient } from '../../client/index';
 import { metric } from '../support/chaos';
 import { startCoordinator, type CoordinatorHandle } from '../support/processes';
-import { openStream } from '../support/raw-worker-stream';
+import { hello, openStream } from '../support/raw-worker-stream';
 import { useTestProcesses } from '../support/test-processes';
 import { RawGrpcClient } from '../fuzz/raw-grpc-client';
 
-function hello(fields: Partial<Hello>): Hello {
-  return { workerId: 'w', queues: [], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '', ...fields };
-}
 
 function rssBytes(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -98,10 +95,10 @@ describe('security: hostile input and bounded memory', function () {
     const { stream, next, ended } = openStream(new WorkerServiceClient(coordinator.address, credentials.createInsecure()));
     stream.write({ message: { $case: 'hello', value: hello({ workerId: 'amplifier', queues: ['nothing-here'], concurrency: 1 }) } });
     expect((await next()).message?.$case).to.equal('welcome');
-    const made_up = Array.from({ length: 60 }, (_, i) => uuid(i));
-    stream.write({ message: { $case: 'heartbeat', value: { leaseIds: made_up, leasesReceived: 0 } } });
+    const madeUp = Array.from({ length: 60 }, (_, i) => uuid(i));
+    stream.write({ message: { $case: 'heartbeat', value: { leaseIds: madeUp, leasesReceived: 0 } } });
     const cancel = await next();
-    expect(cancel.message?.$case === 'cancel' && cancel.message.value.leaseIds).to.deep.equal(made_up);
+    expect(cancel.message?.$case === 'cancel' && cancel.message.value.leaseIds).to.deep.equal(madeUp);
 
     stream.write({ message: { $case: 'heartbeat', value: { leaseIds: Array.from({ length: 50_000 }, (_, i) => uuid(i)), leasesReceived: 0 } } });
     const err = await ended;

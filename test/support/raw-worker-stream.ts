@@ -1,5 +1,5 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import type { WorkerServiceClient, ConnectRequest, ConnectResponse } from '../../shared/gen/baton/v1/worker_service';
+import type { WorkerServiceClient, ConnectRequest, ConnectResponse, Hello } from '../../shared/gen/baton/v1/worker_service';
 
 /** Opens a Connect stream and collects what comes back until the stream ends. */
 export function openStream(client: WorkerServiceClient): {
@@ -27,3 +27,8 @@ export function openStream(client: WorkerServiceClient): {
   return { stream, responses, next, ended };
 }
 
+
+/** A Hello with every field set: worker `w`, the default queue, concurrency 1, unless `fields` say otherwise. */
+export function hello(fields: Partial<Hello>): Hello {
+  return { workerId: 'w', queues: [], taskTypes: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '', ...fields };
+}
