@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskQueueClient, type SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
 import { WorkerServiceClient } from '../../shared/gen/baton/v1/worker_service';
 import { BatonClient, TaskState } from '../../client/index';
 import { openStream } from '../support/raw-worker-stream';
-import { ProcessGroup, spawnBaton, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
+import { BatonProcess, ProcessGroup, REPO_ROOT, spawnBaton, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
 
 function submitRaw(client: TaskQueueClient, request: Partial<SubmitTaskRequest>): Promise<ServiceError | undefined> {
   const full: SubmitTaskRequest = {
@@ -181,6 +182,25 @@ describe('an unusable data directory', function () {
     const { code, stderr } = await startFails(dir);
     expect(code).to.equal(1);
     expect(stderr).to.match(/baton\.db is not a valid Baton database/);
+  });
+
+  it('says a read-only data directory is read-only, not that its valid database is invalid', async () => {
+    const parent = group.tempDir();
+    chmodSync(parent, 0o755);
+    const dataDir = join(parent, 'data');
+    const first = await startCoordinator(group, { dataDir });
+    await first.process.stop();
+    chmodSync(join(dataDir, 'baton.db'), 0o444);
+    chmodSync(dataDir, 0o555);
+    const baton = [process.execPath, join(REPO_ROOT, 'dist', 'bin', 'baton.js'), 'coordinator', '--listen', '127.0.0.1:0', '--http', 'off', '--data', dataDir];
+    // root writes through file modes, so the coordinator runs as nobody when the suite is root
+    const argv = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', ...baton] : baton;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = group.add(new BatonProcess(child, 'read-only coordinator'));
+    const { code } = await proc.exited;
+    chmodSync(dataDir, 0o755); // let cleanup remove it
+    expect(code).to.equal(1);
+    expect(proc.stderrText.join('')).to.match(/cannot write to .*baton\.db \(is the data directory or the file read-only\?\)/);
   });
 
   it('refuses a data directory another coordinator is using', async () => {
