@@ -4,13 +4,14 @@
  * with the date and the machine.
  *
  *   BENCH_TASKS=20000 BENCH_WORKERS=2 BENCH_CONCURRENCY=64 make bench
- *   node --import tsx bench/run.ts redelivery    (or heartbeats): one part only
+ *   node --import tsx bench/run.ts redelivery    (or heartbeats, security): one part only
  */
 import { join } from 'node:path';
 import { BatonClient } from '../client/index';
 import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from '../test/support/processes';
 import { benchHeartbeats } from './heartbeats';
 import { benchRedelivery } from './redelivery';
+import { benchSecurity } from './security';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   if (only === 'redelivery') return benchRedelivery();
   if (only === 'heartbeats') return benchHeartbeats();
+  if (only === 'security') return benchSecurity();
   console.log(`node ${process.version}; ${TASKS} tasks, batches of ${BATCH}`);
   for (const sync of ['full', 'normal']) {
     const group = new ProcessGroup();
@@ -90,6 +92,7 @@ async function main(): Promise<void> {
   if (only === undefined) {
     await benchRedelivery();
     await benchHeartbeats();
+    await benchSecurity();
   }
 }
 
