@@ -7,7 +7,7 @@ export interface Lease {
   readonly taskId: string;
   readonly attempt: number;
   readonly workerId: string;
-  /** See worker-proof.ts: only a session with the same proof may reclaim this lease. */
+  /** See worker-admission.ts: only a session with the same proof may reclaim this lease. */
   readonly proof: string;
   /** The stream that holds it; null while orphaned (stream closed, or coordinator restarted). */
   sessionId: string | null;

@@ -6,7 +6,7 @@ export interface WorkerSession {
   /** The credential's identity (token or certificate); 'anonymous' without auth. */
   readonly principal: string;
   readonly workerId: string;
-  /** worker-proof.ts: binds the session to the process that holds the resume secret. */
+  /** worker-admission.ts: binds the session to the process that holds the resume secret. */
   readonly proof: string;
   readonly queues: readonly string[];
   /** Empty means any type. */

@@ -19,7 +19,7 @@ export interface AttemptRecord {
   readonly number: number;
   readonly workerId: string;
   readonly leaseId: string;
-  /** The lease's worker proof (worker-proof.ts), kept so that a reclaim after a restart can be checked. Never on the wire. */
+  /** The lease's worker proof (worker-admission.ts), kept so that a reclaim after a restart can be checked. Never on the wire. */
   readonly workerProof: string;
   readonly startedAtMs: number;
   endedAtMs: number | null;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
-import { BatonError, ResourceExhaustedError } from '../../shared/errors';
+import { ResourceExhaustedError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { CoreMetrics } from './core-metrics';
 import { dispatch } from './dispatcher';
@@ -10,7 +10,7 @@ import { SessionRegistry, type WorkerSession } from './sessions';
 import type { AttemptRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
-import { HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, workerProof } from './worker-proof';
+import { admitHello, HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, workerProof } from './worker-admission';
 import { recordFailure, recordSuccess, type Failure } from './transitions';
 import type { CancelReason, HelloSpec, OpenedSession, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
 
@@ -52,31 +52,16 @@ export class WorkerGateway {
   /**
    * Registers a stream after its Hello and reclaims the leases the worker still runs. Only
    * the process that holds the resume secret of a worker id (under the same credential) may
-   * take over its live session, reclaim its leases or give them up: see worker-proof.ts.
+   * take over its live session, reclaim its leases or give them up: see worker-admission.ts.
    * @throws BatonError ALREADY_EXISTS when the worker id has a live session and the Hello
    *   does not prove it is that process; RESOURCE_EXHAUSTED over a limit.
    */
   open(hello: HelloSpec, channel: WorkerChannel): OpenedSession {
     const nowMs = this.deps.clock.now();
-    const limits = limitsOf(this.deps.options);
     const resumeSecret = hello.resumeSecret === '' ? newResumeSecret() : hello.resumeSecret;
     const proof = workerProof(hello.principal, hello.workerId, resumeSecret);
     const previous = this.sessions.ofWorker(hello.principal, hello.workerId);
-    if (previous && previous.proof !== proof) {
-      throw new BatonError(
-        'ALREADY_EXISTS',
-        `worker id ${hello.workerId} is connected on another stream; only that process may take it over (with the resume_secret ` +
-          `of its Welcome). A new process must use another worker id or wait up to ${this.deps.options.leaseTimeoutMs}ms for the old session to time out`,
-      );
-    }
-    if (!previous && this.sessions.size >= limits.maxWorkerSessions) {
-      throw new ResourceExhaustedError(`${this.sessions.size} worker sessions are connected, the limit (maxWorkers) is ${limits.maxWorkerSessions}`);
-    }
-    if (hello.heldLeaseIds.length > maxHeldLeases(hello.concurrency)) {
-      throw new ResourceExhaustedError(
-        `hello.held_lease_ids: ${hello.heldLeaseIds.length} entries is over the limit of ${maxHeldLeases(hello.concurrency)} (2 × concurrency + ${HELD_LEASE_MARGIN})`,
-      );
-    }
+    admitHello(hello, proof, previous, this.sessions.size, limitsOf(this.deps.options), this.deps.options.leaseTimeoutMs);
     if (previous) {
       previous.channel.close('UNAVAILABLE', `superseded by a newer connection from worker ${hello.workerId}`);
       this.release(previous.id, nowMs);
@@ -96,11 +81,27 @@ export class WorkerGateway {
       channel,
     };
     this.sessions.add(session);
+    const { reclaimedLeaseIds, unknownLeaseIds } = this.reclaim(session, hello.heldLeaseIds);
+    this.deadlines.checkSessionAt(session.id, nowMs + this.deps.options.leaseTimeoutMs);
+    this.log.info(
+      { worker_id: hello.workerId, session_id: session.id, queues: hello.queues, concurrency: hello.concurrency, reclaimed: reclaimedLeaseIds.length },
+      'worker connected',
+    );
+    this.requestDispatch();
+    return { sessionId: session.id, resumeSecret, reclaimedLeaseIds, unknownLeaseIds };
+  }
+
+  /**
+   * Gives a new session the orphaned leases its process lists (same proof), and expires at
+   * once those of its leases it no longer lists: waiting out the lease window would only
+   * delay their retry. Leases of other processes are untouched, whatever the Hello says.
+   */
+  private reclaim(session: WorkerSession, heldLeaseIds: readonly string[]): { reclaimedLeaseIds: string[]; unknownLeaseIds: string[] } {
     const reclaimedLeaseIds: string[] = [];
     const unknownLeaseIds: string[] = [];
-    for (const leaseId of hello.heldLeaseIds) {
+    for (const leaseId of heldLeaseIds) {
       const lease = this.leases.get(leaseId);
-      if (lease && lease.proof === proof && lease.sessionId === null) {
+      if (lease && lease.proof === session.proof && lease.sessionId === null) {
         this.leases.assign(lease, session.id);
         lease.grantOrdinal = 0;
         this.deadlines.reclaimed(leaseId);
@@ -109,20 +110,13 @@ export class WorkerGateway {
         unknownLeaseIds.push(leaseId);
       }
     }
-    // The worker is back and does not hold these: waiting out the lease window would only delay the retry.
-    const held = new Set(hello.heldLeaseIds);
+    const held = new Set(heldLeaseIds);
     for (const lease of this.leases.orphans()) {
-      if (lease.proof === proof && !held.has(lease.leaseId)) {
-        this.expire(lease, 'worker_lost', `worker ${hello.workerId} reconnected without the lease`);
+      if (lease.proof === session.proof && !held.has(lease.leaseId)) {
+        this.expire(lease, 'worker_lost', `worker ${session.workerId} reconnected without the lease`);
       }
     }
-    this.deadlines.checkSessionAt(session.id, nowMs + this.deps.options.leaseTimeoutMs);
-    this.log.info(
-      { worker_id: hello.workerId, session_id: session.id, queues: hello.queues, concurrency: hello.concurrency, reclaimed: reclaimedLeaseIds.length },
-      'worker connected',
-    );
-    this.requestDispatch();
-    return { sessionId: session.id, resumeSecret, reclaimedLeaseIds, unknownLeaseIds };
+    return { reclaimedLeaseIds, unknownLeaseIds };
   }
 
   /** Any message from the worker proves it alive. */

@@ -69,7 +69,7 @@ CREATE TABLE attempts (
   number        INTEGER NOT NULL,
   worker_id     TEXT NOT NULL,
   lease_id      TEXT NOT NULL,
-  worker_proof  TEXT NOT NULL DEFAULT '',    -- core/worker-proof.ts: who may reclaim the lease after a restart
+  worker_proof  TEXT NOT NULL DEFAULT '',    -- core/worker-admission.ts: who may reclaim the lease after a restart
   started_at_ms INTEGER NOT NULL,
   ended_at_ms   INTEGER,
   outcome       TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'timed_out', 'worker_lost', 'canceled')),
