@@ -107,14 +107,14 @@ export class Engine {
     const fresh: TaskRecord[] = [];
     const batchKeys = new Map<string, TaskRecord>();
     for (const spec of specs) {
-      const existing = spec.idempotencyKey === null ? undefined : this.findByKey(spec.idempotencyKey, batchKeys);
+      const existing = spec.idempotencyKey === null ? undefined : this.findByKey(spec.queue, spec.idempotencyKey, batchKeys);
       if (existing) {
         outcomes.push(existing);
         continue;
       }
       const task = newTaskRecord(spec, nowMs);
       fresh.push(task);
-      if (task.idempotencyKey !== null) batchKeys.set(task.idempotencyKey, task);
+      if (task.idempotencyKey !== null) batchKeys.set(scopedKey(task.queue, task.idempotencyKey), task);
       // The caller sees the task as committed, not as dispatch may change it a moment later.
       outcomes.push({ task: { ...task }, deduplicated: false });
     }
@@ -254,12 +254,13 @@ export class Engine {
     }
   }
 
-  private findByKey(key: string, batchKeys: Map<string, TaskRecord>): SubmitOutcome | Promise<SubmitOutcome> | undefined {
-    const inBatch = batchKeys.get(key);
+  /** Idempotency keys are per queue: a key can never hand back (or block) another queue's task. */
+  private findByKey(queue: string, key: string, batchKeys: Map<string, TaskRecord>): SubmitOutcome | Promise<SubmitOutcome> | undefined {
+    const inBatch = batchKeys.get(scopedKey(queue, key));
     if (inBatch) return { task: { ...inBatch }, deduplicated: true };
-    const pending = this.pendingKeys.get(key);
+    const pending = this.pendingKeys.get(scopedKey(queue, key));
     if (pending) return pending;
-    const stored = this.deps.store.findByIdempotencyKey(key);
+    const stored = this.deps.store.findByIdempotencyKey(queue, key);
     if (!stored) return undefined;
     return { task: { ...(this.ledger.get(stored.id) ?? stored) }, deduplicated: true };
   }
@@ -280,6 +281,10 @@ export class Engine {
     if (this.state !== from) throw new BatonError('INTERNAL', `engine cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
+}
+
+function scopedKey(queue: string, key: string): string {
+  return `${queue}\n${key}`;
 }
 
 function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {

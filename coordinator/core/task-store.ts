@@ -39,7 +39,8 @@ export interface TaskStore {
 
   getTask(id: string): TaskRecord | undefined;
   getAttempts(taskId: string): AttemptRecord[];
-  findByIdempotencyKey(key: string): TaskRecord | undefined;
+  /** The task of `queue` submitted with idempotency key `key`, if any: keys are scoped to their queue. */
+  findByIdempotencyKey(queue: string, key: string): TaskRecord | undefined;
   /** Every task in state scheduled, queued or running, for rebuilding the in-memory indexes. */
   loadUnfinished(): TaskRecord[];
   /** The open (running) attempt of each running task, keyed by task id. */

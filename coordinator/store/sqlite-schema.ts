@@ -55,8 +55,8 @@ CREATE TABLE tasks (
 
 -- Start-up rebuilds the in-memory indexes from unfinished tasks only; finished ones pile up.
 CREATE INDEX tasks_unfinished ON tasks (state) WHERE state IN ${UNFINISHED_STATES_SQL};
--- Idempotent submission: one task per key, and many tasks without one.
-CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- Idempotent submission: one task per key in each queue, and many tasks without one.
+CREATE UNIQUE INDEX tasks_queue_idempotency_key ON tasks (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
 -- listTasks walks these newest first (id DESC) for each filter it is given, without sorting;
 -- queue+state also covers countByQueueAndState.
 CREATE INDEX tasks_queue_id ON tasks (queue, id);
@@ -83,6 +83,12 @@ CREATE TABLE attempts (
  * transaction with the schema_version update, so a crash leaves the old version intact.
  */
 export const MIGRATIONS: ReadonlyMap<number, string> = new Map([
-  // Attempts from before version 2 have no proof: their leases cannot be reclaimed, only expire.
-  [1, `ALTER TABLE attempts ADD COLUMN worker_proof TEXT NOT NULL DEFAULT ''`],
+  // Attempts from before version 2 have no proof: their leases cannot be reclaimed, only
+  // expire. Idempotency keys become per queue (a key must not reach another queue's task).
+  [
+    1,
+    `ALTER TABLE attempts ADD COLUMN worker_proof TEXT NOT NULL DEFAULT '';
+     DROP INDEX tasks_idempotency_key;
+     CREATE UNIQUE INDEX tasks_queue_idempotency_key ON tasks (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;`,
+  ],
 ]);

@@ -37,7 +37,7 @@ export interface Statements {
   readonly updateTask: Database.Statement<[ReturnType<typeof taskToUpdateParams>]>;
   readonly putAttempt: Database.Statement<[AttemptRow]>;
   readonly getTask: Database.Statement<[string], TaskRow>;
-  readonly findByIdempotencyKey: Database.Statement<[string], TaskRow>;
+  readonly findByIdempotencyKey: Database.Statement<[string, string], TaskRow>;
   readonly getAttempts: Database.Statement<[string], AttemptRow>;
   readonly loadUnfinished: Database.Statement<[], TaskRow>;
   readonly loadRunningAttempts: Database.Statement<[], AttemptRow>;
@@ -59,7 +59,7 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (task_id, number) DO UPDATE SET ${ATTEMPT_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     getTask: db.prepare(`${TASK_SELECT} WHERE id = ?`),
-    findByIdempotencyKey: db.prepare(`${TASK_SELECT} WHERE idempotency_key = ?`),
+    findByIdempotencyKey: db.prepare(`${TASK_SELECT} WHERE queue = ? AND idempotency_key = ?`),
     getAttempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE task_id = ? ORDER BY number`),
     // The literal IN list lets SQLite use the partial index tasks_unfinished.
     loadUnfinished: db.prepare(`${TASK_SELECT} WHERE state IN ${UNFINISHED_STATES_SQL}`),

@@ -113,8 +113,8 @@ export class SqliteTaskStore implements TaskStore {
     return this.openStatements().getAttempts.all(taskId).map(rowToAttempt);
   }
 
-  findByIdempotencyKey(key: string): TaskRecord | undefined {
-    const row = this.openStatements().findByIdempotencyKey.get(key);
+  findByIdempotencyKey(queue: string, key: string): TaskRecord | undefined {
+    const row = this.openStatements().findByIdempotencyKey.get(queue, key);
     return row === undefined ? undefined : rowToTask(row);
   }
 

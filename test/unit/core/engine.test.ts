@@ -268,4 +268,18 @@ describe('Engine with a fake clock and a real store', () => {
     const again = await h.engine.submit([{ ...taskSpec(), idempotencyKey: 'k' }]);
     expect(again[0]!.task.id).to.equal(outcomes[0]!.task.id);
   });
+
+  it('scopes idempotency keys to their queue: a key never returns, or blocks, another queue\'s task', async () => {
+    const [billing] = await h.engine.submit([{ ...taskSpec({ queue: 'billing' }), idempotencyKey: 'k' }]);
+    const [mail, mailAgain] = await h.engine.submit([
+      { ...taskSpec({ queue: 'mail' }), idempotencyKey: 'k' },
+      { ...taskSpec({ queue: 'mail' }), idempotencyKey: 'k' },
+    ]);
+    expect(mail!.deduplicated).to.equal(false);
+    expect(mail!.task.id).not.to.equal(billing!.task.id);
+    expect(mail!.task.queue).to.equal('mail');
+    expect(mailAgain!.task.id).to.equal(mail!.task.id);
+    const [billingAgain] = await h.engine.submit([{ ...taskSpec({ queue: 'billing' }), idempotencyKey: 'k' }]);
+    expect(billingAgain!.task.id).to.equal(billing!.task.id);
+  });
 });

@@ -109,16 +109,24 @@ describe('SqliteTaskStore.open', () => {
   it('migrates a version 1 file: attempts from before have an empty worker proof', async () => {
     const dataDir = temp.make();
     const store = openStore(dataDir);
-    const task = makeTask({ state: 'running', attempt: 1 });
+    const task = makeTask({ state: 'running', attempt: 1, idempotencyKey: 'order-1' });
     await store.write([{ kind: 'insertTask', task }, { kind: 'putAttempt', taskId: task.id, attempt: makeAttempt() }]);
     await store.close();
     const db = new Database(path.join(dataDir, 'baton.db'));
-    db.exec(`ALTER TABLE attempts DROP COLUMN worker_proof; UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    // What a version 1 file looked like: no worker proof, idempotency keys unique across queues.
+    db.exec(`ALTER TABLE attempts DROP COLUMN worker_proof;
+      DROP INDEX tasks_queue_idempotency_key;
+      CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+      UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
     db.close();
 
     const reopened = openStore(dataDir);
     try {
       expect(reopened.loadRunningAttempts().get(task.id)?.workerProof).to.equal('');
+      const sameKeyElsewhere = makeTask({ queue: `${task.queue}-other`, idempotencyKey: 'order-1' });
+      await reopened.write([{ kind: 'insertTask', task: sameKeyElsewhere }]);
+      expect(reopened.findByIdempotencyKey(sameKeyElsewhere.queue, 'order-1')?.id).to.equal(sameKeyElsewhere.id);
+      expect(reopened.findByIdempotencyKey(task.queue, 'order-1')?.id).to.equal(task.id);
     } finally {
       await reopened.close();
     }

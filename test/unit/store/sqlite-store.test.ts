@@ -60,7 +60,7 @@ describe('SqliteTaskStore', () => {
         { kind: 'putAttempt', taskId: task.id, attempt: first },
       ]);
       expect(store.getTask(task.id)).to.deep.equal(task);
-      expect(store.findByIdempotencyKey('order-42')).to.deep.equal(task);
+      expect(store.findByIdempotencyKey(task.queue, 'order-42')).to.deep.equal(task);
       expect(store.getAttempts(task.id)).to.deep.equal([first, second]);
     });
 
@@ -69,7 +69,7 @@ describe('SqliteTaskStore', () => {
       await store.write([{ kind: 'insertTask', task }]);
       expect(store.getTask(task.id)).to.deep.equal(task);
       expect(store.getTask('no-such-id')).to.equal(undefined);
-      expect(store.findByIdempotencyKey('nope')).to.equal(undefined);
+      expect(store.findByIdempotencyKey(task.queue, 'nope')).to.equal(undefined);
       expect(store.getAttempts(task.id)).to.deep.equal([]);
     });
 
@@ -176,7 +176,7 @@ describe('SqliteTaskStore', () => {
       expect(store.getTask(sibling.id)).to.equal(undefined);
       expect(store.getAttempts(sibling.id)).to.deep.equal([]);
       expect(store.getTask(other.id)).to.deep.equal(other);
-      expect(store.findByIdempotencyKey('k1')?.id).to.equal(original.id);
+      expect(store.findByIdempotencyKey(original.queue, 'k1')?.id).to.equal(original.id);
       // Both writes shared one transaction: the failure was isolated, not a separate commit.
       expect(store.stats.transactions - before).to.equal(1);
       expect(store.stats.rejectedWrites).to.equal(1);
