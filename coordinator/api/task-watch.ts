@@ -42,6 +42,8 @@ export class TaskWatch {
   private blocked = false;
   private stallTimer: TimerHandle | undefined;
   private done = false;
+  /** The caller may see this task: until then no update goes out. */
+  private admitted = false;
   /** The final state is sent or waiting: the stream ends once it is written. */
   private ending = false;
   private unsubscribe: () => void = () => undefined;
@@ -51,13 +53,24 @@ export class TaskWatch {
     private readonly deps: TaskWatchDeps,
   ) {}
 
-  /** Subscribes, then sends the committed state. `check` may refuse the task (its queue) before anything is sent. */
+  /**
+   * Subscribes, then sends the committed state. `check` may refuse the task (its queue):
+   * nothing at all is sent before it has passed, changes that commit meanwhile included (the
+   * state read after subscribing already holds them).
+   */
   async start(taskId: string, check: (task: TaskRecord) => void): Promise<void> {
-    this.unsubscribe = this.deps.engine.watch(taskId, (snapshot) => this.changed(snapshot), () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
+    this.unsubscribe = this.deps.engine.watch(
+      taskId,
+      (snapshot) => {
+        if (this.admitted) this.changed(snapshot);
+      },
+      () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')),
+    );
     this.call.on('cancelled', () => this.stop(true));
     this.call.on('drain', () => this.drained());
     const view = await this.deps.engine.get(taskId);
     check(view.task);
+    this.admitted = true;
     this.changed(view.task, view.attempts);
   }
 

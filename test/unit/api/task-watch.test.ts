@@ -86,6 +86,23 @@ describe('TaskWatch', () => {
     expect(released).to.deep.equal([false]);
   });
 
+  it('sends nothing, not even a change that commits meanwhile, to a caller the check refuses', async () => {
+    const [id] = await h.submit(1);
+    const call = new FakeWatchCall();
+    const outcome = watch(call)
+      .start(id!, () => {
+        throw new Error('not your queue');
+      })
+      .then(
+        () => 'admitted',
+        (err: unknown) => (err as Error).message,
+      );
+    await h.engine.cancel(id!); // commits while the watch reads the task
+    expect(await outcome).to.equal('not your queue');
+    await settle();
+    expect(call.written).to.deep.equal([]);
+  });
+
   it('gives its slot back as a reset when the client cancels', async () => {
     const [id] = await h.submit(1);
     const call = new FakeWatchCall();
