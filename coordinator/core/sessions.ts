@@ -91,6 +91,7 @@ export class SessionRegistry {
   }
 }
 
-function ownerKey(principal: string, workerId: string): string {
+/** A worker id as seen within one credential: the unit of worker identity. */
+export function ownerKey(principal: string, workerId: string): string {
   return `${principal}\n${workerId}`;
 }

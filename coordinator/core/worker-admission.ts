@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { BatonError, ResourceExhaustedError } from '../../shared/errors';
 import type { EngineLimits } from './engine-options';
-import type { WorkerSession } from './sessions';
+import { ownerKey, type WorkerSession } from './sessions';
 import type { HelloSpec } from './worker-channel';
 
 /*
@@ -34,26 +34,34 @@ export function maxHeldLeases(concurrency: number): number {
   return 2 * concurrency + HELD_LEASE_MARGIN;
 }
 
+/** What {@link admitHello} weighs a Hello against. */
+export interface HelloContext {
+  /** The Hello's proof (from the secret it presented, or a fresh one). */
+  readonly proof: string;
+  /** The live session of the same principal and worker id, if any. */
+  readonly previous: WorkerSession | undefined;
+  /** The proof of the process that disconnected holding leases under this worker id, while they wait for it. */
+  readonly reservedFor: string | undefined;
+  readonly connected: number;
+  readonly limits: EngineLimits;
+  readonly leaseTimeoutMs: number;
+}
+
 /**
  * Whether a Hello may open a session: the rules of worker identity and the session limits.
- * @param previous the live session of the same principal and worker id, if any.
- * @param proof the Hello's proof (from the secret it presented, or a fresh one).
- * @throws BatonError ALREADY_EXISTS when `previous` belongs to another process;
- *   ResourceExhaustedError past `maxWorkers` or the held-lease limit.
+ * @throws BatonError ALREADY_EXISTS when the worker id belongs to another process (a live
+ *   session, or a departed one whose leases still wait for it); ResourceExhaustedError past
+ *   `maxWorkers` or the held-lease limit.
  */
-export function admitHello(
-  hello: HelloSpec,
-  proof: string,
-  previous: WorkerSession | undefined,
-  connected: number,
-  limits: EngineLimits,
-  leaseTimeoutMs: number,
-): void {
-  if (previous && previous.proof !== proof) {
+export function admitHello(hello: HelloSpec, context: HelloContext): void {
+  const { proof, previous, reservedFor, connected, limits, leaseTimeoutMs } = context;
+  const holder = previous?.proof ?? reservedFor;
+  if (holder !== undefined && holder !== proof) {
+    const where = previous ? 'is connected on another stream' : 'disconnected holding leases that still wait for it';
     throw new BatonError(
       'ALREADY_EXISTS',
-      `worker id ${hello.workerId} is connected on another stream; only that process may take it over (with the resume_secret ` +
-        `of its Welcome). A new process must use another worker id or wait up to ${leaseTimeoutMs}ms for the old session to time out`,
+      `worker id ${hello.workerId} ${where}; only that process may take it over (with the resume_secret of its Welcome). ` +
+        `A new process must use another worker id or wait up to ${leaseTimeoutMs}ms for the old session to time out`,
     );
   }
   if (!previous && connected >= limits.maxWorkerSessions) {
@@ -63,5 +71,46 @@ export function admitHello(
     throw new ResourceExhaustedError(
       `hello.held_lease_ids: ${hello.heldLeaseIds.length} entries is over the limit of ${maxHeldLeases(hello.concurrency)} (2 × concurrency + ${HELD_LEASE_MARGIN})`,
     );
+  }
+}
+
+/**
+ * Worker ids whose stream closed while holding leases. Until those leases expire (one lease
+ * timeout), only the same process may use the id: otherwise anyone with the same credential
+ * could take the id in the gap, lock the real worker out and let its leases expire.
+ * Entries expire in the order they were made, all living one lease timeout.
+ */
+/** No principal id can be empty, so this key part matches none of them. */
+const ANY_PRINCIPAL = '';
+
+export class WorkerIdReservations {
+  private readonly byOwner = new Map<string, { readonly proof: string; readonly untilMs: number }>();
+
+  /**
+   * @param principal undefined for leases adopted at start-up, whose credential only their
+   *   proof remembers: the id is then held under every credential.
+   */
+  reserve(principal: string | undefined, workerId: string, proof: string, untilMs: number): void {
+    const key = ownerKey(principal ?? ANY_PRINCIPAL, workerId);
+    this.byOwner.delete(key); // re-inserted at the end: the map stays in expiry order
+    this.byOwner.set(key, { proof, untilMs });
+  }
+
+  /** The proof the id is reserved for, if a reservation is live at `nowMs`. */
+  holder(principal: string, workerId: string, nowMs: number): string | undefined {
+    this.sweep(nowMs);
+    return (this.byOwner.get(ownerKey(principal, workerId)) ?? this.byOwner.get(ownerKey(ANY_PRINCIPAL, workerId)))?.proof;
+  }
+
+  release(principal: string, workerId: string): void {
+    this.byOwner.delete(ownerKey(principal, workerId));
+    this.byOwner.delete(ownerKey(ANY_PRINCIPAL, workerId));
+  }
+
+  private sweep(nowMs: number): void {
+    for (const [key, reservation] of this.byOwner) {
+      if (reservation.untilMs > nowMs) return;
+      this.byOwner.delete(key);
+    }
   }
 }

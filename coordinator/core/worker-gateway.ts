@@ -10,7 +10,7 @@ import { SessionRegistry, type WorkerSession } from './sessions';
 import type { AttemptRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
-import { admitHello, HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, workerProof } from './worker-admission';
+import { admitHello, HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, WorkerIdReservations, workerProof } from './worker-admission';
 import { recordFailure, recordSuccess, type Failure } from './transitions';
 import type { CancelReason, HelloSpec, OpenedSession, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
 
@@ -30,6 +30,7 @@ export interface WorkerGatewayDeps {
 export class WorkerGateway {
   readonly leases = new LeaseTable();
   readonly sessions = new SessionRegistry();
+  private readonly reservations = new WorkerIdReservations();
   private readonly attempts = new Map<string, AttemptRecord>();
   private readonly deadlines: WorkerDeadlines;
   private readonly log: Logger;
@@ -61,7 +62,15 @@ export class WorkerGateway {
     const resumeSecret = hello.resumeSecret === '' ? newResumeSecret() : hello.resumeSecret;
     const proof = workerProof(hello.principal, hello.workerId, resumeSecret);
     const previous = this.sessions.ofWorker(hello.principal, hello.workerId);
-    admitHello(hello, proof, previous, this.sessions.size, limitsOf(this.deps.options), this.deps.options.leaseTimeoutMs);
+    admitHello(hello, {
+      proof,
+      previous,
+      reservedFor: this.reservations.holder(hello.principal, hello.workerId, nowMs),
+      connected: this.sessions.size,
+      limits: limitsOf(this.deps.options),
+      leaseTimeoutMs: this.deps.options.leaseTimeoutMs,
+    });
+    this.reservations.release(hello.principal, hello.workerId);
     if (previous) {
       previous.channel.close('UNAVAILABLE', `superseded by a newer connection from worker ${hello.workerId}`);
       this.release(previous.id, nowMs);
@@ -219,9 +228,11 @@ export class WorkerGateway {
 
   /** At start-up: a lease that was running before the restart, waiting to be reclaimed. */
   adoptOrphan(lease: Lease, attempt: AttemptRecord): void {
+    const untilMs = this.deps.clock.now() + this.deps.options.leaseTimeoutMs;
     this.leases.add(lease);
     this.attempts.set(lease.leaseId, attempt);
-    this.deadlines.orphanExpiresAt(lease.leaseId, this.deps.clock.now() + this.deps.options.leaseTimeoutMs);
+    this.deadlines.orphanExpiresAt(lease.leaseId, untilMs);
+    if (lease.proof !== '') this.reservations.reserve(undefined, lease.workerId, lease.proof, untilMs);
     if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
   }
 
@@ -337,12 +348,16 @@ export class WorkerGateway {
 
   /** Closes a session's dispatch; its leases become orphans for one lease window. */
   private release(sessionId: string, nowMs: number): void {
+    const session = this.sessions.get(sessionId);
     this.sessions.remove(sessionId);
     this.deadlines.forgetSession(sessionId);
-    for (const lease of this.leases.heldBy(sessionId)) {
+    const orphaned = this.leases.heldBy(sessionId);
+    const untilMs = nowMs + this.deps.options.leaseTimeoutMs;
+    for (const lease of orphaned) {
       this.leases.assign(lease, null);
-      this.deadlines.orphanExpiresAt(lease.leaseId, nowMs + this.deps.options.leaseTimeoutMs);
+      this.deadlines.orphanExpiresAt(lease.leaseId, untilMs);
     }
+    if (session && orphaned.length > 0) this.reservations.reserve(session.principal, session.workerId, session.proof, untilMs);
   }
 
   private dropLease(lease: Lease): void {

@@ -29,17 +29,30 @@ describe('worker identity and held-lease limits', () => {
     expect(back.reclaimed).to.deep.equal([lease.leaseId]);
   });
 
-  it('lets a Hello without the secret neither reclaim nor give up an absent worker\'s leases', async () => {
+  it("keeps an absent worker's id for it while its leases wait: a Hello without the secret can neither take it nor touch them", async () => {
     const first = h.connect('w1', 1);
     const [id] = await h.submit(1);
+    const leaseId = first.channel.grants[0]!.lease.leaseId;
     h.engine.workers.disconnect(first.sessionId);
-    const stranger = h.connect('w1', 1);
-    expect(stranger.reclaimed).to.deep.equal([]);
-    await settle();
+    expect(() => h.connect('w1', 1, { heldLeaseIds: [leaseId] })).to.throw(/worker id w1 disconnected holding leases that still wait for it/);
+    expect(() => h.connect('w1', 1, { resumeSecret: 'made-up-secret-0123456789' })).to.throw(/worker id w1 disconnected/);
     expect(await h.state(id!)).to.equal('running');
-    h.clock.advance(LEASE_TIMEOUT_MS); // only the lease window ends it
+    h.clock.advance(LEASE_TIMEOUT_MS); // only the lease window ends the attempt, and frees the id
     await settle();
     expect((await h.engine.get(id!)).attempts[0]!.outcome).to.equal('worker_lost');
+    h.connect('w1', 1);
+  });
+
+  it('keeps the id after a coordinator restart too, for the process whose proof the store kept', async () => {
+    const first = h.connect('w1', 1);
+    const [id] = await h.submit(1);
+    const leaseId = first.channel.grants[0]!.lease.leaseId;
+    await h.restart();
+    expect(() => h.connect('w1', 1, { heldLeaseIds: [leaseId] })).to.throw(/worker id w1 disconnected/);
+    expect(() => h.connect('w1', 1, { principal: 'token:other', heldLeaseIds: [leaseId] })).to.throw(/worker id w1 disconnected/);
+    const back = h.connect('w1', 1, { heldLeaseIds: [leaseId], resumeSecret: first.resumeSecret });
+    expect(back.reclaimed).to.deep.equal([leaseId]);
+    expect(await h.state(id!)).to.equal('running');
   });
 
   it('answers a heartbeat of unknown leases with one Cancel, and refuses one past 2 × concurrency + 64', () => {
