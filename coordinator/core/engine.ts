@@ -161,7 +161,10 @@ export class Engine {
     return this.get(taskId);
   }
 
-  /** Requeues a DEAD or CANCELED task with a fresh attempt budget. */
+  /**
+   * Requeues a DEAD or CANCELED task with a fresh attempt budget.
+   * @throws ResourceExhaustedError when its queue is at a limit, as for a new task.
+   */
   async retry(taskId: string): Promise<TaskView> {
     this.assertRunning();
     if (this.retrying.has(taskId)) throw new FailedPreconditionError(`task ${taskId} is already being retried`);
@@ -182,9 +185,17 @@ export class Engine {
     if (task.state !== 'dead' && task.state !== 'canceled') {
       throw new FailedPreconditionError(`task ${taskId} is ${task.state}; only dead or canceled tasks can be retried`);
     }
-    requeue(task, this.deps.clock.now());
-    await this.ledger.persist(task);
-    this.ledger.track(task);
+    // A requeued task is unfinished again: it counts against the queue limits like a new one.
+    const requested = new Map([[task.queue, 1]]);
+    admitSubmission(requested, this.ledger.occupancy, this.inFlight, limitsOf(this.deps.options));
+    this.inFlight.add(task.queue);
+    try {
+      requeue(task, this.deps.clock.now());
+      await this.ledger.persist(task);
+      this.ledger.track(task);
+    } finally {
+      this.inFlight.remove(task.queue);
+    }
     this.log.info({ task_id: taskId }, 'task requeued');
     return this.get(taskId);
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../coordinator/core/engine';
+import type { EngineLimits } from '../../coordinator/core/engine-options';
 import type { TaskSpec } from '../../coordinator/core/task';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../../coordinator/core/worker-channel';
 import type { HelloSpec } from '../../coordinator/core/worker-channel';
@@ -44,6 +45,8 @@ export class EngineHarness {
   readonly dir: string;
   store!: SqliteTaskStore;
   engine!: Engine;
+  /** Set before `open()` (or a restart) to run the engine with other limits. */
+  limits: EngineLimits | undefined;
 
   constructor(dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'baton-engine-'));
@@ -57,7 +60,7 @@ export class EngineHarness {
       store: this.store,
       clock: this.clock,
       logger: silentLogger(),
-      options: { heartbeatIntervalMs: 200, leaseTimeoutMs: LEASE_TIMEOUT_MS },
+      options: { heartbeatIntervalMs: 200, leaseTimeoutMs: LEASE_TIMEOUT_MS, ...(this.limits ? { limits: this.limits } : {}) },
       random: () => 0,
     });
     this.engine.start();

@@ -249,6 +249,17 @@ describe('Engine with a fake clock and a real store', () => {
     expect(await h.state(kept!)).to.equal('running');
   });
 
+  it('counts a retried task against the queue limits, like a new one', async () => {
+    h.limits = { maxQueuedTasks: 1, maxQueuedTasksPerQueue: 1, maxQueues: 1, maxWorkerSessions: 10 };
+    await h.restart();
+    const [first] = await h.submit(1);
+    await h.engine.cancel(first!);
+    await h.submit(1); // the queue's one slot, taken again
+    const err = await h.engine.retry(first!).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'RESOURCE_EXHAUSTED');
+    expect(await h.state(first!)).to.equal('canceled');
+  });
+
   it('refuses a second RetryTask while one is in progress', async () => {
     const worker = h.connect('w1', 1);
     const [id] = await h.submit(1, { maxAttempts: 1 });
