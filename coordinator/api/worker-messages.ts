@@ -7,6 +7,9 @@ import type { Principal } from '../security/principal';
 import { checkName } from './names';
 
 export const MAX_CONCURRENCY = 10_000;
+/** What one session may make the coordinator keep: at most ~150 KB of names. */
+export const MAX_HELLO_QUEUES = 100;
+export const MAX_HELLO_TASK_TYPES = 1000;
 /** Longest handler error message or error type kept; longer ones are cut, not refused (a worker cannot shorten a library's error). */
 export const MAX_ERROR_LENGTH = 4096;
 const LEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -22,8 +25,10 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
     throw new InvalidArgumentError(`hello.concurrency: must be between 1 and ${MAX_CONCURRENCY}, got ${hello.concurrency}`);
   }
   const queues = hello.queues.length === 0 ? ['default'] : hello.queues;
-  if (queues.length > 1000) throw new InvalidArgumentError(`hello.queues: ${queues.length} entries is over the limit of 1000`);
-  if (hello.taskTypes.length > 10_000) throw new InvalidArgumentError(`hello.task_types: ${hello.taskTypes.length} entries is over the limit of 10000`);
+  if (queues.length > MAX_HELLO_QUEUES) throw new InvalidArgumentError(`hello.queues: ${queues.length} entries is over the limit of ${MAX_HELLO_QUEUES}`);
+  if (hello.taskTypes.length > MAX_HELLO_TASK_TYPES) {
+    throw new InvalidArgumentError(`hello.task_types: ${hello.taskTypes.length} entries is over the limit of ${MAX_HELLO_TASK_TYPES}`);
+  }
   queues.forEach((queue, index) => checkName(queue, `hello.queues[${index}]`));
   hello.taskTypes.forEach((type, index) => checkName(type, `hello.task_types[${index}]`));
   queues.forEach((queue) => requireQueue(caller, queue, 'hello.queues'));

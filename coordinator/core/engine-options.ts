@@ -21,6 +21,8 @@ export interface EngineLimits {
   readonly maxQueues: number;
   /** Connected worker sessions. Setting `maxWorkers`. */
   readonly maxWorkerSessions: number;
+  /** Connected worker sessions of one credential, so that one cannot take every slot. Setting `maxWorkersPerCredential`. */
+  readonly maxWorkerSessionsPerCredential: number;
 }
 
 export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
@@ -28,6 +30,7 @@ export const DEFAULT_ENGINE_LIMITS: EngineLimits = {
   maxQueuedTasksPerQueue: 1_000_000,
   maxQueues: 1_000,
   maxWorkerSessions: 10_000,
+  maxWorkerSessionsPerCredential: 1_000,
 };
 
 export function limitsOf(options: EngineOptions): EngineLimits {

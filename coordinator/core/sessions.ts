@@ -27,6 +27,7 @@ export class SessionRegistry {
   private readonly byQueue = new Map<string, Set<WorkerSession>>();
   /** By principal and worker id: one credential's worker ids never meet another's. */
   private readonly byOwner = new Map<string, WorkerSession>();
+  private readonly perPrincipal = new Map<string, number>();
   private rotation = 0;
 
   get size(): number {
@@ -37,6 +38,7 @@ export class SessionRegistry {
   add(session: WorkerSession): void {
     this.byId.set(session.id, session);
     this.byOwner.set(ownerKey(session.principal, session.workerId), session);
+    this.perPrincipal.set(session.principal, this.countOf(session.principal) + 1);
     for (const queue of session.queues) {
       let set = this.byQueue.get(queue);
       if (!set) {
@@ -57,11 +59,19 @@ export class SessionRegistry {
     this.byId.delete(sessionId);
     const key = ownerKey(session.principal, session.workerId);
     if (this.byOwner.get(key) === session) this.byOwner.delete(key);
+    const left = this.countOf(session.principal) - 1;
+    if (left > 0) this.perPrincipal.set(session.principal, left);
+    else this.perPrincipal.delete(session.principal);
     for (const queue of session.queues) {
       const set = this.byQueue.get(queue);
       set?.delete(session);
       if (set?.size === 0) this.byQueue.delete(queue);
     }
+  }
+
+  /** Sessions connected with this credential. */
+  countOf(principal: string): number {
+    return this.perPrincipal.get(principal) ?? 0;
   }
 
   /** The live session of this credential's worker id, if any. */

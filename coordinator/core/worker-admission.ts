@@ -43,6 +43,8 @@ export interface HelloContext {
   /** The proof of the process that disconnected holding leases under this worker id, while they wait for it. */
   readonly reservedFor: string | undefined;
   readonly connected: number;
+  /** Sessions of the Hello's credential. */
+  readonly connectedWithCredential: number;
   readonly limits: EngineLimits;
   readonly leaseTimeoutMs: number;
 }
@@ -54,7 +56,7 @@ export interface HelloContext {
  *   `maxWorkers` or the held-lease limit.
  */
 export function admitHello(hello: HelloSpec, context: HelloContext): void {
-  const { proof, previous, reservedFor, connected, limits, leaseTimeoutMs } = context;
+  const { proof, previous, reservedFor, connected, connectedWithCredential, limits, leaseTimeoutMs } = context;
   const holder = previous?.proof ?? reservedFor;
   if (holder !== undefined && holder !== proof) {
     const where = previous ? 'is connected on another stream' : 'disconnected holding leases that still wait for it';
@@ -66,6 +68,11 @@ export function admitHello(hello: HelloSpec, context: HelloContext): void {
   }
   if (!previous && connected >= limits.maxWorkerSessions) {
     throw new ResourceExhaustedError(`${connected} worker sessions are connected, the limit (maxWorkers) is ${limits.maxWorkerSessions}`);
+  }
+  if (!previous && connectedWithCredential >= limits.maxWorkerSessionsPerCredential) {
+    throw new ResourceExhaustedError(
+      `${connectedWithCredential} worker sessions are connected with this credential, the limit (maxWorkersPerCredential) is ${limits.maxWorkerSessionsPerCredential}`,
+    );
   }
   if (hello.heldLeaseIds.length > maxHeldLeases(hello.concurrency)) {
     throw new ResourceExhaustedError(

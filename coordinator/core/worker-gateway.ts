@@ -67,6 +67,7 @@ export class WorkerGateway {
       previous,
       reservedFor: this.reservations.holder(hello.principal, hello.workerId, nowMs),
       connected: this.sessions.size,
+      connectedWithCredential: this.sessions.countOf(hello.principal),
       limits: limitsOf(this.deps.options),
       leaseTimeoutMs: this.deps.options.leaseTimeoutMs,
     });

@@ -250,7 +250,7 @@ describe('Engine with a fake clock and a real store', () => {
   });
 
   it('counts a retried task against the queue limits, like a new one', async () => {
-    h.limits = { maxQueuedTasks: 1, maxQueuedTasksPerQueue: 1, maxQueues: 1, maxWorkerSessions: 10 };
+    h.limits = { maxQueuedTasks: 1, maxQueuedTasksPerQueue: 1, maxQueues: 1, maxWorkerSessions: 10, maxWorkerSessionsPerCredential: 10 };
     await h.restart();
     const [first] = await h.submit(1);
     await h.engine.cancel(first!);

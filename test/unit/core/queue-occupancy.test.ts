@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { admitSubmission, QueueOccupancy } from '../../../coordinator/core/queue-occupancy';
 
-const LIMITS = { maxQueuedTasks: 10, maxQueuedTasksPerQueue: 4, maxQueues: 2, maxWorkerSessions: 1 };
+const LIMITS = { maxQueuedTasks: 10, maxQueuedTasksPerQueue: 4, maxQueues: 2, maxWorkerSessions: 1, maxWorkerSessionsPerCredential: 1 };
 
 describe('admitSubmission', () => {
   it('counts tracked and in-flight tasks against each limit, naming the one passed', () => {

@@ -64,6 +64,18 @@ describe('worker identity and held-lease limits', () => {
     expect(() => h.engine.workers.heartbeat(worker.sessionId, tooMany, 0)).to.throw('heartbeat.lease_ids: 69 entries is over the limit of 68 (2 × concurrency + 64)');
   });
 
+  it('keeps one credential from taking every worker slot', async () => {
+    h.limits = { maxQueuedTasks: 100, maxQueuedTasksPerQueue: 100, maxQueues: 10, maxWorkerSessions: 3, maxWorkerSessionsPerCredential: 2 };
+    await h.restart();
+    h.connect('a1', 1, { principal: 'token:a' });
+    h.connect('a2', 1, { principal: 'token:a' });
+    expect(() => h.connect('a3', 1, { principal: 'token:a' })).to.throw(
+      '2 worker sessions are connected with this credential, the limit (maxWorkersPerCredential) is 2',
+    );
+    h.connect('b1', 1, { principal: 'token:b' });
+    expect(() => h.connect('b2', 1, { principal: 'token:b' })).to.throw('3 worker sessions are connected, the limit (maxWorkers) is 3');
+  });
+
   it('refuses a Hello with more held leases than the limit', () => {
     expect(() => h.connect('w1', 1, { heldLeaseIds: Array.from({ length: 67 }, (_, i) => `l${i}`) })).to.throw(/hello.held_lease_ids: 67 entries is over the limit of 66/);
   });
