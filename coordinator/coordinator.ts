@@ -46,7 +46,7 @@ export class Coordinator {
     private readonly engine: Engine,
     private readonly server: Server,
     private readonly http: HttpEndpoint | undefined,
-    private readonly security: { readonly authenticator: Authenticator; readonly tls: ReloadableTls | undefined },
+    private readonly security: { readonly authenticator: Authenticator; readonly guard: CallGuard; readonly tls: ReloadableTls | undefined },
     readonly addresses: CoordinatorAddresses,
     /** Resolves (with the error) if the store fails a write: the owner should close and exit non-zero. */
     readonly storeFailure: Promise<unknown>,
@@ -109,7 +109,7 @@ export class Coordinator {
         { grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir, tls: tls ? (tls.mutual ? 'mutual' : 'server') : 'off', tokens: authenticator.requiresToken },
         'coordinator listening',
       );
-      return new Coordinator(config, logger, store, engine, server, http, { authenticator, tls }, addresses, storeFailure);
+      return new Coordinator(config, logger, store, engine, server, http, { authenticator, guard, tls }, addresses, storeFailure);
     } catch (err: unknown) {
       server.forceShutdown();
       await http?.close();
@@ -131,7 +131,8 @@ export class Coordinator {
       const tokens = this.config.tokensFile === undefined ? undefined : TokenRegistry.fromFile(this.config.tokensFile);
       if (material) this.security.tls?.replace(material);
       this.security.authenticator.replaceTokens(tokens);
-      this.logger.info({ tls: material !== undefined, tokens: tokens?.size ?? 0 }, 'credentials reloaded');
+      const revoked = this.security.guard.revalidate();
+      this.logger.info({ tls: material !== undefined, tokens: tokens?.size ?? 0, streams_revoked: revoked }, 'credentials reloaded');
       return undefined;
     } catch (err: unknown) {
       this.logger.error({ err_message: errorMessage(err) }, 'credentials reload failed; keeping the ones in use');

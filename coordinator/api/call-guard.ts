@@ -19,10 +19,39 @@ export interface ServerSurfaceCall {
  * come through here.
  */
 export class CallGuard {
+  private readonly open = new Set<OpenCall>();
+
   constructor(
     private readonly authenticator: Authenticator,
     readonly logger: Logger,
   ) {}
+
+  /**
+   * Keeps a long-lived call (a worker stream, a watch) answerable to the credentials: after
+   * each reload, `stillAllowed` gets the caller as the new credentials see it and throws if
+   * the call may no longer go on; then, or when the token is gone, `revoke` ends the call.
+   * @returns the function that stops tracking (call it when the call ends).
+   */
+  track(caller: Principal, stillAllowed: (current: Principal) => void, revoke: (err: unknown) => void): () => void {
+    const call: OpenCall = { caller, stillAllowed, revoke };
+    this.open.add(call);
+    return () => this.open.delete(call);
+  }
+
+  /** Re-checks every tracked call against the credentials in force; returns how many were ended. */
+  revalidate(): number {
+    let revoked = 0;
+    for (const call of [...this.open]) {
+      try {
+        call.stillAllowed(this.authenticator.recheck(call.caller));
+      } catch (err: unknown) {
+        this.open.delete(call);
+        revoked += 1;
+        call.revoke(err);
+      }
+    }
+    return revoked;
+  }
 
   /**
    * @throws BatonError INVALID_ARGUMENT for an undecodable request, UNAUTHENTICATED,
@@ -41,6 +70,12 @@ export class CallGuard {
       certificate: call.getAuthContext()?.sslPeerCertificate,
     });
   }
+}
+
+interface OpenCall {
+  readonly caller: Principal;
+  readonly stillAllowed: (current: Principal) => void;
+  readonly revoke: (err: unknown) => void;
 }
 
 /** @throws InvalidArgumentError when the message could not be decoded. */

@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock';
 import type { Engine } from '../core/engine';
 import type { TaskFilter } from '../core/task-store';
 import type { TaskRecord } from '../core/task';
-import { requireQueue } from '../security/authenticator';
+import { requireQueue, requireRole } from '../security/authenticator';
 import type { Principal } from '../security/principal';
 import { connectionOf, type CallGuard } from './call-guard';
 import { fromWireState, toWireTask } from './convert';
@@ -39,6 +39,7 @@ export interface TaskQueueServiceDeps {
 export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueServer {
   const { engine, policy, clock, guard } = deps;
   const log = deps.logger.child({ component: 'task-queue-api' });
+  const track = guard.track.bind(guard);
   /** The task, once the caller is allowed its queue. */
   const taskFor = async (caller: Principal, id: string, what: string): Promise<TaskRecord> => {
     const { task } = await engine.get(checkId(id));
@@ -91,15 +92,21 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         const { request, caller } = guard.admit(call, call.request, 'WatchTask', CLIENT_ROLES);
         const taskId = checkId(request.id);
         const release = deps.watches.acquire(connectionOf(call));
-        watch = new TaskWatch(call, { engine, clock, log, stallMs: deps.watches.options.stallMs, release });
+        watch = new TaskWatch(call, { engine, clock, log, stallMs: deps.watches.options.stallMs, release, track });
         const started = watch;
-        started.start(taskId, (task) => requireQueue(caller, task.queue, 'WatchTask')).catch((err: unknown) => started.fail(err));
+        started.start(taskId, caller, watchAccess).catch((err: unknown) => started.fail(err));
       } catch (err: unknown) {
         if (watch) watch.fail(err);
-        else new TaskWatch(call, { engine, clock, log, stallMs: 0, release: () => undefined }).fail(err);
+        else new TaskWatch(call, { engine, clock, log, stallMs: 0, release: () => undefined, track }).fail(err);
       }
     },
   };
+}
+
+/** A watcher needs the client role and the task's queue, at the start and after every credentials reload. */
+function watchAccess(caller: Principal, task: TaskRecord): void {
+  requireRole(caller, CLIENT_ROLES, 'WatchTask');
+  requireQueue(caller, task.queue, 'WatchTask');
 }
 
 function listFilter(request: ListTasksRequest, caller: Principal): TaskFilter {

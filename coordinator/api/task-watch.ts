@@ -5,6 +5,7 @@ import type { Task } from '../../shared/gen/baton/v1/task';
 import type { WatchTaskResponse } from '../../shared/gen/baton/v1/task_queue';
 import type { Engine } from '../core/engine';
 import { isTerminal, type AttemptRecord, type TaskRecord } from '../core/task';
+import type { Principal } from '../security/principal';
 import { toWireTask } from './convert';
 import { endStreamWithError, logError } from './unary';
 
@@ -25,7 +26,12 @@ export interface TaskWatchDeps {
   readonly stallMs: number;
   /** Gives the watch's slot back; told whether the client reset the stream. */
   readonly release: (resetByClient: boolean) => void;
+  /** CallGuard.track: re-checks the caller when credentials reload; returns the untrack function. */
+  readonly track: (caller: Principal, stillAllowed: (current: Principal) => void, revoke: (err: unknown) => void) => () => void;
 }
+
+/** Throws unless `caller` may see `task` (its role and queue). */
+export type WatchAccess = (caller: Principal, task: TaskRecord) => void;
 
 const NO_BYTES = Buffer.alloc(0);
 
@@ -47,6 +53,7 @@ export class TaskWatch {
   /** The final state is sent or waiting: the stream ends once it is written. */
   private ending = false;
   private unsubscribe: () => void = () => undefined;
+  private untrack: () => void = () => undefined;
 
   constructor(
     private readonly call: WatchCall,
@@ -54,11 +61,12 @@ export class TaskWatch {
   ) {}
 
   /**
-   * Subscribes, then sends the committed state. `check` may refuse the task (its queue):
+   * Subscribes, then sends the committed state. `access` may refuse the task (its queue):
    * nothing at all is sent before it has passed, changes that commit meanwhile included (the
-   * state read after subscribing already holds them).
+   * state read after subscribing already holds them). It is asked again whenever the
+   * credentials reload, and the watch ends if it refuses then.
    */
-  async start(taskId: string, check: (task: TaskRecord) => void): Promise<void> {
+  async start(taskId: string, caller: Principal, access: WatchAccess): Promise<void> {
     this.unsubscribe = this.deps.engine.watch(
       taskId,
       (snapshot) => {
@@ -69,8 +77,10 @@ export class TaskWatch {
     this.call.on('cancelled', () => this.stop(true));
     this.call.on('drain', () => this.drained());
     const view = await this.deps.engine.get(taskId);
-    check(view.task);
+    access(caller, view.task);
+    if (this.done) return; // cancelled while reading
     this.admitted = true;
+    this.untrack = this.deps.track(caller, (current) => access(current, view.task), (err) => this.fail(err));
     this.changed(view.task, view.attempts);
   }
 
@@ -147,6 +157,7 @@ export class TaskWatch {
     this.stallTimer?.cancel();
     this.waiting = undefined;
     this.unsubscribe();
+    this.untrack();
     this.deps.release(resetByClient);
   }
 }

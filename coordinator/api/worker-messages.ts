@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../../shared/errors';
 import { msToDuration } from '../../shared/proto-time';
 import type { Hello, Lease, TaskResult } from '../../shared/gen/baton/v1/worker_service';
 import type { HelloSpec, LeaseGrant, TaskReport } from '../core/worker-channel';
-import { requireQueue } from '../security/authenticator';
+import { requireQueue, requireRole } from '../security/authenticator';
 import type { Principal } from '../security/principal';
 import { checkName } from './names';
 
@@ -31,7 +31,7 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
   }
   queues.forEach((queue, index) => checkName(queue, `hello.queues[${index}]`));
   hello.taskTypes.forEach((type, index) => checkName(type, `hello.task_types[${index}]`));
-  queues.forEach((queue) => requireQueue(caller, queue, 'hello.queues'));
+  workerAccess(caller, queues);
   hello.heldLeaseIds.forEach((leaseId, index) => checkLeaseId(leaseId, `hello.held_lease_ids[${index}]`));
   if (hello.resumeSecret !== '' && !RESUME_SECRET.test(hello.resumeSecret)) {
     throw new InvalidArgumentError('hello.resume_secret: not a secret from a Welcome');
@@ -45,6 +45,12 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
     heldLeaseIds: [...new Set(hello.heldLeaseIds)],
     resumeSecret: hello.resumeSecret,
   };
+}
+
+/** Throws unless `caller` may run a worker on `queues`: after Hello, and again after each credentials reload. */
+export function workerAccess(caller: Principal, queues: readonly string[]): void {
+  requireRole(caller, ['worker'], 'Connect');
+  for (const queue of queues) requireQueue(caller, queue, 'hello.queues');
 }
 
 /** @throws InvalidArgumentError unless `leaseId` looks like a lease id the coordinator hands out. */

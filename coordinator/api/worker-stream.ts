@@ -8,15 +8,17 @@ import type { EngineOptions } from '../core/engine-options';
 import type { WorkerGateway } from '../core/worker-gateway';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../core/worker-channel';
 import type { Principal } from '../security/principal';
-import { decoded } from './call-guard';
+import { decoded, type CallGuard } from './call-guard';
 import type { UndecodableMessage } from './strict-decoding';
 import { endStreamWithError, logError } from './unary';
-import { MAX_CONCURRENCY, checkLeaseId, toReport, toWireLease, validateHello } from './worker-messages';
+import { MAX_CONCURRENCY, checkLeaseId, toReport, toWireLease, validateHello, workerAccess } from './worker-messages';
 
 export type ConnectCall = ServerDuplexStream<ConnectRequest | UndecodableMessage, ConnectResponse>;
 
 export interface WorkerStreamOptions {
   readonly gateway: WorkerGateway;
+  /** Re-checks the stream's credential after each reload (CallGuard.track). */
+  readonly guard: Pick<CallGuard, 'track'>;
   readonly options: EngineOptions;
   /** The largest result accepted; a bigger one fails its task. */
   readonly maxResultBytes: number;
@@ -47,6 +49,7 @@ export class WorkerStream implements WorkerChannel {
   private blocked = false;
   private helloTimer: NodeJS.Timeout | undefined;
   private helloSettled = false;
+  private untrack: () => void = () => undefined;
 
   constructor(
     private readonly call: ConnectCall,
@@ -175,9 +178,11 @@ export class WorkerStream implements WorkerChannel {
 
   private hello(hello: Hello): void {
     if (this.sessionId !== undefined) throw new FailedPreconditionError('hello: already sent on this stream');
-    const opened = this.deps.gateway.open(validateHello(hello, this.caller), this);
+    const spec = validateHello(hello, this.caller);
+    const opened = this.deps.gateway.open(spec, this);
     this.settleHello();
     this.sessionId = opened.sessionId;
+    this.untrack = this.deps.guard.track(this.caller, (current) => workerAccess(current, spec.queues), (err) => this.revoked(err));
     this.write({
       message: {
         $case: 'welcome',
@@ -211,7 +216,15 @@ export class WorkerStream implements WorkerChannel {
 
   private ended(): void {
     this.closed = true;
+    this.untrack();
     this.settleHello();
+  }
+
+  /** The credential no longer allows this stream (a reload revoked or narrowed it). */
+  private revoked(err: unknown): void {
+    this.log.warn({ err_message: err instanceof Error ? err.message : String(err) }, 'closing a worker stream whose credential no longer allows it');
+    this.disconnect();
+    this.close(err instanceof BatonError ? err.code : 'PERMISSION_DENIED', `credentials reloaded: ${err instanceof Error ? err.message : 'no longer allowed'}`);
   }
 
   private settleHello(): void {

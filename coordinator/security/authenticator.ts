@@ -43,7 +43,19 @@ export class Authenticator {
     const grant = this.tokens.verify(match[1]);
     if (!grant) throw new UnauthenticatedError('invalid token');
     // A certificate is the stronger identity; the token still decides what the caller may do.
-    return { id: certId ?? `token:${grant.name}`, role: grant.role, queues: grant.queues };
+    return { id: certId ?? `token:${grant.name}`, role: grant.role, queues: grant.queues, grant: grant.hash.toString('hex') };
+  }
+
+  /**
+   * The principal as the credentials in force now see it (after a reload): the same
+   * identity with its token's current role and queues.
+   * @throws UnauthenticatedError when its token was removed.
+   */
+  recheck(principal: Principal): Principal {
+    if (principal.grant === undefined) return principal;
+    const grant = this.tokens?.byHash(principal.grant);
+    if (!grant) throw new UnauthenticatedError('the token of this call was revoked');
+    return { ...principal, role: grant.role, queues: grant.queues };
   }
 }
 

@@ -16,6 +16,11 @@ export interface Principal {
   readonly role: Role;
   /** The queues the credential is limited to; null for all. */
   readonly queues: ReadonlySet<string> | null;
+  /**
+   * The token grant behind the role and queues (the hex SHA-256 of the token), so that a
+   * reload can tell whether it still stands; undefined when no token is involved.
+   */
+  readonly grant?: string;
 }
 
 /** With neither tokens nor client certificates configured, every caller is this one (the open, loopback default). */

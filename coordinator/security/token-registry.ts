@@ -26,6 +26,11 @@ export class TokenRegistry {
     return this.grants.length;
   }
 
+  /** The grant whose token hashes to `hex`: for re-checking a caller authenticated earlier. */
+  byHash(hex: string): TokenGrant | undefined {
+    return this.grants.find((grant) => grant.hash.toString('hex') === hex);
+  }
+
   /**
    * The grant of a presented token, or undefined. Compares the token's hash with every
    * grant's in constant time and never stops early, so timing says nothing about which

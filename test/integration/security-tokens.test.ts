@@ -435,11 +435,13 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     doomed: 'reload-doomed-token-0123456789',
     fresh: 'reload-fresh-token-0123456789',
     worker: 'reload-worker-token-0123456789',
+    doomedWorker: 'reload-doomed-worker-token-0123456789',
     queues: 'reload-queues-token-0123456789',
   } as const;
   let tokensFile: string;
   let coordinator: CoordinatorHandle;
   let worker: BatonProcess;
+  let doomedWorker: BatonProcess;
   let admin: BatonClient;
   let keep: BatonClient;
   let doomed: BatonClient;
@@ -450,6 +452,7 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     `client ${T.keep}   # stays`,
     `client ${T.doomed} # goes`,
     `worker sha256:${sha256Hex(T.worker)}`,
+    `worker ${T.doomedWorker}`,
     `client ${T.queues} q1,q2`,
   ]);
 
@@ -459,6 +462,7 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     coordinator = await startCoordinatorWithEnv(bed.group, { dataDir: join(bed.group.tempDir(), 'data'), env: { BATON_TOKENS_FILE: tokensFile } });
     // The worker takes its token from BATON_TOKEN.
     worker = await startWorker(bed.group, coordinator.address, { args: ['--queue', 'work'], env: { BATON_TOKEN: T.worker } });
+    doomedWorker = await startWorker(bed.group, coordinator.address, { args: ['--queue', 'other-work'], env: { BATON_TOKEN: T.doomedWorker } });
     admin = bed.client({ address: coordinator.address, token: T.admin });
     keep = bed.client({ address: coordinator.address, token: T.keep });
     doomed = bed.client({ address: coordinator.address, token: T.doomed });
@@ -476,7 +480,7 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     expect((await keep.wait(task.id, { timeoutMs: 30_000 })).state).to.equal(TaskState.TASK_STATE_SUCCEEDED);
   });
 
-  it('refuses a removed token after SIGHUP, accepts an added one, and keeps open streams and the others working', async () => {
+  it('refuses a removed token after SIGHUP, even on streams it opened, accepts an added one, and keeps the others working', async () => {
     // A watch opened with the token about to go, on a task nobody will run.
     const { task: parked } = await keep.submit('noop', {}, { queue: 'parked' });
     const watch = await openWatch(doomed, parked.id);
@@ -494,10 +498,15 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     expect((await bed.client({ address: coordinator.address, token: T.fresh }).list({ queue: 'x' })).tasks).to.deep.equal([]);
     expect((await keep.list({ queue: 'x' })).tasks).to.deep.equal([]);
 
-    // The watch authenticated before the reload carries on to the end.
+    // A worker whose token was removed loses its stream, and cannot come back.
+    const dropped = await doomedWorker.waitForLog((l) => l.msg === 'disconnected from the coordinator; reconnecting', 'the revoked worker dropped');
+    expect(dropped.err_message).to.equal('credentials reloaded: the token of this call was revoked');
+    // A watch opened with the removed token ends: revoking a token reaches its open streams.
+    const revoked = await rejection(lastOf(watch.rest));
+    expect(revoked.code).to.equal('UNAUTHENTICATED');
+    expect(revoked.message).to.equal('the token of this call was revoked');
     await admin.cancel(parked.id);
-    expect((await lastOf(watch.rest))?.state).to.equal(TaskState.TASK_STATE_CANCELED);
-    // So does the worker's stream.
+    // The worker's stream, whose token stayed, carries on undisturbed.
     const { task } = await keep.submit('noop', { n: 2 }, { queue: 'work' });
     expect((await keep.wait(task.id, { timeoutMs: 30_000 })).state).to.equal(TaskState.TASK_STATE_SUCCEEDED);
     expect(worker.lines.filter((l) => l.msg === 'connected to the coordinator')).to.have.length(1);

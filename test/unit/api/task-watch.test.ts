@@ -1,10 +1,18 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
+import { CallGuard } from '../../../coordinator/api/call-guard';
 import { TaskWatch, type WatchCall } from '../../../coordinator/api/task-watch';
+import { Authenticator } from '../../../coordinator/security/authenticator';
+import { ANONYMOUS } from '../../../coordinator/security/principal';
+import { TokenRegistry } from '../../../coordinator/security/token-registry';
+import { parseTokensFile } from '../../../coordinator/security/tokens-file';
 import { TaskState, type Task } from '../../../shared/gen/baton/v1/task';
 import type { WatchTaskResponse } from '../../../shared/gen/baton/v1/task_queue';
 import { silentLogger } from '../../../shared/logger';
 import { EngineHarness, settle } from '../../support/engine-harness';
+
+const TOKEN = 'watch-client-token-0123456789';
+const OTHER_TOKEN = 'other-client-token-0123456789';
 
 /** A server stream whose buffer the test fills and drains at will. */
 class FakeWatchCall extends EventEmitter implements WatchCall {
@@ -34,21 +42,32 @@ class FakeWatchCall extends EventEmitter implements WatchCall {
 describe('TaskWatch', () => {
   let h: EngineHarness;
   let released: boolean[];
+  let authenticator: Authenticator;
+  let guard: CallGuard;
 
   beforeEach(() => {
     h = new EngineHarness();
     released = [];
+    authenticator = new Authenticator(TokenRegistry.of(parseTokensFile(`client ${TOKEN}`, 'tokens')));
+    guard = new CallGuard(authenticator, silentLogger());
   });
   afterEach(() => h.close());
 
   function watch(call: FakeWatchCall, stallMs = 1000): TaskWatch {
-    return new TaskWatch(call, { engine: h.engine, clock: h.clock, log: silentLogger(), stallMs, release: (reset) => released.push(reset) });
+    return new TaskWatch(call, {
+      engine: h.engine,
+      clock: h.clock,
+      log: silentLogger(),
+      stallMs,
+      release: (reset) => void released.push(reset),
+      track: guard.track.bind(guard),
+    });
   }
 
   it('sends no payload, and the attempts only with the final state', async () => {
     const [id] = await h.submit(1, { payload: Buffer.alloc(4096, 1) });
     const call = new FakeWatchCall();
-    await watch(call).start(id!, () => undefined);
+    await watch(call).start(id!, ANONYMOUS, () => undefined);
     await h.engine.cancel(id!);
     await settle();
     expect(call.written.map((task) => task.state)).to.deep.equal([TaskState.TASK_STATE_QUEUED, TaskState.TASK_STATE_CANCELED]);
@@ -61,7 +80,7 @@ describe('TaskWatch', () => {
     const [id] = await h.submit(1);
     const call = new FakeWatchCall();
     call.accepting = false; // the first write fills the buffer
-    await watch(call).start(id!, () => undefined);
+    await watch(call).start(id!, ANONYMOUS, () => undefined);
     const worker = h.connect('w', 1);
     await settle(); // running
     await h.engine.workers.report(worker.sessionId, [{ leaseId: worker.channel.grants[0]!.lease.leaseId, kind: 'success', result: Buffer.from('1'), contentType: 'application/json' }]);
@@ -77,7 +96,7 @@ describe('TaskWatch', () => {
     const [id] = await h.submit(1);
     const call = new FakeWatchCall();
     call.accepting = false;
-    await watch(call, 500).start(id!, () => undefined);
+    await watch(call, 500).start(id!, ANONYMOUS, () => undefined);
     h.clock.advance(499);
     expect(call.errors).to.deep.equal([]);
     h.clock.advance(1);
@@ -90,7 +109,7 @@ describe('TaskWatch', () => {
     const [id] = await h.submit(1);
     const call = new FakeWatchCall();
     const outcome = watch(call)
-      .start(id!, () => {
+      .start(id!, ANONYMOUS, () => {
         throw new Error('not your queue');
       })
       .then(
@@ -103,10 +122,22 @@ describe('TaskWatch', () => {
     expect(call.written).to.deep.equal([]);
   });
 
+  it('ends when a credentials reload revokes its token, and keeps going while it still stands', async () => {
+    const [id] = await h.submit(1);
+    const call = new FakeWatchCall();
+    const caller = authenticator.authenticate({ authorization: [`Bearer ${TOKEN}`], certificate: undefined });
+    await watch(call).start(id!, caller, () => undefined);
+    expect(guard.revalidate()).to.equal(0);
+    authenticator.replaceTokens(TokenRegistry.of(parseTokensFile(`client ${OTHER_TOKEN}`, 'tokens')));
+    expect(guard.revalidate()).to.equal(1);
+    expect(call.errors[0]).to.include({ code: 16, details: 'the token of this call was revoked' });
+    expect(released).to.deep.equal([false]);
+  });
+
   it('gives its slot back as a reset when the client cancels', async () => {
     const [id] = await h.submit(1);
     const call = new FakeWatchCall();
-    await watch(call).start(id!, () => undefined);
+    await watch(call).start(id!, ANONYMOUS, () => undefined);
     call.emit('cancelled');
     expect(released).to.deep.equal([true]);
   });
