@@ -192,19 +192,29 @@ export class WorkerGateway {
   /**
    * Applies results. A result counts only if its lease is current and held by this session
    * (fencing); each gets an ack once its outcome is committed.
+   * @throws ResourceExhaustedError (synchronously) for more results than the session could hold.
    */
-  async report(sessionId: string, reports: readonly TaskReport[]): Promise<ResultAck[]> {
+  report(sessionId: string, reports: readonly TaskReport[]): Promise<ResultAck[]> {
+    const session = this.sessions.get(sessionId);
+    if (session && reports.length > maxHeldLeases(session.concurrency)) {
+      const limit = maxHeldLeases(session.concurrency);
+      throw new ResourceExhaustedError(`results: ${reports.length} entries is over the limit of ${limit} (2 × concurrency + ${HELD_LEASE_MARGIN})`);
+    }
     this.touch(sessionId);
     const nowMs = this.deps.clock.now();
     const acks: Array<Promise<ResultAck>> = [];
+    let stale = 0;
     for (const report of reports) {
       const lease = this.leases.get(report.leaseId);
       if (!lease || lease.sessionId !== sessionId) {
-        acks.push(Promise.resolve(this.rejectStale(sessionId, report.leaseId, lease)));
+        stale += 1;
+        acks.push(Promise.resolve(this.rejectStale(report.leaseId, lease)));
         continue;
       }
       acks.push(this.applyReport(lease, report, nowMs));
     }
+    // One line per message, however many it rejects: a log is no amplifier either.
+    if (stale > 0) this.log.warn({ session_id: sessionId, worker_id: session?.workerId, stale }, 'rejected stale results');
     return Promise.all(acks);
   }
 
@@ -326,11 +336,10 @@ export class WorkerGateway {
     );
   }
 
-  private rejectStale(sessionId: string, leaseId: string, lease: Lease | undefined): ResultAck {
+  private rejectStale(leaseId: string, lease: Lease | undefined): ResultAck {
     this.deps.metrics.staleReportRejected();
     const why = lease ? 'it is held by another session' : 'it expired, was canceled, or was never granted';
     const message = `lease ${leaseId} is not current: ${why}; the result was discarded`;
-    this.log.warn({ session_id: sessionId, lease_id: leaseId }, 'rejected a stale result');
     return { leaseId, error: { code: 'FAILED_PRECONDITION', message } };
   }
 

@@ -76,6 +76,12 @@ describe('worker identity and held-lease limits', () => {
     expect(() => h.connect('b2', 1, { principal: 'token:b' })).to.throw('3 worker sessions are connected, the limit (maxWorkers) is 3');
   });
 
+  it('refuses a Results message with more entries than the session could hold', () => {
+    const worker = h.connect('w1', 1);
+    const reports = Array.from({ length: 67 }, (_, i) => ({ leaseId: `l${i}`, kind: 'failure' as const, message: 'x', nonRetryable: false }));
+    expect(() => h.engine.workers.report(worker.sessionId, reports)).to.throw('results: 67 entries is over the limit of 66 (2 × concurrency + 64)');
+  });
+
   it('refuses a Hello with more held leases than the limit', () => {
     expect(() => h.connect('w1', 1, { heldLeaseIds: Array.from({ length: 67 }, (_, i) => `l${i}`) })).to.throw(/hello.held_lease_ids: 67 entries is over the limit of 66/);
   });
