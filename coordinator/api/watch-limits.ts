@@ -27,6 +27,10 @@ export const RESET_BURST = 1000;
 export const RESET_RATE_PER_S = 30;
 export const RESET_HEADROOM = 100;
 
+const MIN_SWEEP_SIZE = 1024;
+/** Time for an empty reset budget to refill completely. */
+const REFILL_MS = Math.ceil((RESET_BURST / RESET_RATE_PER_S) * 1000);
+
 interface ConnectionWatches {
   open: number;
   resetsLeft: number;
@@ -37,14 +41,24 @@ interface ConnectionWatches {
 export class WatchLimiter {
   private readonly connections = new Map<string, ConnectionWatches>();
   private total = 0;
+  /** The size of `connections` that triggers the next sweep of closed, refilled entries. */
+  private sweepAt = MIN_SWEEP_SIZE;
+  private lastSweepMs: number;
 
   constructor(
     readonly options: WatchLimitOptions,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.lastSweepMs = clock.now();
+  }
 
   get open(): number {
     return this.total;
+  }
+
+  /** Connections remembered (for their reset budget); for tests and metrics. */
+  get connectionsTracked(): number {
+    return this.connections.size;
   }
 
   /**
@@ -53,6 +67,8 @@ export class WatchLimiter {
    * @throws ResourceExhaustedError naming the limit.
    */
   acquire(connection: string): (resetByClient: boolean) => void {
+    const size = this.connections.size;
+    if (size >= this.sweepAt || (size > MIN_SWEEP_SIZE && this.clock.now() - this.lastSweepMs >= REFILL_MS)) this.sweep();
     const watches = this.refilled(connection);
     const resetRoom = Math.floor(watches.resetsLeft) - RESET_HEADROOM;
     if (watches.open >= this.options.perConnection) {
@@ -78,6 +94,20 @@ export class WatchLimiter {
       if (resetByClient) now.resetsLeft = Math.max(0, now.resetsLeft - 1);
       if (now.open === 0 && now.resetsLeft >= RESET_BURST) this.connections.delete(connection);
     };
+  }
+
+  /**
+   * Forgets connections with no watch open whose reset budget has refilled: nothing about
+   * them matters any more, and a closed connection's address is never seen again. Amortised:
+   * the next sweep waits until the map has doubled, or a whole refill time has passed.
+   */
+  private sweep(): void {
+    this.lastSweepMs = this.clock.now();
+    for (const connection of [...this.connections.keys()]) {
+      const watches = this.refilled(connection);
+      if (watches.open === 0 && watches.resetsLeft >= RESET_BURST) this.connections.delete(connection);
+    }
+    this.sweepAt = Math.max(MIN_SWEEP_SIZE, 2 * this.connections.size);
   }
 
   private refilled(connection: string): ConnectionWatches {
