@@ -15,7 +15,8 @@ export interface TokenGrant {
 
 /** Shortest token accepted: anything shorter is guessable. */
 export const MIN_TOKEN_LENGTH = 16;
-const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+/** Printable ASCII without spaces, and without `#`, which starts a comment in the text format. */
+const TOKEN_PATTERN = /^[\x21-\x22\x24-\x7e]+$/;
 const HASH_PREFIX = 'sha256:';
 const QUEUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/;
 
@@ -34,11 +35,15 @@ export function parseTokensFile(text: string, path: string): TokenGrant[] {
   const grants = trimmed.startsWith('{') || trimmed.startsWith('[') ? parseJson(text, path) : parseLines(text, path);
   if (grants.length === 0) throw new ConfigError(path, 'holds no tokens');
   const seen = new Map<string, string>();
+  const names = new Set<string>();
   for (const grant of grants) {
     const key = grant.hash.toString('hex');
     const other = seen.get(key);
     if (other !== undefined) throw new ConfigError(path, `${grant.name} repeats the token of ${other}`);
+    // A name is a principal (token:NAME): two grants must not share one worker-id namespace.
+    if (names.has(grant.name)) throw new ConfigError(path, `the name ${grant.name} is used twice`);
     seen.set(key, grant.name);
+    names.add(grant.name);
   }
   return grants;
 }
@@ -46,7 +51,7 @@ export function parseTokensFile(text: string, path: string): TokenGrant[] {
 function parseLines(text: string, path: string): TokenGrant[] {
   const grants: TokenGrant[] = [];
   text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/#.*$/, '').trim();
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (line === '') return;
     const where = `${path}:${index + 1}`;
     const [role, token, queues, ...extra] = line.split(/\s+/);
@@ -61,7 +66,8 @@ function parseJson(text: string, path: string): TokenGrant[] {
   try {
     parsed = JSON.parse(text);
   } catch (err: unknown) {
-    throw new ConfigError(path, `not valid JSON: ${errorMessage(err)}`, { cause: err });
+    // Only where: the parser's own message quotes the text around the error, tokens included.
+    throw new ConfigError(path, `not valid JSON ${jsonErrorPosition(text, errorMessage(err))}`);
   }
   const entries = Array.isArray(parsed) ? parsed : (parsed as { tokens?: unknown } | null)?.tokens;
   if (!Array.isArray(entries)) throw new ConfigError(path, 'expected {"tokens": [...]} or an array of tokens');
@@ -79,6 +85,14 @@ function parseJson(text: string, path: string): TokenGrant[] {
     const token = e.sha256 === undefined ? e.token : `${HASH_PREFIX}${e.sha256}`;
     return makeGrant({ name: e.name, role: e.role, token, queues: e.queues }, where);
   });
+}
+
+/** "at line L, column C" from a JSON.parse message that names a position, else nothing. */
+function jsonErrorPosition(text: string, message: string): string {
+  const position = /position (\d+)/.exec(message)?.[1];
+  if (position === undefined) return '(the parser gave no position)';
+  const before = text.slice(0, Number(position)).split('\n');
+  return `at line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
 }
 
 function makeGrant(raw: { name?: unknown; role: unknown; token: unknown; queues: string[] | undefined }, where: string): TokenGrant {
@@ -107,7 +121,7 @@ function tokenHash(token: string, where: string): Buffer {
     return Buffer.from(hex, 'hex');
   }
   // The message never repeats the token: config errors end up in logs.
-  if (!TOKEN_PATTERN.test(token)) throw new ConfigError(where, 'a token must be printable ASCII without spaces');
+  if (!TOKEN_PATTERN.test(token)) throw new ConfigError(where, 'a token must be printable ASCII without spaces or #');
   if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError(where, `a token must be at least ${MIN_TOKEN_LENGTH} characters`);
   return hashToken(token);
 }

@@ -10,7 +10,7 @@ const WORKER = 'worker-token-0123456789';
 
 describe('tokens file', () => {
   it('reads ROLE TOKEN [QUEUES] lines with comments, and JSON with names and sha256 hashes', () => {
-    const lines = parseTokensFile(`# who may do what\nclient ${CLIENT} mail,billing\n\nworker ${WORKER}   # every queue\n`, 'tokens.txt');
+    const lines = parseTokensFile(`# who may do what\nclient ${CLIENT} mail,billing\n\nworker ${WORKER}   # every queue\n  # indented comment\n`, 'tokens.txt');
     expect(lines.map((g) => [g.role, g.queues && [...g.queues]])).to.deep.equal([['client', ['mail', 'billing']], ['worker', null]]);
     const hash = createHash('sha256').update(CLIENT).digest('hex');
     const json = parseTokensFile(JSON.stringify({ tokens: [{ name: 'billing', role: 'admin', sha256: hash }] }), 'tokens.json');
@@ -33,7 +33,11 @@ describe('tokens file', () => {
     expect(bad('# nothing')).to.equal('t: holds no tokens');
     expect(bad('{"tokens": [{"role": "client"}]}')).to.equal('t: tokens[0]: set exactly one of token and sha256');
     expect(bad(`client ${CLIENT} a,b extra`)).to.match(/expected ROLE TOKEN/);
-    for (const message of [bad('client short'), bad(`client ${CLIENT}\nworker ${CLIENT}`)]) expect(message).not.to.include(CLIENT);
+    expect(bad(`client 0123456789abcdef#0123 billing`)).to.equal('t:1: a token must be printable ASCII without spaces or #');
+    expect(bad(JSON.stringify({ tokens: [{ name: 'a', role: 'client', token: CLIENT }, { name: 'a', role: 'worker', token: WORKER }] }))).to.equal('t: the name a is used twice');
+    const broken = `{"tokens": [{"role": "client", "token": "${CLIENT}" oops}]}`;
+    expect(bad(broken)).to.match(/^t: not valid JSON at line 1, column \d+$/);
+    for (const message of [bad('client short'), bad(`client ${CLIENT}\nworker ${CLIENT}`), bad(broken)]) expect(message).not.to.include(CLIENT);
   });
 });
 
