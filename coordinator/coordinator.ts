@@ -69,7 +69,8 @@ export class Coordinator {
       commitMaxBatch: config.commitMaxBatch,
       logger,
     });
-    const metrics = new CoordinatorMetrics(clock, config.metricsQueueIdleMs);
+    // Queues with unfinished tasks keep their series; beyond them, as many again recently idle.
+    const metrics = new CoordinatorMetrics(clock, config.metricsQueueIdleMs, 2 * (config.engine.limits?.maxQueues ?? 1000));
     let reportStoreFailure: (err: unknown) => void = () => undefined;
     const storeFailure = new Promise<unknown>((resolve) => (reportStoreFailure = resolve));
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });

@@ -51,13 +51,20 @@ export class CoordinatorMetrics implements CoreMetrics {
     buckets: [0.005, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
     registers: [this.registry],
   });
-  /** When each queue with series last saw an event. */
+  /** When each queue with series last saw an event, least recently active first. */
   private readonly lastActiveMs = new Map<string, number>();
   private unfinishedByQueue: (queue: string) => number = () => 0;
 
+  /**
+   * @param queueIdleMs how long an empty queue keeps its series.
+   * @param maxQueuesWithSeries past this many queues with series, the least recently active
+   *   empty ones lose theirs at once, idle or not: cycling through fresh queue names cannot
+   *   grow the exposition without bound, whether or not anybody scrapes it.
+   */
   constructor(
     private readonly clock: Clock,
     private readonly queueIdleMs: number,
+    private readonly maxQueuesWithSeries: number,
   ) {}
 
   /** Gauges read the core's and the API's live counts at scrape time. */
@@ -130,17 +137,25 @@ export class CoordinatorMetrics implements CoreMetrics {
   }
 
   private active(queue: string): void {
+    const known = this.lastActiveMs.delete(queue); // re-inserted last: the map stays in recency order
     this.lastActiveMs.set(queue, this.clock.now());
+    if (!known && this.lastActiveMs.size > this.maxQueuesWithSeries) this.pruneIdleQueues(this.unfinishedByQueue);
   }
 
   private pruneIdleQueues(unfinished: (queue: string) => number): void {
     const nowMs = this.clock.now();
     for (const [queue, lastMs] of this.lastActiveMs) {
-      if (nowMs - lastMs < this.queueIdleMs || unfinished(queue) > 0) continue;
-      this.lastActiveMs.delete(queue);
-      for (const metric of [this.submitted, this.retries, this.latency, this.run]) metric.remove({ queue });
-      for (const state of STATES) this.finished.remove({ queue, state });
-      for (const outcome of OUTCOMES) this.attempts.remove({ queue, outcome });
+      const crowded = this.lastActiveMs.size > this.maxQueuesWithSeries;
+      if (!crowded && nowMs - lastMs < this.queueIdleMs) return; // the rest are more recent still
+      if (unfinished(queue) > 0) continue;
+      this.forget(queue);
     }
+  }
+
+  private forget(queue: string): void {
+    this.lastActiveMs.delete(queue);
+    for (const metric of [this.submitted, this.retries, this.latency, this.run]) metric.remove({ queue });
+    for (const state of STATES) this.finished.remove({ queue, state });
+    for (const outcome of OUTCOMES) this.attempts.remove({ queue, outcome });
   }
 }
