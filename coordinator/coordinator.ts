@@ -9,7 +9,7 @@ import { CallGuard } from './api/call-guard';
 import { withStrictDecoding } from './api/strict-decoding';
 import { createTaskQueueService } from './api/task-queue-service';
 import { WatchLimiter } from './api/watch-limits';
-import { createWorkerService } from './api/worker-service';
+import { createWorkerService, type WorkerServiceHandle } from './api/worker-service';
 import type { CoordinatorConfig } from './config';
 import { Authenticator } from './security/authenticator';
 import { exposureWarning } from './security/exposure';
@@ -47,6 +47,7 @@ export class Coordinator {
     private readonly server: Server,
     private readonly http: HttpEndpoint | undefined,
     private readonly security: { readonly authenticator: Authenticator; readonly guard: CallGuard; readonly tls: ReloadableTls | undefined },
+    private readonly workerService: WorkerServiceHandle,
     readonly addresses: CoordinatorAddresses,
     /** Resolves (with the error) if the store fails a write: the owner should close and exit non-zero. */
     readonly storeFailure: Promise<unknown>,
@@ -82,6 +83,11 @@ export class Coordinator {
       // Calls in flight on one connection (HTTP/2 SETTINGS; clients queue beyond it): enough
       // for the watches a connection may hold (api/watch-limits.ts) plus its unary calls.
       'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
+      // A connection with no call for this long is closed (clients reconnect when they need
+      // to); keepalive pings find peers that vanished without closing.
+      'grpc.max_connection_idle_ms': 5 * 60_000,
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.keepalive_timeout_ms': 20_000,
     });
     let http: HttpEndpoint | undefined;
     try {
@@ -110,7 +116,7 @@ export class Coordinator {
         { grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir, tls: tls ? (tls.mutual ? 'mutual' : 'server') : 'off', tokens: authenticator.requiresToken },
         'coordinator listening',
       );
-      return new Coordinator(config, logger, store, engine, server, http, { authenticator, guard, tls }, addresses, storeFailure);
+      return new Coordinator(config, logger, store, engine, server, http, { authenticator, guard, tls }, workerService, addresses, storeFailure);
     } catch (err: unknown) {
       server.forceShutdown();
       await http?.close();
@@ -161,6 +167,7 @@ export class Coordinator {
         errors.push(err);
       }
     };
+    await step(() => this.workerService.close('the coordinator is shutting down'));
     await step(() => this.engine.close());
     await step(() => shutdownServer(this.server, this.config.shutdownGraceMs));
     await step(() => this.http?.close());

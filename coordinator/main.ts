@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { envName, flagName, showDefault } from '../shared/config';
 import { BatonError, errorMessage } from '../shared/errors';
-import { createLogger } from '../shared/logger';
+import { createLogger, type Logger } from '../shared/logger';
 import { shutdownOnSignals } from '../shared/shutdown-on-signals';
-import { COORDINATOR_SETTINGS, compileCoordinatorConfig } from './config';
+import { COORDINATOR_SETTINGS, compileCoordinatorConfig, type CoordinatorConfig } from './config';
 import { Coordinator } from './coordinator';
 
 const USAGE = `Usage: baton coordinator [options]
@@ -46,6 +46,22 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger({ name: 'coordinator', level: config.logLevel });
+  // SIGHUP re-reads the certificates and the tokens file; open streams carry on. Installed
+  // first: a rotation's SIGHUP during start-up must not kill the process (Node's default).
+  let started: Coordinator | undefined;
+  const onHangup = (): void => {
+    if (started) started.reloadCredentials();
+    else logger.warn('SIGHUP during start-up: the credentials being loaded are the ones on disk now');
+  };
+  process.on('SIGHUP', onHangup);
+  try {
+    return await serve(config, logger, (coordinator) => (started = coordinator));
+  } finally {
+    process.off('SIGHUP', onHangup);
+  }
+}
+
+async function serve(config: CoordinatorConfig, logger: Logger, onStarted: (coordinator: Coordinator) => void): Promise<number> {
   let coordinator: Coordinator;
   try {
     coordinator = await Coordinator.start(config, logger);
@@ -56,6 +72,7 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     process.stderr.write(`baton coordinator: cannot start: ${errorMessage(err)}\n`);
     return 1;
   }
+  onStarted(coordinator);
   // A failed store write leaves memory ahead of the store: only a restart from the store is
   // trustworthy, so stop with a failure code.
   const afterStoreFailure = coordinator.storeFailure.then(async () => {
@@ -63,12 +80,5 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     await coordinator.close().catch(() => undefined);
     return 1;
   });
-  // SIGHUP re-reads the certificates and the tokens file; open streams carry on.
-  const onHangup = (): void => void coordinator.reloadCredentials();
-  process.on('SIGHUP', onHangup);
-  try {
-    return await Promise.race([shutdownOnSignals(logger, 'shutting down', () => coordinator.close()), afterStoreFailure]);
-  } finally {
-    process.off('SIGHUP', onHangup);
-  }
+  return Promise.race([shutdownOnSignals(logger, 'shutting down', () => coordinator.close()), afterStoreFailure]);
 }

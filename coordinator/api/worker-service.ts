@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ResourceExhaustedError } from '../../shared/errors';
+import { InvalidArgumentError, ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { WorkerServiceServer } from '../../shared/gen/baton/v1/worker_service';
 import type { CallGuard } from './call-guard';
@@ -20,6 +20,8 @@ export interface WorkerServiceHandle {
   readonly service: WorkerServiceServer;
   /** Connect streams open that have not sent Hello yet. */
   awaitingHello(): number;
+  /** Ends the streams that have not sent Hello (shutdown; the gateway ends the others). */
+  close(message: string): void;
 }
 
 /**
@@ -28,16 +30,19 @@ export interface WorkerServiceHandle {
  */
 export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandle {
   const log = deps.logger.child({ component: 'worker-api' });
-  let awaitingHello = 0;
+  const awaitingHello = new Set<WorkerStream>();
+  let closed = false;
   const service: WorkerServiceServer = {
     connect: (call) => {
       try {
+        if (closed) throw new UnavailableError('the coordinator is shutting down');
         const { caller } = deps.guard.admit(call, undefined, 'Connect', WORKER_ROLES);
-        if (awaitingHello >= deps.maxAwaitingHello) {
-          throw new ResourceExhaustedError(`${awaitingHello} Connect streams have not sent hello yet, the limit (maxWorkers) is ${deps.maxAwaitingHello}`);
+        if (awaitingHello.size >= deps.maxAwaitingHello) {
+          throw new ResourceExhaustedError(`${awaitingHello.size} Connect streams have not sent hello yet, the limit (maxWorkers) is ${deps.maxAwaitingHello}`);
         }
-        awaitingHello += 1;
-        new WorkerStream(call, caller, deps, log, () => (awaitingHello -= 1)).start();
+        const stream: WorkerStream = new WorkerStream(call, caller, deps, log, () => awaitingHello.delete(stream));
+        awaitingHello.add(stream);
+        stream.start();
       } catch (err: unknown) {
         logError(log, 'Connect', err);
         endStreamWithError(call, err);
@@ -49,5 +54,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
       return Promise.resolve({ sessionAlive: deps.gateway.keepAlive(caller.id, request.workerId, request.sessionId) });
     }),
   };
-  return { service, awaitingHello: () => awaitingHello };
+  return {
+    service,
+    awaitingHello: () => awaitingHello.size,
+    close: (message) => {
+      closed = true;
+      for (const stream of [...awaitingHello]) stream.close('UNAVAILABLE', message);
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
-import { ResourceExhaustedError } from '../../shared/errors';
+import { ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { CoreMetrics } from './core-metrics';
 import { dispatch } from './dispatcher';
@@ -55,9 +55,10 @@ export class WorkerGateway {
    * the process that holds the resume secret of a worker id (under the same credential) may
    * take over its live session, reclaim its leases or give them up: see worker-admission.ts.
    * @throws BatonError ALREADY_EXISTS when the worker id has a live session and the Hello
-   *   does not prove it is that process; RESOURCE_EXHAUSTED over a limit.
+   *   does not prove it is that process; RESOURCE_EXHAUSTED over a limit; UNAVAILABLE once closed.
    */
   open(hello: HelloSpec, channel: WorkerChannel): OpenedSession {
+    if (this.closed) throw new UnavailableError('the coordinator is shutting down');
     const nowMs = this.deps.clock.now();
     const resumeSecret = hello.resumeSecret === '' ? newResumeSecret() : hello.resumeSecret;
     const proof = workerProof(hello.principal, hello.workerId, resumeSecret);

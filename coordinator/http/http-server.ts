@@ -87,6 +87,10 @@ export class HttpEndpoint {
   private authenticated(req: IncomingMessage, res: ServerResponse): boolean {
     const header = req.headers.authorization;
     const socket = req.socket;
+    if (this.deps.tls?.mutual && !(socket instanceof TLSSocket && socket.authorized)) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'UNAUTHENTICATED', message: 'a client certificate from the client CA is required' }));
+      return false;
+    }
     try {
       this.deps.authenticator.authenticate({
         authorization: header === undefined ? [] : [header],

@@ -3,6 +3,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { TlsMaterial } from './tls-material';
 
+/** A TLS handshake that takes longer than this is a client holding a socket for nothing. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 type Listener<T> = (update: T | null) => void;
 type CaUpdate = { caCertificate: Buffer };
 type IdentityUpdate = { certificate: Buffer; privateKey: Buffer };
@@ -34,9 +37,13 @@ export class ReloadableTls implements experimental.CertificateProvider {
     return experimental.createCertificateProviderServerCredentials(this, this.mutual ? this : null, this.mutual);
   }
 
-  /** Options for `https.createServer`. */
-  httpsOptions(): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
-    return { ...this.contextOptions(), requestCert: this.mutual, rejectUnauthorized: this.mutual };
+  /**
+   * Options for `https.createServer`. Under mutual TLS a client certificate is asked for but
+   * not demanded at the handshake, so that load balancers can probe /healthz without one;
+   * every other path checks `socket.authorized` itself.
+   */
+  httpsOptions(): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean; handshakeTimeout: number } {
+    return { ...this.contextOptions(), requestCert: this.mutual, rejectUnauthorized: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS };
   }
 
   /** Keeps an HTTPS server's context in step with `replace`. */
