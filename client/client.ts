@@ -202,7 +202,7 @@ export class BatonClient {
 
   /**
    * The task now, then after every change of state, ending after a terminal state. Updates
-   * carry no payload (use {@link get}); the last one has the result and attempts. The
+   * carry neither payload nor result (use {@link get}); the last one has the attempts. The
    * underlying stream is cancelled when the loop over it ends early or `signal` aborts.
    * A stream that drops is not resumed here: {@link wait} does that.
    * @throws (while iterating) BatonError NOT_FOUND for an unknown id, UNAVAILABLE when the
@@ -224,7 +224,7 @@ export class BatonClient {
    * CANCELED (a DEAD task resolves, it does not reject: look at `task.state` and
    * `task.lastError`). Watches the task, and watches it again with backoff when the stream
    * ends early, e.g. while the coordinator restarts; then reads it once, since watch updates
-   * carry no payload. Should that read fail, the watched task (without payload) is returned.
+   * carry no payload or result. Should that read fail, the watched task (without them) is returned.
    * @throws BatonError DEADLINE_EXCEEDED after `timeoutMs`; NOT_FOUND for an unknown id;
    *   UNAVAILABLE when the coordinator cannot be reached at all; the signal's reason once it aborts.
    */

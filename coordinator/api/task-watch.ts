@@ -39,8 +39,9 @@ const NO_BYTES = Buffer.alloc(0);
  * One WatchTask stream: the task now, then each committed change of state, then the end. It
  * holds at most one update for a client that does not read: while the stream's buffer is
  * full, a newer state replaces the one waiting, and a client that reads nothing for
- * `stallMs` is dropped with RESOURCE_EXHAUSTED. Updates carry no payload (GetTask has it), so
- * watching a large task costs what watching a small one does.
+ * `stallMs` is dropped with RESOURCE_EXHAUSTED. Updates carry neither payload nor result, and
+ * are read from the store without them (GetTask has them), so watching a large task costs
+ * what watching a small one does.
  */
 export class TaskWatch {
   private last: { state: string; attempt: number } | undefined;
@@ -76,7 +77,7 @@ export class TaskWatch {
     );
     this.call.on('cancelled', () => this.stop(true));
     this.call.on('drain', () => this.drained());
-    const view = await this.deps.engine.get(taskId);
+    const view = await this.deps.engine.summary(taskId);
     access(caller, view.task);
     if (this.done) return; // cancelled while reading
     this.admitted = true;
@@ -103,7 +104,7 @@ export class TaskWatch {
       this.finish(lightTask(snapshot, attempts));
       return;
     }
-    this.deps.engine.get(snapshot.id).then(
+    this.deps.engine.summary(snapshot.id).then(
       (view) => this.finish(lightTask(view.task, view.attempts)),
       (err: unknown) => {
         logError(this.deps.log, 'WatchTask', err);
@@ -162,7 +163,7 @@ export class TaskWatch {
   }
 }
 
-/** The task as a watch sends it: no payload, and attempts only in the final message. */
+/** The task as a watch sends it: no payload or result, and attempts only in the final message. */
 function lightTask(task: TaskRecord, attempts: readonly AttemptRecord[]): Task {
-  return { ...toWireTask(task, attempts), payload: NO_BYTES };
+  return { ...toWireTask(task, attempts), payload: NO_BYTES, result: NO_BYTES };
 }

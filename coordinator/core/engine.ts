@@ -130,6 +130,14 @@ export class Engine {
     return { task, attempts: this.deps.store.getAttempts(taskId) };
   }
 
+  /** The task and its attempts as committed, without payload and result (see TaskStore.getTaskSummary). */
+  async summary(taskId: string): Promise<TaskView> {
+    await this.deps.store.flush();
+    const task = this.deps.store.getTaskSummary(taskId);
+    if (!task) throw new NotFoundError(`task ${taskId} not found`);
+    return { task, attempts: this.deps.store.getAttempts(taskId) };
+  }
+
   async list(filter: TaskFilter, limit: number, beforeId?: string): Promise<ListPage> {
     await this.deps.store.flush();
     return this.deps.store.listTasks(filter, limit, beforeId);

@@ -38,6 +38,8 @@ export interface TaskStore {
   flush(): Promise<void>;
 
   getTask(id: string): TaskRecord | undefined;
+  /** The task without its payload and result (as listings have it): cheap to read however large they are. */
+  getTaskSummary(id: string): TaskRecord | undefined;
   getAttempts(taskId: string): AttemptRecord[];
   /** The task of `queue` submitted with idempotency key `key`, if any: keys are scoped to their queue. */
   findByIdempotencyKey(queue: string, key: string): TaskRecord | undefined;

@@ -37,6 +37,7 @@ export interface Statements {
   readonly updateTask: Database.Statement<[ReturnType<typeof taskToUpdateParams>]>;
   readonly putAttempt: Database.Statement<[AttemptRow]>;
   readonly getTask: Database.Statement<[string], TaskRow>;
+  readonly getTaskSummary: Database.Statement<[string], TaskListRow>;
   readonly findByIdempotencyKey: Database.Statement<[string, string], TaskRow>;
   readonly getAttempts: Database.Statement<[string], AttemptRow>;
   readonly loadUnfinished: Database.Statement<[], TaskRow>;
@@ -59,6 +60,7 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (task_id, number) DO UPDATE SET ${ATTEMPT_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     getTask: db.prepare(`${TASK_SELECT} WHERE id = ?`),
+    getTaskSummary: db.prepare<[string], TaskListRow>(`SELECT ${LIST_COLUMNS_SQL} FROM tasks WHERE id = ?`),
     findByIdempotencyKey: db.prepare(`${TASK_SELECT} WHERE queue = ? AND idempotency_key = ?`),
     getAttempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE task_id = ? ORDER BY number`),
     // The literal IN list lets SQLite use the partial index tasks_unfinished.

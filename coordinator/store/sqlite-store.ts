@@ -109,6 +109,11 @@ export class SqliteTaskStore implements TaskStore {
     return row === undefined ? undefined : rowToTask(row);
   }
 
+  getTaskSummary(id: string): TaskRecord | undefined {
+    const row = this.openStatements().getTaskSummary.get(id);
+    return row === undefined ? undefined : listRowToTask(row);
+  }
+
   getAttempts(taskId: string): AttemptRecord[] {
     return this.openStatements().getAttempts.all(taskId).map(rowToAttempt);
   }

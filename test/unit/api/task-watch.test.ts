@@ -64,14 +64,14 @@ describe('TaskWatch', () => {
     });
   }
 
-  it('sends no payload, and the attempts only with the final state', async () => {
+  it('sends neither payload nor result, and the attempts only with the final state', async () => {
     const [id] = await h.submit(1, { payload: Buffer.alloc(4096, 1) });
     const call = new FakeWatchCall();
     await watch(call).start(id!, ANONYMOUS, () => undefined);
     await h.engine.cancel(id!);
     await settle();
     expect(call.written.map((task) => task.state)).to.deep.equal([TaskState.TASK_STATE_QUEUED, TaskState.TASK_STATE_CANCELED]);
-    expect(call.written.every((task) => task.payload.length === 0)).to.equal(true);
+    expect(call.written.every((task) => task.payload.length === 0 && task.result.length === 0)).to.equal(true);
     expect(call.ended).to.equal(true);
     expect(released).to.deep.equal([false]);
   });
