@@ -271,8 +271,10 @@ describe('BatonClient against a real coordinator', function () {
     expect([...states].sort((a, b) => a - b), 'states arrive in lifecycle order').to.deep.equal(states);
     expect(new Set(states).size, 'each state once').to.equal(states.length);
     const done = seen[seen.length - 1]!;
-    expect(client.decodeResult(done)).to.deep.equal({ n: 7 });
     expect(done.attempts).to.have.length(1);
+    // Watch messages stay small whatever the task holds: payload and result come from get (and wait).
+    expect(seen.every((update) => update.payload.length === 0 && update.result.length === 0)).to.equal(true);
+    expect(client.decodeResult(await client.get(task.id))).to.deep.equal({ n: 7 });
   });
 
   it('waits for a task that succeeds, and resolves (not rejects) with one that ends DEAD', async () => {
