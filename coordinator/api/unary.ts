@@ -26,7 +26,8 @@ export function unary<Req, Res>(
       callback(toStatusObject(err));
       return;
     }
-    handler(admitted.request, admitted.caller, call).then(
+    // A handler that throws before its first await fails like one that rejects.
+    new Promise<Res>((resolve) => resolve(handler(admitted.request, admitted.caller, call))).then(
       (response) => callback(null, response),
       (err: unknown) => {
         logError(guard.logger, method, err);
