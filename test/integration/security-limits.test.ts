@@ -10,7 +10,7 @@ import { metric } from '../support/chaos';
 import { startCoordinator, type CoordinatorHandle } from '../support/processes';
 import { hello, openStream } from '../support/raw-worker-stream';
 import { useTestProcesses } from '../support/test-processes';
-import { RawGrpcClient } from '../fuzz/raw-grpc-client';
+import { RawGrpcClient } from '../support/raw-grpc-client';
 
 
 function rssBytes(pid: number): number {
