@@ -36,7 +36,7 @@ export class Authenticator {
     const certId = presented.certificate ? certificateIdentity(presented.certificate) : undefined;
     if (this.tokens === undefined) return certId === undefined ? ANONYMOUS : { id: certId, role: 'admin', queues: null };
     if (presented.authorization.length === 0) {
-      throw new UnauthenticatedError('missing credentials: send the metadata "authorization: Bearer TOKEN"');
+      throw new UnauthenticatedError('missing credentials: send "authorization: Bearer TOKEN" (gRPC metadata or HTTP header)');
     }
     const match = presented.authorization.length === 1 ? BEARER.exec(presented.authorization[0] ?? '') : null;
     if (!match?.[1]) throw new UnauthenticatedError('malformed authorization: expected exactly one "Bearer TOKEN"');

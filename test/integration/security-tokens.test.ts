@@ -109,7 +109,7 @@ describe('security: tokens and roles over gRPC', function () {
       const anonymous = bed.client({ address: coordinator.address });
       const err = await rejection(anonymous.list({ queue: QUEUE_A }));
       expect(err.code).to.equal('UNAUTHENTICATED');
-      expect(err.message).to.equal('missing credentials: send the metadata "authorization: Bearer TOKEN"');
+      expect(err.message).to.equal('missing credentials: send "authorization: Bearer TOKEN" (gRPC metadata or HTTP header)');
       expect((await rejection(anonymous.submit('noop', {}, { queue: QUEUE_A }))).code).to.equal('UNAUTHENTICATED');
 
       const rawWorker = bed.rawWorkerService(coordinator.address);

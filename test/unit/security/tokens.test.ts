@@ -54,7 +54,7 @@ describe('Authenticator', () => {
         return `${(err as { code: string }).code}: ${(err as Error).message}`;
       }
     };
-    expect(who([])).to.equal('UNAUTHENTICATED: missing credentials: send the metadata "authorization: Bearer TOKEN"');
+    expect(who([])).to.equal('UNAUTHENTICATED: missing credentials: send "authorization: Bearer TOKEN" (gRPC metadata or HTTP header)');
     expect(who(['Basic abc'])).to.equal('UNAUTHENTICATED: malformed authorization: expected exactly one "Bearer TOKEN"');
     expect(who([`Bearer ${CLIENT}`, `Bearer ${CLIENT}`])).to.match(/^UNAUTHENTICATED: malformed/);
     expect(who(['Bearer wrong-token-0123456789'])).to.equal('UNAUTHENTICATED: invalid token');
