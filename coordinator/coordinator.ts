@@ -99,6 +99,7 @@ export class Coordinator {
         maxResultBytes: config.submit.maxPayloadBytes,
         helloTimeoutMs: config.helloTimeoutMs,
         maxAwaitingHello: config.engine.limits?.maxWorkerSessions ?? 10_000,
+        maxAwaitingHelloPerCredential: config.engine.limits?.maxWorkerSessionsPerCredential ?? 1_000,
         guard,
         logger,
       });

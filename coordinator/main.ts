@@ -49,13 +49,18 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
   // SIGHUP re-reads the certificates and the tokens file; open streams carry on. Installed
   // first: a rotation's SIGHUP during start-up must not kill the process (Node's default).
   let started: Coordinator | undefined;
+  let reloadWhenStarted = false;
   const onHangup = (): void => {
     if (started) started.reloadCredentials();
-    else logger.warn('SIGHUP during start-up: the credentials being loaded are the ones on disk now');
+    else reloadWhenStarted = true; // the files may have changed after start-up read them
   };
   process.on('SIGHUP', onHangup);
+  const onStarted = (coordinator: Coordinator): void => {
+    started = coordinator;
+    if (reloadWhenStarted) coordinator.reloadCredentials();
+  };
   try {
-    return await serve(config, logger, (coordinator) => (started = coordinator));
+    return await serve(config, logger, onStarted);
   } finally {
     process.off('SIGHUP', onHangup);
   }

@@ -38,6 +38,15 @@ export class CallGuard {
     return () => this.open.delete(call);
   }
 
+  /**
+   * The caller as the credentials in force now see it: a call admitted before a reload may
+   * only act (say, a worker stream's Hello) as what the new credentials allow.
+   * @throws UnauthenticatedError when its token was revoked.
+   */
+  current(caller: Principal): Principal {
+    return this.authenticator.recheck(caller);
+  }
+
   /** Re-checks every tracked call against the credentials in force; returns how many were ended. */
   revalidate(): number {
     let revoked = 0;

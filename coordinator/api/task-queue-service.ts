@@ -40,6 +40,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
   const { engine, policy, clock, guard } = deps;
   const log = deps.logger.child({ component: 'task-queue-api' });
   const track = guard.track.bind(guard);
+  const current = guard.current.bind(guard);
   /** The task, once the caller is allowed its queue. */
   const taskFor = async (caller: Principal, id: string, what: string): Promise<TaskRecord> => {
     const { task } = await engine.get(checkId(id));
@@ -92,12 +93,12 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         const { request, caller } = guard.admit(call, call.request, 'WatchTask', CLIENT_ROLES);
         const taskId = checkId(request.id);
         const release = deps.watches.acquire(connectionOf(call));
-        watch = new TaskWatch(call, { engine, clock, log, stallMs: deps.watches.options.stallMs, release, track });
+        watch = new TaskWatch(call, { engine, clock, log, stallMs: deps.watches.options.stallMs, release, track, current });
         const started = watch;
         started.start(taskId, caller, watchAccess).catch((err: unknown) => started.fail(err));
       } catch (err: unknown) {
         if (watch) watch.fail(err);
-        else new TaskWatch(call, { engine, clock, log, stallMs: 0, release: () => undefined, track }).fail(err);
+        else new TaskWatch(call, { engine, clock, log, stallMs: 0, release: () => undefined, track, current }).fail(err);
       }
     },
   };

@@ -28,6 +28,8 @@ export interface TaskWatchDeps {
   readonly release: (resetByClient: boolean) => void;
   /** CallGuard.track: re-checks the caller when credentials reload; returns the untrack function. */
   readonly track: (caller: Principal, stillAllowed: (current: Principal) => void, revoke: (err: unknown) => void) => () => void;
+  /** CallGuard.current: the caller as the credentials in force see it. */
+  readonly current: (caller: Principal) => Principal;
 }
 
 /** Throws unless `caller` may see `task` (its role and queue). */
@@ -51,6 +53,8 @@ export class TaskWatch {
   private done = false;
   /** The caller may see this task: until then no update goes out. */
   private admitted = false;
+  /** The newest change heard before `admitted`, sent once the check passes. */
+  private early: TaskRecord | undefined;
   /** The final state is sent or waiting: the stream ends once it is written. */
   private ending = false;
   private unsubscribe: () => void = () => undefined;
@@ -72,17 +76,23 @@ export class TaskWatch {
       taskId,
       (snapshot) => {
         if (this.admitted) this.changed(snapshot);
+        else this.early = snapshot;
       },
       () => this.fail(new UnavailableError('the coordinator is shutting down; watch again')),
     );
     this.call.on('cancelled', () => this.stop(true));
     this.call.on('drain', () => this.drained());
     const view = await this.deps.engine.summary(taskId);
-    access(caller, view.task);
+    const now = this.deps.current(caller); // credentials may have reloaded while reading
+    access(now, view.task);
     if (this.done) return; // cancelled while reading
     this.admitted = true;
-    this.untrack = this.deps.track(caller, (current) => access(current, view.task), (err) => this.fail(err));
+    this.untrack = this.deps.track(now, (current) => access(current, view.task), (err) => this.fail(err));
     this.changed(view.task, view.attempts);
+    // A change that committed after the read but before the check is not lost.
+    const early = this.early;
+    this.early = undefined;
+    if (early && early.updatedAtMs >= view.task.updatedAtMs) this.changed(early);
   }
 
   /** Ends the stream with `err`'s status (used for failures before or during the watch). */

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../shared/errors';
+import { InvalidArgumentError, ResourceExhaustedError } from '../../shared/errors';
 import { msToDuration } from '../../shared/proto-time';
 import type { Hello, Lease, TaskResult } from '../../shared/gen/baton/v1/worker_service';
 import type { HelloSpec, LeaseGrant, TaskReport } from '../core/worker-channel';
@@ -7,9 +7,11 @@ import type { Principal } from '../security/principal';
 import { checkName } from './names';
 
 export const MAX_CONCURRENCY = 10_000;
-/** What one session may make the coordinator keep: at most ~150 KB of names. */
+/** What one session may make the coordinator keep. */
 export const MAX_HELLO_QUEUES = 100;
 export const MAX_HELLO_TASK_TYPES = 1000;
+/** Characters of queue and type names together in one Hello. */
+export const MAX_HELLO_NAME_CHARS = 16 * 1024;
 /** Longest handler error message or error type kept; longer ones are cut, not refused (a worker cannot shorten a library's error). */
 export const MAX_ERROR_LENGTH = 4096;
 const LEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -25,10 +27,7 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
     throw new InvalidArgumentError(`hello.concurrency: must be between 1 and ${MAX_CONCURRENCY}, got ${hello.concurrency}`);
   }
   const queues = hello.queues.length === 0 ? ['default'] : hello.queues;
-  if (queues.length > MAX_HELLO_QUEUES) throw new InvalidArgumentError(`hello.queues: ${queues.length} entries is over the limit of ${MAX_HELLO_QUEUES}`);
-  if (hello.taskTypes.length > MAX_HELLO_TASK_TYPES) {
-    throw new InvalidArgumentError(`hello.task_types: ${hello.taskTypes.length} entries is over the limit of ${MAX_HELLO_TASK_TYPES}`);
-  }
+  checkHelloSize(queues, hello.taskTypes);
   queues.forEach((queue, index) => checkName(queue, `hello.queues[${index}]`));
   hello.taskTypes.forEach((type, index) => checkName(type, `hello.task_types[${index}]`));
   workerAccess(caller, queues);
@@ -45,6 +44,16 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
     heldLeaseIds: [...new Set(hello.heldLeaseIds)],
     resumeSecret: hello.resumeSecret,
   };
+}
+
+/** @throws ResourceExhaustedError when a Hello names more than one session may make the coordinator keep. */
+function checkHelloSize(queues: readonly string[], types: readonly string[]): void {
+  if (queues.length > MAX_HELLO_QUEUES) throw new ResourceExhaustedError(`hello.queues: ${queues.length} entries is over the limit of ${MAX_HELLO_QUEUES}`);
+  if (types.length > MAX_HELLO_TASK_TYPES) throw new ResourceExhaustedError(`hello.task_types: ${types.length} entries is over the limit of ${MAX_HELLO_TASK_TYPES}`);
+  const chars = [...queues, ...types].reduce((sum, name) => sum + name.length, 0);
+  if (chars > MAX_HELLO_NAME_CHARS) {
+    throw new ResourceExhaustedError(`hello: queue and task type names add up to ${chars} characters, over the limit of ${MAX_HELLO_NAME_CHARS}`);
+  }
 }
 
 /** Throws unless `caller` may run a worker on `queues`: after Hello, and again after each credentials reload. */

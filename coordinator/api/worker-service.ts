@@ -1,6 +1,7 @@
 import { InvalidArgumentError, ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { WorkerServiceServer } from '../../shared/gen/baton/v1/worker_service';
+import { ANONYMOUS } from '../security/principal';
 import type { CallGuard } from './call-guard';
 import { checkName } from './names';
 import { endStreamWithError, logError, unary } from './unary';
@@ -10,8 +11,9 @@ const WORKER_ROLES = ['worker'] as const;
 
 export interface WorkerServiceDeps extends WorkerStreamOptions {
   readonly guard: CallGuard;
-  /** Connect streams that have not sent Hello yet, at most. */
+  /** Connect streams that have not sent Hello yet, at most; and at most, of one credential. */
   readonly maxAwaitingHello: number;
+  readonly maxAwaitingHelloPerCredential: number;
   readonly logger: Logger;
 }
 
@@ -31,6 +33,12 @@ export interface WorkerServiceHandle {
 export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandle {
   const log = deps.logger.child({ component: 'worker-api' });
   const awaitingHello = new Set<WorkerStream>();
+  const awaitingByCredential = new Map<string, number>();
+  const count = (principal: string, delta: number): void => {
+    const n = (awaitingByCredential.get(principal) ?? 0) + delta;
+    if (n > 0) awaitingByCredential.set(principal, n);
+    else awaitingByCredential.delete(principal);
+  };
   let closed = false;
   const service: WorkerServiceServer = {
     connect: (call) => {
@@ -40,8 +48,18 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
         if (awaitingHello.size >= deps.maxAwaitingHello) {
           throw new ResourceExhaustedError(`${awaitingHello.size} Connect streams have not sent hello yet, the limit (maxWorkers) is ${deps.maxAwaitingHello}`);
         }
-        const stream: WorkerStream = new WorkerStream(call, caller, deps, log, () => awaitingHello.delete(stream));
+        const mine = awaitingByCredential.get(caller.id) ?? 0;
+        if (caller.id !== ANONYMOUS.id && mine >= deps.maxAwaitingHelloPerCredential) {
+          throw new ResourceExhaustedError(
+            `${mine} Connect streams of this credential have not sent hello yet, the limit (maxWorkersPerCredential) is ${deps.maxAwaitingHelloPerCredential}`,
+          );
+        }
+        const stream: WorkerStream = new WorkerStream(call, caller, deps, log, () => {
+          awaitingHello.delete(stream);
+          count(caller.id, -1);
+        });
         awaitingHello.add(stream);
+        count(caller.id, 1);
         stream.start();
       } catch (err: unknown) {
         logError(log, 'Connect', err);

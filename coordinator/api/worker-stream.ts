@@ -18,7 +18,7 @@ export type ConnectCall = ServerDuplexStream<ConnectRequest | UndecodableMessage
 export interface WorkerStreamOptions {
   readonly gateway: WorkerGateway;
   /** Re-checks the stream's credential after each reload (CallGuard.track). */
-  readonly guard: Pick<CallGuard, 'track'>;
+  readonly guard: Pick<CallGuard, 'track' | 'current'>;
   readonly options: EngineOptions;
   /** The largest result accepted; a bigger one fails its task. */
   readonly maxResultBytes: number;
@@ -178,11 +178,13 @@ export class WorkerStream implements WorkerChannel {
 
   private hello(hello: Hello): void {
     if (this.sessionId !== undefined) throw new FailedPreconditionError('hello: already sent on this stream');
-    const spec = validateHello(hello, this.caller);
+    // The stream may have opened before a reload: its Hello counts as what the credential is now.
+    const caller = this.deps.guard.current(this.caller);
+    const spec = validateHello(hello, caller);
     const opened = this.deps.gateway.open(spec, this);
     this.settleHello();
     this.sessionId = opened.sessionId;
-    this.untrack = this.deps.guard.track(this.caller, (current) => workerAccess(current, spec.queues), (err) => this.revoked(err));
+    this.untrack = this.deps.guard.track(caller, (current) => workerAccess(current, spec.queues), (err) => this.revoked(err));
     this.write({
       message: {
         $case: 'welcome',

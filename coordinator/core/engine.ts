@@ -337,13 +337,14 @@ function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
 }
 
 function orphanLease(task: TaskRecord, attempt: AttemptRecord): Lease {
-  const { leaseId, workerId, workerProof: proof, number, startedAtMs } = attempt;
+  const { leaseId, workerId, workerProof: proof, workerPrincipal: principal, number, startedAtMs } = attempt;
   return {
     leaseId,
     taskId: task.id,
     attempt: number,
     workerId,
     proof,
+    principal,
     sessionId: null,
     startedAtMs,
     deadlineMs: task.timeoutMs > 0 ? startedAtMs + task.timeoutMs : null,

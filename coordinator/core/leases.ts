@@ -9,6 +9,8 @@ export interface Lease {
   readonly workerId: string;
   /** See worker-admission.ts: only a session with the same proof may reclaim this lease. */
   readonly proof: string;
+  /** The credential of the worker it was granted to. */
+  readonly principal: string;
   /** The stream that holds it; null while orphaned (stream closed, or coordinator restarted). */
   sessionId: string | null;
   readonly startedAtMs: number;

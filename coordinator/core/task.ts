@@ -21,6 +21,8 @@ export interface AttemptRecord {
   readonly leaseId: string;
   /** The lease's worker proof (worker-admission.ts), kept so that a reclaim after a restart can be checked. Never on the wire. */
   readonly workerProof: string;
+  /** The credential the worker connected with; with the proof, what a reclaim after a restart is checked against. Never on the wire. */
+  readonly workerPrincipal: string;
   readonly startedAtMs: number;
   endedAtMs: number | null;
   outcome: AttemptOutcome;

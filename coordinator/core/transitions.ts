@@ -16,6 +16,7 @@ export function beginAttempt(task: TaskRecord, lease: Lease, nowMs: number): Att
     workerId: lease.workerId,
     leaseId: lease.leaseId,
     workerProof: lease.proof,
+    workerPrincipal: lease.principal,
     startedAtMs: nowMs,
     endedAtMs: null,
     outcome: 'running',

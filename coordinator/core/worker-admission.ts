@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BatonError, ResourceExhaustedError } from '../../shared/errors';
 import type { EngineLimits } from './engine-options';
 import { ownerKey, type WorkerSession } from './sessions';
-import type { HelloSpec } from './worker-channel';
+import { ANONYMOUS_PRINCIPAL, type HelloSpec } from './worker-channel';
 
 /*
  * Who may open a worker session. A session and its leases belong to one worker process,
@@ -69,7 +69,8 @@ export function admitHello(hello: HelloSpec, context: HelloContext): void {
   if (!previous && connected >= limits.maxWorkerSessions) {
     throw new ResourceExhaustedError(`${connected} worker sessions are connected, the limit (maxWorkers) is ${limits.maxWorkerSessions}`);
   }
-  if (!previous && connectedWithCredential >= limits.maxWorkerSessionsPerCredential) {
+  // Without credentials everyone is 'anonymous': one credential in name only, bounded by maxWorkers alone.
+  if (!previous && hello.principal !== ANONYMOUS_PRINCIPAL && connectedWithCredential >= limits.maxWorkerSessionsPerCredential) {
     throw new ResourceExhaustedError(
       `${connectedWithCredential} worker sessions are connected with this credential, the limit (maxWorkersPerCredential) is ${limits.maxWorkerSessionsPerCredential}`,
     );
@@ -87,18 +88,11 @@ export function admitHello(hello: HelloSpec, context: HelloContext): void {
  * could take the id in the gap, lock the real worker out and let its leases expire.
  * Entries expire in the order they were made, all living one lease timeout.
  */
-/** No principal id can be empty, so this key part matches none of them. */
-const ANY_PRINCIPAL = '';
-
 export class WorkerIdReservations {
   private readonly byOwner = new Map<string, { readonly proof: string; readonly untilMs: number }>();
 
-  /**
-   * @param principal undefined for leases adopted at start-up, whose credential only their
-   *   proof remembers: the id is then held under every credential.
-   */
-  reserve(principal: string | undefined, workerId: string, proof: string, untilMs: number): void {
-    const key = ownerKey(principal ?? ANY_PRINCIPAL, workerId);
+  reserve(principal: string, workerId: string, proof: string, untilMs: number): void {
+    const key = ownerKey(principal, workerId);
     this.byOwner.delete(key); // re-inserted at the end: the map stays in expiry order
     this.byOwner.set(key, { proof, untilMs });
   }
@@ -106,12 +100,12 @@ export class WorkerIdReservations {
   /** The proof the id is reserved for, if a reservation is live at `nowMs`. */
   holder(principal: string, workerId: string, nowMs: number): string | undefined {
     this.sweep(nowMs);
-    return (this.byOwner.get(ownerKey(principal, workerId)) ?? this.byOwner.get(ownerKey(ANY_PRINCIPAL, workerId)))?.proof;
+    const reservation = this.byOwner.get(ownerKey(principal, workerId));
+    return reservation && reservation.untilMs > nowMs ? reservation.proof : undefined;
   }
 
   release(principal: string, workerId: string): void {
     this.byOwner.delete(ownerKey(principal, workerId));
-    this.byOwner.delete(ownerKey(ANY_PRINCIPAL, workerId));
   }
 
   private sweep(nowMs: number): void {

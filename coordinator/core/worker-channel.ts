@@ -4,6 +4,9 @@ import type { TaskRecord } from './task';
 
 export type CancelReason = 'canceled' | 'timeout' | 'unknown_lease';
 
+/** The principal of every caller when the coordinator has neither tokens nor client certificates. */
+export const ANONYMOUS_PRINCIPAL = 'anonymous';
+
 export interface HelloSpec {
   /** Who the credential of the stream says the caller is (see api/../security); 'anonymous' without auth. */
   readonly principal: string;

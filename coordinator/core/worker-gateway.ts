@@ -72,11 +72,12 @@ export class WorkerGateway {
       limits: limitsOf(this.deps.options),
       leaseTimeoutMs: this.deps.options.leaseTimeoutMs,
     });
-    this.reservations.release(hello.principal, hello.workerId);
     if (previous) {
       previous.channel.close('UNAVAILABLE', `superseded by a newer connection from worker ${hello.workerId}`);
       this.release(previous.id, nowMs);
     }
+    // The process is back (or its id is free): nothing is held for it any more.
+    this.reservations.release(hello.principal, hello.workerId);
     const session: WorkerSession = {
       id: randomUUID(),
       principal: hello.principal,
@@ -244,7 +245,7 @@ export class WorkerGateway {
     this.leases.add(lease);
     this.attempts.set(lease.leaseId, attempt);
     this.deadlines.orphanExpiresAt(lease.leaseId, untilMs);
-    if (lease.proof !== '') this.reservations.reserve(undefined, lease.workerId, lease.proof, untilMs);
+    if (lease.proof !== '') this.reservations.reserve(lease.principal, lease.workerId, lease.proof, untilMs);
     if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
   }
 
@@ -280,6 +281,7 @@ export class WorkerGateway {
           attempt: task.attempt + 1,
           workerId: session.workerId,
           proof: session.proof,
+          principal: session.principal,
           sessionId: session.id,
           startedAtMs: nowMs,
           deadlineMs: task.timeoutMs > 0 ? nowMs + task.timeoutMs : null,

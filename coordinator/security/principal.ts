@@ -1,3 +1,5 @@
+import { ANONYMOUS_PRINCIPAL } from '../core/worker-channel';
+
 /**
  * Who is calling, as the coordinator's credentials establish it. Three roles (see
  * docs/security.md): a client submits and reads tasks, a worker speaks only the worker
@@ -24,4 +26,4 @@ export interface Principal {
 }
 
 /** With neither tokens nor client certificates configured, every caller is this one (the open, loopback default). */
-export const ANONYMOUS: Principal = { id: 'anonymous', role: 'admin', queues: null };
+export const ANONYMOUS: Principal = { id: ANONYMOUS_PRINCIPAL, role: 'admin', queues: null };

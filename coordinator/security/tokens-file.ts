@@ -97,7 +97,8 @@ function jsonErrorPosition(text: string, message: string): string {
 
 function makeGrant(raw: { name?: unknown; role: unknown; token: unknown; queues: string[] | undefined }, where: string): TokenGrant {
   if (typeof raw.role !== 'string' || !ROLES.includes(raw.role as Role)) {
-    throw new ConfigError(where, `role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(raw.role)}`);
+    // Not echoed: in a line written the wrong way round, the "role" is the token.
+    throw new ConfigError(where, `the role (the first word of a line) must be one of ${ROLES.join(', ')}`);
   }
   if (typeof raw.token !== 'string') throw new ConfigError(where, 'a token is missing');
   const hash = tokenHash(raw.token, where);
@@ -108,7 +109,9 @@ function makeGrant(raw: { name?: unknown; role: unknown; token: unknown; queues:
   let queues: Set<string> | null = null;
   if (raw.queues !== undefined) {
     queues = new Set(raw.queues.filter((queue) => queue !== ''));
-    for (const queue of queues) if (!QUEUE_PATTERN.test(queue)) throw new ConfigError(where, `"${queue}" is not a queue name`);
+    [...queues].forEach((queue, index) => {
+      if (!QUEUE_PATTERN.test(queue)) throw new ConfigError(where, `queue ${index + 1} of the list is not a queue name (letters, digits and _ . : / -)`);
+    });
     if (queues.size === 0) throw new ConfigError(where, 'an empty queue list would allow nothing; leave it out to allow every queue');
   }
   return { name, role: raw.role as Role, hash, queues };

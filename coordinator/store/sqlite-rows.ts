@@ -42,6 +42,7 @@ export interface AttemptRow {
   number: number;
   worker_id: string;
   lease_id: string;
+  worker_principal: string;
   worker_proof: string;
   started_at_ms: number;
   ended_at_ms: number | null;
@@ -159,6 +160,7 @@ export function attemptToRow(taskId: string, attempt: AttemptRecord): AttemptRow
     number: attempt.number,
     worker_id: attempt.workerId,
     lease_id: attempt.leaseId,
+    worker_principal: attempt.workerPrincipal,
     worker_proof: attempt.workerProof,
     started_at_ms: attempt.startedAtMs,
     ended_at_ms: attempt.endedAtMs,
@@ -172,6 +174,7 @@ export function rowToAttempt(row: AttemptRow): AttemptRecord {
     number: row.number,
     workerId: row.worker_id,
     leaseId: row.lease_id,
+    workerPrincipal: row.worker_principal,
     workerProof: row.worker_proof,
     startedAtMs: row.started_at_ms,
     endedAtMs: row.ended_at_ms,

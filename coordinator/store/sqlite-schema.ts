@@ -69,6 +69,7 @@ CREATE TABLE attempts (
   number        INTEGER NOT NULL,
   worker_id     TEXT NOT NULL,
   lease_id      TEXT NOT NULL,
+  worker_principal TEXT NOT NULL DEFAULT '', -- the credential the worker connected with (token:NAME, cert:CN, anonymous)
   worker_proof  TEXT NOT NULL DEFAULT '',    -- core/worker-admission.ts: who may reclaim the lease after a restart
   started_at_ms INTEGER NOT NULL,
   ended_at_ms   INTEGER,
@@ -87,7 +88,8 @@ export const MIGRATIONS: ReadonlyMap<number, string> = new Map([
   // expire. Idempotency keys become per queue (a key must not reach another queue's task).
   [
     1,
-    `ALTER TABLE attempts ADD COLUMN worker_proof TEXT NOT NULL DEFAULT '';
+    `ALTER TABLE attempts ADD COLUMN worker_principal TEXT NOT NULL DEFAULT '';
+     ALTER TABLE attempts ADD COLUMN worker_proof TEXT NOT NULL DEFAULT '';
      DROP INDEX tasks_idempotency_key;
      CREATE UNIQUE INDEX tasks_queue_idempotency_key ON tasks (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;`,
   ],

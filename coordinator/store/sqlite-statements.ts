@@ -15,7 +15,7 @@ import {
 } from './sqlite-rows';
 
 const TASK_SELECT = `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks`;
-const ATTEMPT_COLUMNS = ['task_id', 'number', 'worker_id', 'lease_id', 'worker_proof', 'started_at_ms', 'ended_at_ms', 'outcome', 'error'] as const;
+const ATTEMPT_COLUMNS = ['task_id', 'number', 'worker_id', 'lease_id', 'worker_principal', 'worker_proof', 'started_at_ms', 'ended_at_ms', 'outcome', 'error'] as const;
 
 export interface ListParams {
   queue?: string;

@@ -6,6 +6,7 @@ import { TaskState, type BatonClient, type Task } from '../../client/index';
 import type { TaskQueueClient } from '../../shared/gen/baton/v1/task_queue';
 import type { KeepAliveRequest, KeepAliveResponse, WorkerServiceClient } from '../../shared/gen/baton/v1/worker_service';
 import { spawnBaton, startCoordinator, startWorker, type BatonProcess, type CoordinatorHandle } from '../support/processes';
+import { hello, openStream } from '../support/raw-worker-stream';
 import {
   authorization,
   httpGet,
@@ -446,6 +447,16 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
   let keep: BatonClient;
   let doomed: BatonClient;
 
+  /** Polls /metrics (the only outside view of it) until that many streams await hello. */
+  const awaitingHello = async (count: number): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const { body } = await httpGet({ port: coordinator.httpPort, path: '/metrics', headers: { authorization: `Bearer ${T.admin}` } });
+      if (new RegExp(`^baton_worker_streams_awaiting_hello ${count}$`, 'm').test(body)) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} streams awaiting hello`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const textFile = (lines: string[]): string => ['# tokens for the reload test', ...lines, ''].join('\n');
   const before1 = textFile([
     `admin ${T.admin}`,
@@ -485,6 +496,9 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     const { task: parked } = await keep.submit('noop', {}, { queue: 'parked' });
     const watch = await openWatch(doomed, parked.id);
     expect(watch.first.state).to.equal(TaskState.TASK_STATE_QUEUED);
+    // A worker stream opened with a token about to go, that has not said hello yet.
+    const preHello = openStream(bed.rawWorkerService(coordinator.address, { token: T.doomedWorker }));
+    await awaitingHello(1); // the coordinator holds it before the reload
 
     writeFileSync(tokensFile, textFile([`admin ${T.admin}`, `client ${T.keep}`, `client ${T.fresh}`, `worker sha256:${sha256Hex(T.worker)}`]));
     const reloaded = await reloadCredentials(coordinator.process, 'reloaded');
@@ -498,6 +512,11 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
     expect((await bed.client({ address: coordinator.address, token: T.fresh }).list({ queue: 'x' })).tasks).to.deep.equal([]);
     expect((await keep.list({ queue: 'x' })).tasks).to.deep.equal([]);
 
+    // The stream that opened before the reload cannot use the token it opened with.
+    preHello.stream.write({ message: { $case: 'hello', value: hello({ workerId: 'late-hello', queues: ['other-work'] }) } });
+    const late = await preHello.ended;
+    expect(late?.code).to.equal(status.UNAUTHENTICATED);
+    expect(late?.details).to.equal('the token of this call was revoked');
     // A worker whose token was removed loses its stream, and cannot come back.
     const dropped = await doomedWorker.waitForLog((l) => l.msg === 'disconnected from the coordinator; reconnecting', 'the revoked worker dropped');
     expect(dropped.err_message).to.equal('credentials reloaded: the token of this call was revoked');
@@ -521,5 +540,33 @@ describe('security: a text tokens file from BATON_TOKENS_FILE, reloaded on SIGHU
       expect((await bed.client({ address: coordinator.address, token: T.fresh }).list({ queue: 'x' })).tasks).to.deep.equal([]);
       expect((await rejection(doomed.list({ queue: 'x' }))).code).to.equal('UNAUTHENTICATED');
     }
+  });
+});
+
+describe('security: one credential cannot hold every worker slot', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+  const SANDBOX = 'sandbox-worker-token-0123456789';
+  const PROD = 'prod-worker-token-0123456789';
+
+  it('counts streams that have not said hello against their credential', async () => {
+    const tokensFile = writeTokensFile(bed.group.tempDir(), [
+      { name: 'sandbox', role: 'worker', token: SANDBOX },
+      { name: 'prod', role: 'worker', token: PROD },
+    ]);
+    const coordinator = await startCoordinator(bed.group, {
+      dataDir: join(bed.group.tempDir(), 'data'),
+      args: ['--tokens', tokensFile, '--max-workers-per-credential', '2'],
+    });
+    const sandbox = bed.rawWorkerService(coordinator.address, { token: SANDBOX });
+    const silent = [openStream(sandbox), openStream(sandbox)];
+    const third = openStream(sandbox);
+    const refused = await third.ended;
+    expect(refused?.code).to.equal(status.RESOURCE_EXHAUSTED);
+    expect(refused?.details).to.equal('2 Connect streams of this credential have not sent hello yet, the limit (maxWorkersPerCredential) is 2');
+    const prod = sayHello(bed.rawWorkerService(coordinator.address, { token: PROD }), { workerId: 'prod-1' });
+    expect((await prod.outcome).welcome).to.not.equal(undefined);
+    await prod.close();
+    for (const stream of silent) stream.stream.cancel();
   });
 });

@@ -61,6 +61,7 @@ describe('TaskWatch', () => {
       stallMs,
       release: (reset) => void released.push(reset),
       track: guard.track.bind(guard),
+      current: guard.current.bind(guard),
     });
   }
 

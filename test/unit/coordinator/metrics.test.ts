@@ -30,4 +30,13 @@ describe('CoordinatorMetrics', () => {
     for (let i = 0; i < 1000; i += 1) metrics.tasksSubmitted(`fresh-${i}`, 1);
     expect(await queuesWithSeries(metrics)).to.have.length(3);
   });
+
+  it('never drops the series of a queue that has unfinished tasks, however crowded', async () => {
+    const metrics = new CoordinatorMetrics(new FakeClock(), 60_000, 2);
+    const counts = { leases: 0, workers: 0, delayed: 0, readyByQueue: new Map<string, number>(), unfinishedByQueue: (queue: string) => (queue === 'busy' ? 5 : 0) };
+    metrics.watch({ snapshotCounts: () => counts }, { watchesOpen: () => 0, workerStreamsAwaitingHello: () => 0 });
+    metrics.tasksSubmitted('busy', 5);
+    for (let i = 0; i < 100; i += 1) metrics.tasksSubmitted(`fresh-${i}`, 1);
+    expect(await queuesWithSeries(metrics)).to.include('busy');
+  });
 });

@@ -43,16 +43,30 @@ describe('worker identity and held-lease limits', () => {
     h.connect('w1', 1);
   });
 
-  it('keeps the id after a coordinator restart too, for the process whose proof the store kept', async () => {
-    const first = h.connect('w1', 1);
-    const [id] = await h.submit(1);
-    const leaseId = first.channel.grants[0]!.lease.leaseId;
+  it('keeps the id after a coordinator restart too, per credential, for the process whose proof the store kept', async () => {
+    const a = h.connect('w1', 1, { principal: 'token:team-a' });
+    const b = h.connect('w1', 1, { principal: 'token:team-b' });
+    const [first, second] = await h.submit(2);
+    const leaseA = a.channel.grants[0]!.lease.leaseId;
+    const leaseB = b.channel.grants[0]!.lease.leaseId;
     await h.restart();
-    expect(() => h.connect('w1', 1, { heldLeaseIds: [leaseId] })).to.throw(/worker id w1 disconnected/);
-    expect(() => h.connect('w1', 1, { principal: 'token:other', heldLeaseIds: [leaseId] })).to.throw(/worker id w1 disconnected/);
-    const back = h.connect('w1', 1, { heldLeaseIds: [leaseId], resumeSecret: first.resumeSecret });
-    expect(back.reclaimed).to.deep.equal([leaseId]);
-    expect(await h.state(id!)).to.equal('running');
+    expect(() => h.connect('w1', 1, { principal: 'token:team-a', heldLeaseIds: [leaseA] })).to.throw(/worker id w1 disconnected/);
+    // team-b's w1 coming back frees team-b's id only.
+    expect(h.connect('w1', 1, { principal: 'token:team-b', heldLeaseIds: [leaseB], resumeSecret: b.resumeSecret }).reclaimed).to.deep.equal([leaseB]);
+    expect(() => h.connect('w1', 1, { principal: 'token:team-a', resumeSecret: 'made-up-secret-0123456789' })).to.throw(/worker id w1 disconnected/);
+    const back = h.connect('w1', 1, { principal: 'token:team-a', heldLeaseIds: [leaseA], resumeSecret: a.resumeSecret });
+    expect(back.reclaimed).to.deep.equal([leaseA]);
+    expect([await h.state(first!), await h.state(second!)]).to.deep.equal(['running', 'running']);
+  });
+
+  it('holds nothing for a process that took over its own session and then left holding no lease', async () => {
+    const first = h.connect('w1', 1);
+    await h.submit(1);
+    const lease = first.channel.grants[0]!.lease;
+    const again = h.connect('w1', 1, { resumeSecret: first.resumeSecret, heldLeaseIds: [lease.leaseId] });
+    await h.engine.workers.report(again.sessionId, [{ leaseId: lease.leaseId, kind: 'success', result: Buffer.from('1'), contentType: 'application/json' }]);
+    h.engine.workers.disconnect(again.sessionId);
+    h.connect('w1', 1); // a new process with the same id: nothing waits for the old one
   });
 
   it('answers a heartbeat of unknown leases with one Cancel, and refuses one past 2 × concurrency + 64', () => {
@@ -62,6 +76,13 @@ describe('worker identity and held-lease limits', () => {
     expect(worker.channel.cancelMessages).to.deep.equal([unknown]);
     const tooMany = Array.from({ length: 69 }, (_, i) => `lease-${i}`);
     expect(() => h.engine.workers.heartbeat(worker.sessionId, tooMany, 0)).to.throw('heartbeat.lease_ids: 69 entries is over the limit of 68 (2 × concurrency + 64)');
+  });
+
+  it('bounds anonymous workers by maxWorkers alone: without credentials there is only one', async () => {
+    h.limits = { maxQueuedTasks: 100, maxQueuedTasksPerQueue: 100, maxQueues: 10, maxWorkerSessions: 3, maxWorkerSessionsPerCredential: 1 };
+    await h.restart();
+    for (const id of ['a1', 'a2', 'a3']) h.connect(id, 1);
+    expect(() => h.connect('a4', 1)).to.throw(/\(maxWorkers\) is 3/);
   });
 
   it('keeps one credential from taking every worker slot', async () => {

@@ -27,7 +27,9 @@ describe('tokens file', () => {
       }
       return 'accepted';
     };
-    expect(bad('superuser abcdefghijklmnop')).to.equal('t:1: role must be one of client, worker, admin, got "superuser"');
+    expect(bad('superuser abcdefghijklmnop')).to.equal('t:1: the role (the first word of a line) must be one of client, worker, admin');
+    expect(bad(`${CLIENT} client`)).not.to.include(CLIENT);
+    expect(bad(`client ${CLIENT} mail,${WORKER}+x`)).to.equal('t:1: queue 2 of the list is not a queue name (letters, digits and _ . : / -)');
     expect(bad('client short')).to.equal('t:1: a token must be at least 16 characters');
     expect(bad(`client ${CLIENT}\nworker ${CLIENT}`)).to.match(/repeats the token of/);
     expect(bad('# nothing')).to.equal('t: holds no tokens');

@@ -115,6 +115,7 @@ describe('SqliteTaskStore.open', () => {
     const db = new Database(path.join(dataDir, 'baton.db'));
     // What a version 1 file looked like: no worker proof, idempotency keys unique across queues.
     db.exec(`ALTER TABLE attempts DROP COLUMN worker_proof;
+      ALTER TABLE attempts DROP COLUMN worker_principal;
       DROP INDEX tasks_queue_idempotency_key;
       CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
       UPDATE meta SET value = '1' WHERE key = 'schema_version'`);

@@ -53,6 +53,7 @@ export function makeAttempt(overrides: Partial<AttemptRecord> = {}): AttemptReco
     workerId: 'worker-1',
     leaseId: 'lease-1',
     workerProof: 'proof-1',
+    workerPrincipal: 'token:pool',
     startedAtMs: clockMs,
     endedAtMs: null,
     outcome: 'running',
