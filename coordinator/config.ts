@@ -77,8 +77,8 @@ export interface TlsFiles {
  * @throws ConfigError naming the bad setting.
  */
 export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorConfig {
-  // BATON_TOKENS_FILE reads better than the derived BATON_TOKENS; both work, the derived one wins.
-  const env = { BATON_TOKENS: sources.env.BATON_TOKENS_FILE, ...sources.env };
+  // The variable is BATON_TOKENS_FILE: the derived BATON_TOKENS reads as if it took the tokens themselves.
+  const env = { ...sources.env, BATON_TOKENS: sources.env.BATON_TOKENS_FILE };
   const s = resolveSettings(COORDINATOR_SETTINGS, { ...sources, env });
   const num = (key: string): number => s[key] as number;
   const str = (key: string): string => s[key] as string;

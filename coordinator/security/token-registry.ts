@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
-import { ConfigError, errorMessage } from '../../shared/errors';
+import { ConfigError } from '../../shared/errors';
 import { hashToken, parseTokensFile, type TokenGrant } from './tokens-file';
 
 /** The accepted tokens, by hash only. */
@@ -13,7 +13,11 @@ export class TokenRegistry {
     try {
       text = readFileSync(path, 'utf8');
     } catch (err: unknown) {
-      throw new ConfigError(path, `cannot read the tokens file: ${errorMessage(err)}`, { cause: err });
+      // Neither the value nor Node's message (which repeats it) is shown: a user who put the
+      // tokens themselves where the file's name goes would see them in the log.
+      const code = (err as { code?: unknown }).code;
+      const shown = looksLikePath(path) ? path : 'the value given, which does not look like a file path (put the tokens in a file and name the file)';
+      throw new ConfigError('tokens', `cannot read the tokens file ${shown}: ${typeof code === 'string' ? code : 'unreadable'}`);
     }
     return new TokenRegistry(parseTokensFile(text, path));
   }
@@ -44,4 +48,9 @@ export class TokenRegistry {
     }
     return found;
   }
+}
+
+/** A short, single-line value without JSON or token-file syntax in it. */
+function looksLikePath(value: string): boolean {
+  return value.length <= 1024 && !/[\n{}\s]/.test(value);
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { Authenticator, requireQueue, requireRole } from '../../../coordinator/security/authenticator';
+import { ConfigError } from '../../../shared/errors';
 import { TokenRegistry } from '../../../coordinator/security/token-registry';
 import { parseTokensFile } from '../../../coordinator/security/tokens-file';
 
@@ -40,6 +41,19 @@ describe('tokens file', () => {
     const broken = `{"tokens": [{"role": "client", "token": "${CLIENT}" oops}]}`;
     expect(bad(broken)).to.match(/^t: not valid JSON at line 1, column \d+$/);
     for (const message of [bad('client short'), bad(`client ${CLIENT}\nworker ${CLIENT}`), bad(broken)]) expect(message).not.to.include(CLIENT);
+  });
+});
+
+describe('TokenRegistry.fromFile', () => {
+  it('never shows a value that is not a path, such as the tokens themselves', () => {
+    const inline = JSON.stringify({ tokens: [{ role: 'admin', token: CLIENT }] });
+    expect(() => TokenRegistry.fromFile(inline)).to.throw(ConfigError, /^tokens: cannot read the tokens file the value given, which does not look like a file path/);
+    try {
+      TokenRegistry.fromFile(inline);
+    } catch (err: unknown) {
+      expect((err as Error).message).not.to.include(CLIENT);
+    }
+    expect(() => TokenRegistry.fromFile('/no/such/tokens')).to.throw('tokens: cannot read the tokens file /no/such/tokens: ENOENT');
   });
 });
 
