@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger';
 import { TaskQueueService } from '../shared/gen/baton/v1/task_queue';
 import { WorkerServiceService } from '../shared/gen/baton/v1/worker_service';
 import { CallGuard } from './api/call-guard';
+import { RefusalLog } from './api/refusal-log';
 import { withStrictDecoding } from './api/strict-decoding';
 import { createTaskQueueService } from './api/task-queue-service';
 import { WatchLimiter } from './api/watch-limits';
@@ -75,7 +76,8 @@ export class Coordinator {
     let reportStoreFailure: (err: unknown) => void = () => undefined;
     const storeFailure = new Promise<unknown>((resolve) => (reportStoreFailure = resolve));
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });
-    const guard = new CallGuard(authenticator, logger.child({ component: 'api' }));
+    const apiLog = logger.child({ component: 'api' });
+    const guard = new CallGuard(authenticator, apiLog, new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code)));
     const watches = new WatchLimiter(config.watches, clock);
     const server = new Server({
       // Room for one payload or result at the limit plus its envelope; bigger messages are refused.

@@ -36,6 +36,12 @@ export class CoordinatorMetrics implements CoreMetrics {
   private readonly attempts = new Counter({ name: 'baton_attempts_total', help: 'Attempts ended, by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly retries = new Counter({ name: 'baton_retries_total', help: 'Retries scheduled', labelNames: ['queue'], registers: [this.registry] });
   private readonly stale = new Counter({ name: 'baton_stale_results_total', help: 'Results rejected because their lease was not current', registers: [this.registry] });
+  private readonly refused = new Counter({
+    name: 'baton_calls_refused_total',
+    help: 'Calls refused for their credentials, by status (UNAUTHENTICATED, PERMISSION_DENIED)',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   private readonly missed = new Counter({ name: 'baton_heartbeat_misses_total', help: 'Worker sessions declared dead for silence', registers: [this.registry] });
   private readonly latency = new Histogram({
     name: 'baton_dispatch_latency_seconds',
@@ -120,6 +126,9 @@ export class CoordinatorMetrics implements CoreMetrics {
   retryScheduled(queue: string): void {
     this.active(queue);
     this.retries.inc({ queue });
+  }
+  callRefused(code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED'): void {
+    this.refused.inc({ code });
   }
   staleReportRejected(): void {
     this.stale.inc();

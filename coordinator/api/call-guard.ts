@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { requireRole, type Authenticator } from '../security/authenticator';
 import type { Principal, Role } from '../security/principal';
+import type { RefusalLog } from './refusal-log';
 import { UndecodableMessage } from './strict-decoding';
 
 /** What the guard reads of any grpc-js server call. */
@@ -24,7 +25,14 @@ export class CallGuard {
   constructor(
     private readonly authenticator: Authenticator,
     readonly logger: Logger,
+    /** Where refused credentials are reported; by default only logged at debug with the rest. */
+    readonly refusals?: RefusalLog,
   ) {}
+
+  /** Reports a call that failed with `err`: refused credentials reach the operator (sampled). */
+  failed(call: ServerSurfaceCall, method: string, err: unknown): void {
+    this.refusals?.note(method, err, call.getPeer());
+  }
 
   /**
    * Keeps a long-lived call (a worker stream, a watch) answerable to the credentials: after

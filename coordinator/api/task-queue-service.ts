@@ -95,8 +95,12 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         const release = deps.watches.acquire(connectionOf(call));
         watch = new TaskWatch(call, { engine, clock, log, stallMs: deps.watches.options.stallMs, release, track, current });
         const started = watch;
-        started.start(taskId, caller, watchAccess).catch((err: unknown) => started.fail(err));
+        started.start(taskId, caller, watchAccess).catch((err: unknown) => {
+          guard.failed(call, 'WatchTask', err);
+          started.fail(err);
+        });
       } catch (err: unknown) {
+        guard.failed(call, 'WatchTask', err);
         if (watch) watch.fail(err);
         else new TaskWatch(call, { engine, clock, log, stallMs: 0, release: () => undefined, track, current }).fail(err);
       }

@@ -23,6 +23,7 @@ export function unary<Req, Res>(
       admitted = guard.admit(call, call.request, method, roles);
     } catch (err: unknown) {
       logError(guard.logger, method, err);
+      guard.failed(call, method, err);
       callback(toStatusObject(err));
       return;
     }
@@ -31,6 +32,7 @@ export function unary<Req, Res>(
       (response) => callback(null, response),
       (err: unknown) => {
         logError(guard.logger, method, err);
+        guard.failed(call, method, err);
         callback(toStatusObject(err));
       },
     );

@@ -63,6 +63,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
         stream.start();
       } catch (err: unknown) {
         logError(log, 'Connect', err);
+        deps.guard.failed(call, 'Connect', err);
         endStreamWithError(call, err);
       }
     },

@@ -18,7 +18,7 @@ export type ConnectCall = ServerDuplexStream<ConnectRequest | UndecodableMessage
 export interface WorkerStreamOptions {
   readonly gateway: WorkerGateway;
   /** Re-checks the stream's credential after each reload (CallGuard.track). */
-  readonly guard: Pick<CallGuard, 'track' | 'current'>;
+  readonly guard: Pick<CallGuard, 'track' | 'current' | 'failed'>;
   readonly options: EngineOptions;
   /** The largest result accepted; a bigger one fails its task. */
   readonly maxResultBytes: number;
@@ -134,6 +134,7 @@ export class WorkerStream implements WorkerChannel {
       this.dispatch(decoded(message, 'ConnectRequest'));
     } catch (err: unknown) {
       logError(this.log, 'Connect', err);
+      this.deps.guard.failed(this.call, 'Connect', err);
       this.disconnect();
       this.close(err instanceof BatonError ? err.code : 'INTERNAL', err instanceof BatonError ? err.message : 'internal error');
     }
@@ -224,7 +225,10 @@ export class WorkerStream implements WorkerChannel {
 
   /** The credential no longer allows this stream (a reload revoked or narrowed it). */
   private revoked(err: unknown): void {
-    this.log.warn({ err_message: err instanceof Error ? err.message : String(err) }, 'closing a worker stream whose credential no longer allows it');
+    this.log.warn(
+      { principal: this.caller.id, session_id: this.sessionId, err_message: err instanceof Error ? err.message : String(err) },
+      'closing a worker stream whose credential no longer allows it',
+    );
     this.disconnect();
     this.close(err instanceof BatonError ? err.code : 'PERMISSION_DENIED', `credentials reloaded: ${err instanceof Error ? err.message : 'no longer allowed'}`);
   }

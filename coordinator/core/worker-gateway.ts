@@ -96,7 +96,7 @@ export class WorkerGateway {
     const { reclaimedLeaseIds, unknownLeaseIds } = this.reclaim(session, hello.heldLeaseIds);
     this.deadlines.checkSessionAt(session.id, nowMs + this.deps.options.leaseTimeoutMs);
     this.log.info(
-      { worker_id: hello.workerId, session_id: session.id, queues: hello.queues, concurrency: hello.concurrency, reclaimed: reclaimedLeaseIds.length },
+      { worker_id: hello.workerId, principal: hello.principal, session_id: session.id, queues: hello.queues, concurrency: hello.concurrency, reclaimed: reclaimedLeaseIds.length },
       'worker connected',
     );
     this.requestDispatch();
