@@ -108,8 +108,10 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   logger.info({ coordinator: worker.options.coordinator, ...describeConnectionSecurity(security), queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency }, 'worker starting');
   const started = worker.start().then(
     () => new Promise<number>(() => undefined), // runs until a signal
-    (err: unknown) => {
-      logger.error({ err }, 'worker failed to start');
+    async (err: unknown) => {
+      logger.error({ err_message: errorMessage(err) }, 'worker failed to start');
+      process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
+      await worker.close();
       return 1;
     },
   );

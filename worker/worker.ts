@@ -1,5 +1,6 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { sleep } from '../shared/abort';
+import { BatonError } from '../shared/errors';
 import { backoffDelayMs } from '../shared/backoff';
 import type { Logger } from '../shared/logger';
 import { durationToMs } from '../shared/proto-time';
@@ -15,6 +16,9 @@ import { runAttempt, type AttemptOutcome } from './task-runner';
  * it holds and takes nothing new; `stopped` is final.
  */
 export type WorkerState = 'created' | 'running' | 'draining' | 'stopped';
+
+/** Refusals that no reconnect can fix while the credentials stay what they are. */
+const CREDENTIAL_REFUSALS: ReadonlySet<number> = new Set([GrpcStatus.UNAUTHENTICATED, GrpcStatus.PERMISSION_DENIED]);
 
 /** How long a closing worker waits for the coordinator to acknowledge its last results. */
 const ACK_WAIT_MS = 5000;
@@ -50,7 +54,8 @@ export class Worker {
   private reconnectFailures = 0;
   private readonly stopReconnecting = new AbortController();
   private readonly changeListeners = new Set<() => void>();
-  private firstWelcome: { resolve: () => void; promise: Promise<void> } | undefined;
+  private firstWelcome: { resolve: () => void; reject: (err: unknown) => void; promise: Promise<void> } | undefined;
+  private everWelcomed = false;
   private closing: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
 
@@ -72,12 +77,21 @@ export class Worker {
     return this.running.size;
   }
 
-  /** Connects and starts taking leases; resolves once the coordinator has welcomed this worker. */
+  /**
+   * Connects and starts taking leases; resolves once the coordinator has welcomed this worker.
+   * @throws BatonError UNAUTHENTICATED or PERMISSION_DENIED when the coordinator refuses this
+   *   worker's credentials before it was ever welcomed: retrying cannot help a typo (call
+   *   {@link close} then). Any other failure is retried with backoff.
+   */
   start(): Promise<void> {
     this.transition('created', 'running');
     let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.firstWelcome = { resolve, promise };
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
+    });
+    this.firstWelcome = { resolve, reject, promise };
     this.client = CoordinatorLink.client(this.options.coordinator, this.options.security);
     if (this.options.keepAliveThread) {
       this.keepAlive.start(this.options.coordinator, this.options.security, (err) =>
@@ -139,6 +153,11 @@ export class Worker {
     while (this.state === 'running' || this.state === 'draining') {
       const error = await this.runLink();
       if (this.isStopped()) return;
+      if (!this.everWelcomed && error && CREDENTIAL_REFUSALS.has(error.code)) {
+        const code = error.code === GrpcStatus.UNAUTHENTICATED ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED';
+        this.firstWelcome?.reject(new BatonError(code, `the coordinator refused this worker's credentials: ${error.details}`));
+        return;
+      }
       this.reconnectFailures += 1;
       const delayMs = backoffDelayMs(this.options.reconnectBackoff, this.reconnectFailures);
       this.log.warn({ err_message: error?.details ?? 'stream ended', retry_in_ms: delayMs }, 'disconnected from the coordinator; reconnecting');
@@ -200,6 +219,7 @@ export class Worker {
     this.outbox.resendAll(link);
     // Hello counted unacknowledged results as held leases; they hold no slot here.
     if (this.state === 'running') link.credit(this.outbox.pending);
+    this.everWelcomed = true;
     this.firstWelcome?.resolve();
     this.changed();
   }

@@ -179,13 +179,15 @@ describe('security: tokens and roles over gRPC', function () {
       await session.close();
     });
 
-    it('keeps a real worker with a client token out, and it says why', async () => {
+    it('keeps a real worker with a client token out: it says why and exits 1 instead of retrying a credential that cannot work', async () => {
       const worker = bed.group.add(
         spawnBaton(['worker', '--coordinator', coordinator.address, '--token', TOKENS.client, join(__dirname, '..', 'fixtures', 'handlers.cjs')], 'worker'),
       );
-      const refused = await worker.waitForLog((l) => l.msg === 'disconnected from the coordinator; reconnecting', 'refused');
-      expect(refused.err_message).to.equal('Connect needs the worker role; this credential has the client role');
-      await worker.stop();
+      const { code } = await worker.exited;
+      expect(code).to.equal(1);
+      expect(worker.stderrText.join('')).to.equal(
+        "baton worker: the coordinator refused this worker's credentials: Connect needs the worker role; this credential has the client role\n",
+      );
       expect(worker.lines.filter((l) => l.msg === 'connected to the coordinator')).to.deep.equal([]);
     });
 
@@ -336,9 +338,8 @@ describe('security: tokens and roles over gRPC', function () {
     it('refuses a real worker asking for queue b, which says why, and lets one for queue a run its tasks', async () => {
       const handlers = join(__dirname, '..', 'fixtures', 'handlers.cjs');
       const wrong = bed.group.add(spawnBaton(['worker', '--coordinator', coordinator.address, '--token', TOKENS.workerA, '--queue', QUEUE_B, handlers], 'worker-b'));
-      const refused = await wrong.waitForLog((l) => l.msg === 'disconnected from the coordinator; reconnecting', 'refused');
-      expect(refused.err_message).to.equal("hello.queues: queue b is not among this credential's queues (a)");
-      await wrong.stop();
+      expect((await wrong.exited).code).to.equal(1);
+      expect(wrong.stderrText.join('')).to.include("hello.queues: queue b is not among this credential's queues (a)");
 
       await startWorker(bed.group, coordinator.address, { args: ['--token', TOKENS.workerA, '--queue', 'a'] });
       const { task } = await admin.submit('noop', { n: 9 }, { queue: QUEUE_A });
