@@ -6,6 +6,7 @@ import { GLOBAL_OPTIONS, splitCommandLine } from './global-options';
 import { parseCommandArgs, takePositionals } from './parse-command-args';
 import { formatCommandUsage, formatGeneralUsage } from './usage';
 import { UsageError } from './usage-error';
+import { hintFor } from './error-hints';
 
 export type { CliIo } from './cli-io';
 export { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './cli-io';
@@ -77,10 +78,12 @@ function reportError(err: unknown, io: CliIo): number {
     return EXIT_INTERRUPTED;
   }
   if (err instanceof BatonError) {
-    io.stderr(`error: ${err.code}: ${err.message}\n`);
+    const hint = hintFor(`${err.code}: ${err.message}`);
+    io.stderr(`error: ${err.code}: ${err.message}\n${hint ? `hint: ${hint}\n` : ''}`);
     return EXIT_FAILURE;
   }
   // A bug rather than a refusal: keep the stack for the report.
   io.stderr(`error: ${err instanceof Error && err.stack ? err.stack : errorMessage(err)}\n`);
   return EXIT_FAILURE;
 }
+

@@ -305,6 +305,15 @@ describe('baton CLI as a process, against a real coordinator', function () {
       });
     });
 
+    it('submit --wait names the task it submitted when the wait fails', async () => {
+      const result = await cli('submit', 'noop', '{}', '--queue', 'cli-idle-wait', '--wait', '--wait-timeout', '200ms');
+      expect(result.code).to.equal(1);
+      const id = /^note: task (\S+) was submitted; waiting for it failed$/m.exec(result.stderr)?.[1];
+      expect(id, result.stderr).to.be.a('string');
+      expect(result.stderr).to.include(`error: DEADLINE_EXCEEDED: task ${id} did not finish within 200ms`);
+      expect((await client.get(id!)).queue).to.equal('cli-idle-wait');
+    });
+
     it('wait stops on SIGINT with exit 130', async () => {
       const task = await idleTask();
       const relay = await startRelay(coordinator.port);

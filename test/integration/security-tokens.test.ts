@@ -386,7 +386,7 @@ describe('security: tokens and roles over gRPC', function () {
       expect(none.stderr).to.match(/^error: UNAUTHENTICATED: missing credentials/);
       const unknown = await runCli(bed, ['list', '--queue', 'cli', '--coordinator', coordinator.address, '--token', TOKENS.unknown]);
       expect(unknown.code).to.equal(1);
-      expect(unknown.stderr).to.equal('error: UNAUTHENTICATED: invalid token\n');
+      expect(unknown.stderr).to.equal('error: UNAUTHENTICATED: invalid token\nhint: pass --token TOKEN or set BATON_TOKEN\n');
     });
 
     it('exits 1 with PERMISSION_DENIED for a worker token', async () => {

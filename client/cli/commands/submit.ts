@@ -76,7 +76,11 @@ async function runSubmit(args: string[], context: CommandContext): Promise<numbe
   return withClient(settings, async (client) => {
     const { task, deduplicated } = await client.submit(type, payload, options);
     if (wait) {
-      const finished = await client.wait(task.id, { signal: io.signal, timeoutMs: waitTimeoutMs });
+      const finished = await client.wait(task.id, { signal: io.signal, timeoutMs: waitTimeoutMs }).catch((err: unknown) => {
+        // The task exists whatever happened to the wait: say which one, to wait for it again.
+        io.stderr(`note: task ${task.id} was submitted; waiting for it failed\n`);
+        throw err;
+      });
       printTask(io, settings, finished, settings.json ? { deduplicated } : undefined);
       return exitCodeOfFinishedTask(finished);
     }
