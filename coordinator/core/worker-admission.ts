@@ -59,11 +59,13 @@ export function admitHello(hello: HelloSpec, context: HelloContext): void {
   const { proof, previous, reservedFor, connected, connectedWithCredential, limits, leaseTimeoutMs } = context;
   const holder = previous?.proof ?? reservedFor;
   if (holder !== undefined && holder !== proof) {
-    const where = previous ? 'is connected on another stream' : 'disconnected holding leases that still wait for it';
+    const [where, until] = previous
+      ? ['is connected on another stream', 'until that process disconnects and its leases expire']
+      : ['disconnected holding leases that still wait for it', `up to ${leaseTimeoutMs}ms, until they expire`];
     throw new BatonError(
       'ALREADY_EXISTS',
       `worker id ${hello.workerId} ${where}; only that process may take it over (with the resume_secret of its Welcome). ` +
-        `A new process must use another worker id or wait up to ${leaseTimeoutMs}ms for the old session to time out`,
+        `A new process must use another worker id, or wait ${until}`,
     );
   }
   if (!previous && connected >= limits.maxWorkerSessions) {

@@ -11,7 +11,7 @@ export interface HttpEndpointDeps {
   readonly metrics: { scrape(): Promise<string>; readonly contentType: string };
   /** True while the coordinator serves requests. */
   readonly isReady: () => boolean;
-  /** With a tokens file, /metrics needs a valid token (any role); /healthz never does. */
+  /** With a tokens file, /metrics needs a valid token of any role not limited to queues; /healthz never does. */
   readonly authenticator: Authenticator;
   /** HTTPS (and, when it is mutual, a client certificate) instead of plain HTTP. */
   readonly tls: ReloadableTls | undefined;
@@ -92,10 +92,16 @@ export class HttpEndpoint {
       return false;
     }
     try {
-      this.deps.authenticator.authenticate({
+      const caller = this.deps.authenticator.authenticate({
         authorization: header === undefined ? [] : [header],
         certificate: socket instanceof TLSSocket && socket.authorized ? socket.getPeerCertificate() : undefined,
       });
+      if (caller.queues !== null) {
+        // The metrics name every queue and count its tasks: more than such a token may see.
+        const message = 'a token limited to queues cannot read /metrics, which covers every queue';
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'PERMISSION_DENIED', message }));
+        return false;
+      }
       return true;
     } catch (err: unknown) {
       const message = err instanceof BatonError ? err.message : 'unauthenticated';

@@ -21,8 +21,11 @@ export function exposureWarning(config: { readonly listen: string; readonly http
   const exposed = [config.listen, config.http].filter((address): address is string => address !== undefined && !isLoopbackHost(hostOf(address)));
   if (exposed.length === 0 || (tls && tokens)) return undefined;
   const missing = [tls ? undefined : 'TLS (--tls-cert, --tls-key)', tokens ? undefined : 'tokens (--tokens)'].filter(Boolean).join(' or ');
-  return (
-    `INSECURE: listening on ${exposed.join(' and ')}, beyond loopback, without ${missing}. ` +
-    'Anyone who can reach these ports can read every task and payload, submit, cancel, and register as a worker. See docs/security.md.'
-  );
+  const grpcExposed = exposed.includes(config.listen);
+  const risk = !tokens
+    ? grpcExposed
+      ? 'Anyone who can reach the gRPC port can read every task and payload, submit, cancel, and register as a worker.'
+      : 'Anyone who can reach the HTTP port can read /metrics.'
+    : 'Tokens and payloads cross the network in plaintext, for anyone on the path to read.';
+  return `INSECURE: listening on ${exposed.join(' and ')}, beyond loopback, without ${missing}. ${risk} See docs/security.md.`;
 }

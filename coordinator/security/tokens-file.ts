@@ -11,6 +11,8 @@ export interface TokenGrant {
   readonly hash: Buffer;
   /** Null: every queue. */
   readonly queues: ReadonlySet<string> | null;
+  /** Where in the file it was written (`tokens:3`, `tokens: tokens[2]`), for errors. */
+  readonly source: string;
 }
 
 /** Shortest token accepted: anything shorter is guessable. */
@@ -39,10 +41,10 @@ export function parseTokensFile(text: string, path: string): TokenGrant[] {
   for (const grant of grants) {
     const key = grant.hash.toString('hex');
     const other = seen.get(key);
-    if (other !== undefined) throw new ConfigError(path, `${grant.name} repeats the token of ${other}`);
+    if (other !== undefined) throw new ConfigError(grant.source, `repeats the token of ${other}`);
     // A name is a principal (token:NAME): two grants must not share one worker-id namespace.
     if (names.has(grant.name)) throw new ConfigError(path, `the name ${grant.name} is used twice`);
-    seen.set(key, grant.name);
+    seen.set(key, grant.source);
     names.add(grant.name);
   }
   return grants;
@@ -114,7 +116,7 @@ function makeGrant(raw: { name?: unknown; role: unknown; token: unknown; queues:
     });
     if (queues.size === 0) throw new ConfigError(where, 'an empty queue list would allow nothing; leave it out to allow every queue');
   }
-  return { name, role: raw.role as Role, hash, queues };
+  return { name, role: raw.role as Role, hash, queues, source: where };
 }
 
 function tokenHash(token: string, where: string): Buffer {

@@ -412,12 +412,18 @@ describe('security: tokens and roles over gRPC', function () {
       }
     });
 
-    it('serves /metrics to any valid token: client, worker, admin, limited, hashed', async () => {
-      for (const token of [TOKENS.client, TOKENS.worker, TOKENS.admin, TOKENS.clientA, TOKENS.hashedWorker]) {
+    it('serves /metrics to any valid token not limited to queues: client, worker, admin, hashed', async () => {
+      for (const token of [TOKENS.client, TOKENS.worker, TOKENS.admin, TOKENS.hashedWorker]) {
         const reply = await httpGet({ port: coordinator.httpPort, path: '/metrics', headers: { authorization: `Bearer ${token}` } });
         expect(reply.status).to.equal(200);
         expect(reply.body).to.match(/^# HELP /m);
       }
+    });
+
+    it('keeps /metrics, which names every queue, from a token limited to queues: 403', async () => {
+      const reply = await httpGet({ port: coordinator.httpPort, path: '/metrics', headers: { authorization: `Bearer ${TOKENS.clientA}` } });
+      expect(reply.status).to.equal(403);
+      expect(JSON.parse(reply.body)).to.deep.equal({ code: 'PERMISSION_DENIED', message: 'a token limited to queues cannot read /metrics, which covers every queue' });
     });
 
     it('serves /healthz without a token', async () => {
