@@ -123,7 +123,7 @@ function listFilter(request: ListTasksRequest, caller: Principal): TaskFilter {
   if (request.queue !== '') checkName(request.queue, 'queue');
   if (request.type !== '') checkName(request.type, 'type');
   if (request.queue === '' && caller.queues !== null) {
-    throw new PermissionDeniedError(`ListTasks: this credential is limited to queues ${[...caller.queues].join(', ')}; name one of them in queue`);
+    throw new PermissionDeniedError(`ListTasks: this credential is limited to queues ${[...caller.queues].join(', ')}; name one of them in queue (baton list --queue)`);
   }
   if (request.queue !== '') requireQueue(caller, request.queue, 'ListTasks');
   return {

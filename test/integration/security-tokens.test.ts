@@ -304,7 +304,7 @@ describe('security: tokens and roles over gRPC', function () {
     it('must name queue a to list: without a queue or with queue b, PERMISSION_DENIED', async () => {
       const everything = await rejection(limited.list({}));
       expect(everything.code).to.equal('PERMISSION_DENIED');
-      expect(everything.message).to.equal('ListTasks: this credential is limited to queues a; name one of them in queue');
+      expect(everything.message).to.equal('ListTasks: this credential is limited to queues a; name one of them in queue (baton list --queue)');
       const other = await rejection(limited.list({ queue: QUEUE_B }));
       expect(other.code).to.equal('PERMISSION_DENIED');
       expect((await limited.list({ queue: QUEUE_A })).tasks.every((t) => t.queue === QUEUE_A)).to.equal(true);
