@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
 import { errorMessage } from '../shared/errors';
 import { systemClock, type Clock } from '../shared/clock';
 import { UnavailableError } from '../shared/errors';
@@ -59,11 +59,7 @@ export class Coordinator {
    * @throws BatonError when the data directory is unusable or an address cannot be bound.
    */
   static async start(config: CoordinatorConfig, logger: Logger, clock: Clock = systemClock): Promise<Coordinator> {
-    // Credentials first: a bad certificate or tokens file must refuse to start before the store is touched.
-    const tls = config.tls ? new ReloadableTls(loadTlsMaterial(config.tls)) : undefined;
-    const authenticator = new Authenticator(config.tokensFile === undefined ? undefined : TokenRegistry.fromFile(config.tokensFile));
-    const warning = exposureWarning(config, tls !== undefined, authenticator.requiresToken);
-    if (warning) logger.warn({ grpc: config.listen, http: config.http }, warning);
+    const { tls, authenticator } = loadCredentials(config, logger);
     const store = SqliteTaskStore.open({
       dataDir: config.dataDir,
       synchronous: config.sync,
@@ -79,18 +75,7 @@ export class Coordinator {
     const apiLog = logger.child({ component: 'api' });
     const guard = new CallGuard(authenticator, apiLog, new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code)));
     const watches = new WatchLimiter(config.watches, clock);
-    const server = new Server({
-      // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
-      'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024,
-      // Calls in flight on one connection (HTTP/2 SETTINGS; clients queue beyond it): enough
-      // for the watches a connection may hold (api/watch-limits.ts) plus its unary calls.
-      'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
-      // A connection with no call for this long is closed (clients reconnect when they need
-      // to); keepalive pings find peers that vanished without closing.
-      'grpc.max_connection_idle_ms': 5 * 60_000,
-      'grpc.keepalive_time_ms': 60_000,
-      'grpc.keepalive_timeout_ms': 20_000,
-    });
+    const server = new Server(grpcServerOptions(config));
     let http: HttpEndpoint | undefined;
     try {
       engine.start();
@@ -131,8 +116,9 @@ export class Coordinator {
 
   /**
    * Re-reads the TLS certificates and the tokens file (on SIGHUP). New connections get the
-   * new certificates; open connections and their streams carry on. A file that fails to
-   * load changes nothing: the error is logged and returned.
+   * new certificates; open connections carry on, and so do their streams unless the new
+   * tokens no longer allow them (those are closed). A file that fails to load changes
+   * nothing: the error is logged and returned.
    * @returns the error, or undefined when everything reloaded.
    */
   reloadCredentials(): Error | undefined {
@@ -186,6 +172,33 @@ export class Coordinator {
   get isServing(): boolean {
     return this.state === 'serving';
   }
+}
+
+/**
+ * Credentials first: a bad certificate or tokens file must refuse to start before the store
+ * is touched. Warns when the ports reach beyond loopback without them.
+ */
+function loadCredentials(config: CoordinatorConfig, logger: Logger): { tls: ReloadableTls | undefined; authenticator: Authenticator } {
+  const tls = config.tls ? new ReloadableTls(loadTlsMaterial(config.tls)) : undefined;
+  const authenticator = new Authenticator(config.tokensFile === undefined ? undefined : TokenRegistry.fromFile(config.tokensFile));
+  const warning = exposureWarning(config, tls !== undefined, authenticator.requiresToken);
+  if (warning) logger.warn({ grpc: config.listen, http: config.http }, warning);
+  return { tls, authenticator };
+}
+
+function grpcServerOptions(config: CoordinatorConfig): ServerOptions {
+  return {
+    // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
+    'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024,
+    // Calls in flight on one connection (HTTP/2 SETTINGS; clients queue beyond it): enough
+    // for the watches a connection may hold (api/watch-limits.ts) plus its unary calls.
+    'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
+    // A connection with no call for this long is closed (clients reconnect when they need
+    // to); keepalive pings find peers that vanished without closing.
+    'grpc.max_connection_idle_ms': 5 * 60_000,
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+  };
 }
 
 function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
