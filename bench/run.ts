@@ -4,7 +4,7 @@
  * with the date and the machine.
  *
  *   BENCH_TASKS=20000 BENCH_WORKERS=2 BENCH_CONCURRENCY=64 make bench
- *   node --import tsx bench/run.ts redelivery    (or heartbeats, security): one part only
+ *   node --import tsx bench/run.ts redelivery    (or heartbeats, security, tracing): one part only
  */
 import { join } from 'node:path';
 import { BatonClient } from '../client/index';
@@ -12,6 +12,7 @@ import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } f
 import { benchHeartbeats } from './heartbeats';
 import { benchRedelivery } from './redelivery';
 import { benchSecurity } from './security';
+import { benchTracing } from './tracing';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   if (only === 'redelivery') return benchRedelivery();
   if (only === 'heartbeats') return benchHeartbeats();
   if (only === 'security') return benchSecurity();
+  if (only === 'tracing') return benchTracing();
   console.log(`node ${process.version}; ${TASKS} tasks, batches of ${BATCH}`);
   for (const sync of ['full', 'normal']) {
     const group = new ProcessGroup();
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
     await benchRedelivery();
     await benchHeartbeats();
     await benchSecurity();
+    await benchTracing();
   }
 }
 

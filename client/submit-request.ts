@@ -51,7 +51,11 @@ export interface SubmitOptions {
   /** A second submission with the same key returns the first task instead of a new one. */
   readonly idempotencyKey?: string;
   readonly labels?: Readonly<Record<string, string>>;
-  /** W3C trace context (traceparent, tracestate) to continue the submitter's trace. */
+  /**
+   * W3C trace context (`traceparent`, `tracestate`) to continue. Default: the active
+   * OpenTelemetry context. Either way the task carries the context of the PRODUCER span
+   * `submit` makes under it, when an OpenTelemetry SDK is registered in the process.
+   */
   readonly traceContext?: Readonly<Record<string, string>>;
   /**
    * MIME type of the payload. Default `application/json` for values (which are JSON-encoded)

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../shared/logger';
 
 /** What a handler learns about the attempt it runs. */
@@ -13,7 +14,13 @@ export interface TaskContext {
   readonly traceContext: Readonly<Record<string, string>>;
   /** Fires when the attempt is canceled, times out, or the worker stops; stop work then. */
   readonly signal: AbortSignal;
+  /** Carries the task's ids, and its `trace_id` and `span_id` when it is traced. */
   readonly logger: Logger;
+  /**
+   * The attempt's `process` span, for attributes and events. It is also the active context
+   * while the handler runs, so spans the handler starts nest under it without this.
+   */
+  readonly span: Span;
 }
 
 /**

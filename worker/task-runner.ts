@@ -1,7 +1,9 @@
+import { context } from '@opentelemetry/api';
 import { errorMessage } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import { JSON_CONTENT_TYPE, decodePayload, encodeJson } from '../shared/payload';
 import type { Lease } from '../shared/gen/baton/v1/worker_service';
+import type { AttemptSpan } from './attempt-span';
 import type { Handler } from './handler';
 import { isNonRetryable } from './non-retryable-error';
 
@@ -10,16 +12,19 @@ export type AttemptOutcome =
   | { readonly kind: 'failure'; readonly message: string; readonly nonRetryable: boolean; readonly errorType: string };
 
 /**
- * Runs one lease's handler to completion and describes how it ended. Never throws: a
- * handler's error, a bad payload and an unserialisable result all become failures.
+ * Runs one lease's handler to completion, inside its attempt span's context, and describes
+ * how it ended. Never throws: a handler's error, a bad payload and an unserialisable result
+ * all become failures (and are recorded on the span).
  */
-export async function runAttempt(lease: Lease, handler: Handler | undefined, signal: AbortSignal, logger: Logger): Promise<AttemptOutcome> {
+export async function runAttempt(lease: Lease, handler: Handler | undefined, signal: AbortSignal, logger: Logger, span: AttemptSpan): Promise<AttemptOutcome> {
   if (!handler) {
-    return { kind: 'failure', message: `no handler for task type "${lease.type}" on this worker`, nonRetryable: false, errorType: 'UnknownTaskType' };
+    const message = `no handler for task type "${lease.type}" on this worker`;
+    span.failed(new UnknownTaskTypeError(message), false);
+    return { kind: 'failure', message, nonRetryable: false, errorType: 'UnknownTaskType' };
   }
   try {
     const payload = decodePayload(lease.payload, lease.contentType);
-    const value: unknown = await handler(payload, {
+    const value: unknown = await context.with(span.context, () => handler(payload, {
       taskId: lease.taskId,
       attempt: lease.attempt,
       maxAttempts: lease.maxAttempts,
@@ -29,10 +34,12 @@ export async function runAttempt(lease: Lease, handler: Handler | undefined, sig
       traceContext: lease.traceContext,
       signal,
       logger,
-    });
+      span: span.span,
+    }));
     if (Buffer.isBuffer(value)) return { kind: 'success', result: value, contentType: 'application/octet-stream' };
     return { kind: 'success', result: encodeJson(value), contentType: JSON_CONTENT_TYPE };
   } catch (err: unknown) {
+    span.failed(err, isNonRetryable(err));
     return {
       kind: 'failure',
       message: errorMessage(err) || 'handler failed',
@@ -40,4 +47,8 @@ export async function runAttempt(lease: Lease, handler: Handler | undefined, sig
       errorType: err instanceof Error ? err.name : typeof err,
     };
   }
+}
+
+class UnknownTaskTypeError extends Error {
+  override readonly name = 'UnknownTaskType';
 }

@@ -1,4 +1,5 @@
 import type { BackoffPolicy } from '../../shared/backoff';
+import { DEFAULT_QUEUE } from '../../shared/default-queue';
 import { InvalidArgumentError } from '../../shared/errors';
 import { JSON_CONTENT_TYPE } from '../../shared/payload';
 import { durationToMs } from '../../shared/proto-time';
@@ -19,7 +20,7 @@ const MAX_DURATION_MS = 365 * 24 * 3_600_000;
  * (prefixed by `field`, e.g. "requests[3].").
  */
 export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPolicy, nowMs: number, field = ''): TaskSpec {
-  const queue = request.queue === '' ? 'default' : request.queue;
+  const queue = request.queue === '' ? DEFAULT_QUEUE : request.queue;
   checkName(queue, `${field}queue`);
   checkName(request.type, `${field}type`);
   if (request.payload.length > policy.maxPayloadBytes) {
