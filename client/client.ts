@@ -6,10 +6,12 @@ import {
   type TlsOptions,
 } from '../shared/connection-security';
 import { BatonError, FailedPreconditionError } from '../shared/errors';
+import type { GetStatsResponse } from '../shared/gen/baton/v1/stats';
 import { TaskState, type Task } from '../shared/gen/baton/v1/task';
 import { TaskQueueClient, type SubmitTaskResponse } from '../shared/gen/baton/v1/task_queue';
 import { toClientError } from './client-errors';
 import { toSubmitTaskRequest, type SubmitOptions } from './submit-request';
+import { tracedSubmit, tracedSubmitMany } from './submit-tracing';
 import { decodeTaskPayload, decodeTaskResult } from './task-payload';
 import { parseTaskState } from './task-state-names';
 import { callUnary, type UnaryMethod } from './unary-call';
@@ -137,7 +139,7 @@ export class BatonClient {
    */
   async submit(type: string, payload?: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const request = toSubmitTaskRequest(type, payload, options);
-    const response = await this.unary(this.grpc.submitTask.bind(this.grpc), request, options.signal);
+    const response = await tracedSubmit(request, (traced) => this.unary(this.grpc.submitTask.bind(this.grpc), traced, options.signal));
     return toSubmitResult(response);
   }
 
@@ -155,8 +157,11 @@ export class BatonClient {
         throw new BatonError(err.code, `items[${index}]: ${err.message}`, { cause: err });
       }
     });
-    const response = await this.unary(this.grpc.submitTasks.bind(this.grpc), { requests }, options.signal);
-    return response.responses.map(toSubmitResult);
+    const responses = await tracedSubmitMany(requests, async (traced) => {
+      const response = await this.unary(this.grpc.submitTasks.bind(this.grpc), { requests: traced }, options.signal);
+      return response.responses;
+    });
+    return responses.map(toSubmitResult);
   }
 
   /**
@@ -198,6 +203,17 @@ export class BatonClient {
     };
     const response = await this.unary(this.grpc.listTasks.bind(this.grpc), request, filter.signal);
     return { tasks: response.tasks, nextPageToken: response.nextPageToken };
+  }
+
+  /**
+   * The coordinator's figures now: per queue, tasks by state, submissions and completions
+   * per second over the last minute and the oldest ready task's age; per connected worker,
+   * its host, queues, slots in use and in total, when it connected and was last heard from.
+   * A credential limited to queues sees only those queues and the workers serving them.
+   * @throws BatonError PERMISSION_DENIED for a worker credential; UNAVAILABLE when unreachable.
+   */
+  async stats(options: RequestOptions = {}): Promise<GetStatsResponse> {
+    return this.unary(this.grpc.getStats.bind(this.grpc), {}, options.signal);
   }
 
   /**

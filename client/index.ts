@@ -26,3 +26,4 @@ export { decodeTaskPayload, decodeTaskResult } from './task-payload';
 export { BatonError, type ErrorCode } from '../shared/errors';
 export type { TlsOptions } from '../shared/connection-security';
 export { AttemptOutcome, TaskState, type Attempt, type RetryPolicy, type Task } from '../shared/gen/baton/v1/task';
+export type { GetStatsResponse, QueueStats, WorkerStats } from '../shared/gen/baton/v1/stats';

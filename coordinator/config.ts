@@ -9,7 +9,7 @@ import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits
 /** Every coordinator setting, with its default; flags, BATON_* variables and the config file use these names. */
 export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'listen', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'gRPC address (host:port; port 0 picks one)' },
-  { key: 'http', type: { kind: 'string' }, default: '127.0.0.1:7071', help: 'HTTP address for /healthz and /metrics ("off" disables)' },
+  { key: 'http', type: { kind: 'string' }, default: '127.0.0.1:7071', help: 'HTTP address for /healthz, /readyz and /metrics ("off" disables)' },
   { key: 'data', type: { kind: 'string' }, default: './baton-data', help: 'data directory' },
   { key: 'heartbeatInterval', type: { kind: 'duration', minMs: 10 }, default: 2000, help: 'how often workers heartbeat' },
   { key: 'leaseTimeout', type: { kind: 'duration', minMs: 20 }, default: 10_000, help: 'silence after which a worker is dead and its leases expire' },

@@ -18,8 +18,10 @@ import { ReloadableTls } from './security/reloadable-tls';
 import { loadTlsMaterial } from './security/tls-material';
 import { TokenRegistry } from './security/token-registry';
 import { Engine } from './core/engine';
-import { HttpEndpoint } from './http/http-server';
+import { HttpEndpoint, type HttpEndpointDeps } from './http/http-server';
+import { AttemptSpans } from './tracing/attempt-spans';
 import { CoordinatorMetrics } from './metrics';
+import { Readiness } from './readiness';
 import { SqliteTaskStore } from './store/sqlite-store';
 
 type CoordinatorState = 'serving' | 'stopping' | 'stopped';
@@ -52,34 +54,46 @@ export class Coordinator {
     readonly addresses: CoordinatorAddresses,
     /** Resolves (with the error) if the store fails a write: the owner should close and exit non-zero. */
     readonly storeFailure: Promise<unknown>,
+    private readonly readiness: Readiness,
   ) {}
 
   /**
-   * Opens the store, rebuilds the queues and starts serving.
+   * Starts the HTTP endpoint (/readyz says `starting` meanwhile), opens the store, rebuilds
+   * the queues and starts serving.
    * @throws BatonError when the data directory is unusable or an address cannot be bound.
    */
   static async start(config: CoordinatorConfig, logger: Logger, clock: Clock = systemClock): Promise<Coordinator> {
     const { tls, authenticator } = loadCredentials(config, logger);
-    const store = SqliteTaskStore.open({
-      dataDir: config.dataDir,
-      synchronous: config.sync,
-      commitIntervalMs: config.commitIntervalMs,
-      commitMaxBatch: config.commitMaxBatch,
-      logger,
-    });
     // Queues with unfinished tasks keep their series; beyond them, as many again recently idle.
-    const metrics = new CoordinatorMetrics(clock, config.metricsQueueIdleMs, 2 * (config.engine.limits?.maxQueues ?? 1000));
+    const maxQueuesShown = 2 * (config.engine.limits?.maxQueues ?? 1000);
+    const metrics = new CoordinatorMetrics(clock, config.metricsQueueIdleMs, maxQueuesShown);
+    const readiness = new Readiness();
+    // Listening before the store opens lets probes tell "starting" (rebuilding a big queue
+    // takes seconds) from "down".
+    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger });
+    let store: SqliteTaskStore;
+    try {
+      store = openStore(config, logger, metrics);
+    } catch (err: unknown) {
+      await http?.close();
+      throw err;
+    }
     let reportStoreFailure: (err: unknown) => void = () => undefined;
-    const storeFailure = new Promise<unknown>((resolve) => (reportStoreFailure = resolve));
-    const engine = new Engine({ store, clock, logger, options: config.engine, metrics, onStoreFailure: (err) => reportStoreFailure(err) });
+    const storeFailure = new Promise<unknown>(
+      (resolve) =>
+        (reportStoreFailure = (err) => {
+          readiness.storeFailed();
+          resolve(err);
+        }),
+    );
+    const engine = new Engine({ store, clock, logger, options: config.engine, metrics, tracer: new AttemptSpans(), onStoreFailure: (err) => reportStoreFailure(err) });
     const apiLog = logger.child({ component: 'api' });
     const guard = new CallGuard(authenticator, apiLog, new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code)));
     const watches = new WatchLimiter(config.watches, clock);
     const server = new Server(grpcServerOptions(config));
-    let http: HttpEndpoint | undefined;
     try {
       engine.start();
-      server.addService(withStrictDecoding(TaskQueueService), createTaskQueueService({ engine, policy: config.submit, clock, guard, watches, logger }));
+      server.addService(withStrictDecoding(TaskQueueService), createTaskQueueService({ engine, policy: config.submit, clock, guard, watches, logger, rejections: metrics, maxStatsQueues: maxQueuesShown }));
       const workerService = createWorkerService({
         gateway: engine.workers,
         options: config.engine,
@@ -93,19 +107,16 @@ export class Coordinator {
       server.addService(withStrictDecoding(WorkerServiceService), workerService.service);
       metrics.watch(engine, { watchesOpen: () => watches.open, workerStreamsAwaitingHello: () => workerService.awaitingHello() });
       const grpcPort = await bind(server, config.listen, tls ? tls.serverCredentials() : ServerCredentials.createInsecure());
-      let httpPort: number | undefined;
-      if (config.http !== undefined) {
-        http = new HttpEndpoint({ metrics, isReady: () => true, authenticator, tls, logger });
-        httpPort = await http.listen(config.http);
-      }
+      readiness.ready();
       const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
       const addresses = { grpc: `${host}:${grpcPort}`, httpPort };
       logger.info(
         { grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir, tls: tls ? (tls.mutual ? 'mutual' : 'server') : 'off', tokens: authenticator.requiresToken },
         'coordinator listening',
       );
-      return new Coordinator(config, logger, store, engine, server, http, { authenticator, guard, tls }, workerService, addresses, storeFailure);
+      return new Coordinator(config, logger, store, engine, server, http, { authenticator, guard, tls }, workerService, addresses, storeFailure, readiness);
     } catch (err: unknown) {
+      readiness.draining();
       server.forceShutdown();
       await http?.close();
       await engine.close();
@@ -147,6 +158,7 @@ export class Coordinator {
 
   private async shutdown(): Promise<void> {
     this.state = 'stopping';
+    this.readiness.draining(); // /readyz says so until the HTTP port closes, after the calls in flight
     this.logger.info('coordinator shutting down');
     const errors: unknown[] = [];
     const step = async (fn: () => Promise<void> | void): Promise<void> => {
@@ -184,6 +196,24 @@ function loadCredentials(config: CoordinatorConfig, logger: Logger): { tls: Relo
   const warning = exposureWarning(config, tls !== undefined, authenticator.requiresToken);
   if (warning) logger.warn({ grpc: config.listen, http: config.http }, warning);
   return { tls, authenticator };
+}
+
+/** The HTTP endpoint, listening, unless `--http off`. */
+async function listenHttp(config: CoordinatorConfig, deps: HttpEndpointDeps): Promise<{ http: HttpEndpoint | undefined; httpPort: number | undefined }> {
+  if (config.http === undefined) return { http: undefined, httpPort: undefined };
+  const http = new HttpEndpoint(deps);
+  return { http, httpPort: await http.listen(config.http) };
+}
+
+function openStore(config: CoordinatorConfig, logger: Logger, metrics: CoordinatorMetrics): SqliteTaskStore {
+  return SqliteTaskStore.open({
+    dataDir: config.dataDir,
+    synchronous: config.sync,
+    commitIntervalMs: config.commitIntervalMs,
+    commitMaxBatch: config.commitMaxBatch,
+    logger,
+    onCommit: (commit) => metrics.storeCommitted(commit),
+  });
 }
 
 function grpcServerOptions(config: CoordinatorConfig): ServerOptions {

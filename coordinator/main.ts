@@ -8,7 +8,7 @@ import { Coordinator } from './coordinator';
 
 const USAGE = `Usage: baton coordinator [options]
 
-Runs the coordinator: gRPC for clients and workers, HTTP for /healthz and /metrics.
+Runs the coordinator: gRPC for clients and workers, HTTP for /healthz, /readyz and /metrics.
 SIGHUP reloads the TLS certificates and the tokens file without dropping open streams.
 Settings come from defaults < --config FILE (JSON) < BATON_* environment < flags.
 
@@ -22,7 +22,7 @@ ${COORDINATOR_SETTINGS.map((s) => `  ${(flagName(s.key) + ' V').padEnd(28)} ${s.
  * The `baton coordinator` entry point. Owns the process: signals, exit codes.
  * The first SIGTERM/SIGINT shuts down gracefully; a second one exits at once.
  */
-export async function runCoordinatorCommand(argv: string[]): Promise<number> {
+export async function runCoordinatorCommand(argv: string[], context: { readonly tracing: string } = { tracing: 'off' }): Promise<number> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
   for (const setting of COORDINATOR_SETTINGS) options[flagName(setting.key).slice(2)] = { type: 'string' };
   let parsed;
@@ -46,6 +46,7 @@ export async function runCoordinatorCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const logger = createLogger({ name: 'coordinator', level: config.logLevel });
+  logger.info({ tracing: context.tracing }, 'coordinator starting');
   // SIGHUP re-reads the certificates and the tokens file; open streams carry on. Installed
   // first: a rotation's SIGHUP during start-up must not kill the process (Node's default).
   let started: Coordinator | undefined;

@@ -1,17 +1,22 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../shared/clock';
+import { SUBMISSION_REJECT_REASONS, type SubmissionRejectReason, type SubmissionRejections } from './api/submission-rejections';
 import type { CoreMetrics } from './core/core-metrics';
+import type { QueueDepth, WorkerSlots } from './core/stats-snapshot';
 import type { AttemptOutcome, TaskState } from './core/task';
+import type { CommitObservation } from './store/sqlite-store';
 
 export interface GaugeSource {
   snapshotCounts(): {
     leases: number;
     workers: number;
     delayed: number;
-    readyByQueue: ReadonlyMap<string, number>;
     /** Unfinished tasks by queue: a queue with none may lose its series once idle. */
     unfinishedByQueue: (queue: string) => number;
   };
+  /** Unfinished tasks by queue and state; queues without any are absent. */
+  queueDepths(): ReadonlyMap<string, QueueDepth>;
+  workerSlots(): WorkerSlots;
 }
 
 /** Counts the API layer owns (streams and watches), read at scrape time. */
@@ -22,14 +27,17 @@ export interface StreamGaugeSource {
 
 const STATES: readonly TaskState[] = ['scheduled', 'queued', 'running', 'succeeded', 'dead', 'canceled'];
 const OUTCOMES: readonly AttemptOutcome[] = ['running', 'succeeded', 'failed', 'timed_out', 'worker_lost', 'canceled'];
+/** The states of baton_queue_depth: every unfinished one. */
+const DEPTH_STATES = ['scheduled', 'queued', 'running'] as const;
 
 /**
  * The coordinator's Prometheus metrics (served at /metrics), fed by the core through
  * CoreMetrics. Queue names are chosen by clients, so a queue's series are dropped once it
  * has no unfinished tasks and has been idle for `queueIdleMs`: the number of series follows
- * the queues in use, not every name ever submitted to.
+ * the queues in use, not every name ever submitted to. Until then a queue that emptied
+ * reports an explicit 0 depth for every state.
  */
-export class CoordinatorMetrics implements CoreMetrics {
+export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
   readonly registry = new Registry();
   private readonly submitted = new Counter({ name: 'baton_tasks_submitted_total', help: 'Tasks accepted', labelNames: ['queue'], registers: [this.registry] });
   private readonly finished = new Counter({ name: 'baton_tasks_finished_total', help: 'Tasks that reached a terminal state', labelNames: ['queue', 'state'], registers: [this.registry] });
@@ -57,6 +65,24 @@ export class CoordinatorMetrics implements CoreMetrics {
     buckets: [0.005, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
     registers: [this.registry],
   });
+  private readonly commitDuration = new Histogram({
+    name: 'baton_store_commit_duration_seconds',
+    help: 'Wall time of one store transaction (a group commit), fsync included',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly commitBatch = new Histogram({
+    name: 'baton_store_commit_batch_size',
+    help: 'Rows written by one store transaction: task inserts and updates plus attempt records',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+    registers: [this.registry],
+  });
+  private readonly rejectedSubmissions = new Counter({
+    name: 'baton_submissions_rejected_total',
+    help: 'Tasks refused by SubmitTask and SubmitTasks, by reason; a refused batch counts its tasks (at least 1)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   /** When each queue with series last saw an event, least recently active first. */
   private readonly lastActiveMs = new Map<string, number>();
   private unfinishedByQueue: (queue: string) => number = () => 0;
@@ -71,7 +97,10 @@ export class CoordinatorMetrics implements CoreMetrics {
     private readonly clock: Clock,
     private readonly queueIdleMs: number,
     private readonly maxQueuesWithSeries: number,
-  ) {}
+  ) {
+    // Every reason from the start: a rate() over a series that appears late misses its first step.
+    for (const reason of SUBMISSION_REJECT_REASONS) this.rejectedSubmissions.inc({ reason }, 0);
+  }
 
   /** Gauges read the core's and the API's live counts at scrape time. */
   watch(source: GaugeSource, streams: StreamGaugeSource): void {
@@ -89,16 +118,50 @@ export class CoordinatorMetrics implements CoreMetrics {
       },
     });
     new Gauge({
-      name: 'baton_queue_ready',
-      help: 'Tasks ready to run, by queue',
-      labelNames: ['queue'],
+      name: 'baton_workers_slots',
+      help: 'Concurrency of the connected workers, added up',
       registers: [this.registry],
       collect() {
-        const counts = source.snapshotCounts();
-        this.reset(); // queues that emptied must not keep their last value
-        for (const [queue, depth] of counts.readyByQueue) this.set({ queue }, depth);
+        this.set(source.workerSlots().total);
       },
     });
+    new Gauge({
+      name: 'baton_workers_slots_in_use',
+      help: 'Leases held by connected workers',
+      registers: [this.registry],
+      collect() {
+        this.set(source.workerSlots().inUse);
+      },
+    });
+    const depth: Gauge = new Gauge({
+      name: 'baton_queue_depth',
+      help: 'Unfinished tasks by queue and state: scheduled (waiting for run_at or a retry backoff), queued (ready now), running',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      collect: () => {
+        const depths = source.queueDepths();
+        depth.reset();
+        for (const queue of this.queuesToReport(depths)) {
+          for (const state of DEPTH_STATES) depth.set({ queue, state }, depths.get(queue)?.[state] ?? 0);
+        }
+      },
+    });
+    const age: Gauge = new Gauge({
+      name: 'baton_queue_oldest_ready_age_seconds',
+      help: 'How long the ready task that has been due longest has waited, by queue; 0 when none is ready',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      collect: () => {
+        const depths = source.queueDepths();
+        age.reset();
+        for (const queue of this.queuesToReport(depths)) age.set({ queue }, (depths.get(queue)?.oldestReadyAgeMs ?? 0) / 1000);
+      },
+    });
+  }
+
+  /** Queues with series, and queues with unfinished tasks (after a restart, before any event). */
+  private queuesToReport(depths: ReadonlyMap<string, QueueDepth>): Set<string> {
+    return new Set([...this.lastActiveMs.keys(), ...depths.keys()]);
   }
 
   get contentType(): string {
@@ -143,6 +206,13 @@ export class CoordinatorMetrics implements CoreMetrics {
   runTime(queue: string, ms: number): void {
     this.active(queue);
     this.run.observe({ queue }, ms / 1000);
+  }
+  storeCommitted(commit: CommitObservation): void {
+    this.commitDuration.observe(commit.durationMs / 1000);
+    this.commitBatch.observe(commit.rows);
+  }
+  rejected(reason: SubmissionRejectReason, tasks: number): void {
+    this.rejectedSubmissions.inc({ reason }, tasks);
   }
 
   private active(queue: string): void {

@@ -6,8 +6,10 @@ import { errorMessage } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { shutdownOnSignals } from '../shared/shutdown-on-signals';
 import { loadHandlerModule } from './handler-module';
+import { WorkerMetricsServer, parseListenAddress, type ListenAddress } from './metrics-server';
 import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './options';
 import { Worker } from './worker';
+import { PrometheusWorkerMetrics } from './worker-metrics';
 
 const WORKER_SETTINGS: readonly Setting[] = [
   { key: 'coordinator', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'coordinator gRPC address' },
@@ -16,6 +18,7 @@ const WORKER_SETTINGS: readonly Setting[] = [
   { key: 'queue', type: { kind: 'list' }, default: ['default'], help: 'queue to take tasks from; repeat for more' },
   { key: 'workerId', type: { kind: 'string' }, default: '', help: 'stable worker id; empty means host-pid-random' },
   { key: 'shutdownGrace', type: { kind: 'duration' }, default: 30_000, help: 'time running handlers get to finish on shutdown' },
+  { key: 'metrics', type: { kind: 'string' }, default: '', help: 'HOST:PORT to serve /metrics and /healthz on (port 0 picks one); empty or off: none' },
   { key: 'logLevel', type: { kind: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }, default: 'info', help: 'log level' },
 ];
 
@@ -32,7 +35,12 @@ The first SIGTERM/SIGINT drains (no new tasks, running ones finish); a second ex
 `;
 
 /** The `baton worker` entry point. Owns the process: signals and exit codes. */
-export async function runWorkerCommand(argv: string[]): Promise<number> {
+/** What the entry point knows of the process: how it traces (for the start-up line). */
+export interface CommandContext {
+  readonly tracing: string;
+}
+
+export async function runWorkerCommand(argv: string[], context: CommandContext = { tracing: 'off' }): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -50,6 +58,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
         'worker-id': { type: 'string' },
         'shutdown-grace': { type: 'string' },
         'log-level': { type: 'string' },
+        metrics: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -69,6 +78,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   let settings;
   let security;
   let handlers;
+  let metricsAddress: ListenAddress | undefined;
   try {
     security = loadWorkerConnectionSecurity(parsed.values, process.env);
     settings = resolveSettings(WORKER_SETTINGS, {
@@ -80,14 +90,17 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
         workerId: parsed.values['worker-id'],
         shutdownGrace: parsed.values['shutdown-grace'],
         logLevel: parsed.values['log-level'],
+        metrics: parsed.values.metrics,
       },
     });
+    metricsAddress = metricsListenAddress(settings.metrics as string, parsed.values.metrics !== undefined ? '--metrics' : envName('metrics'));
     handlers = await loadHandlerModule(modulePath);
   } catch (err: unknown) {
     process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
     return 2;
   }
   const logger = createLogger({ name: 'worker', level: settings.logLevel as string });
+  const metrics = metricsAddress ? new PrometheusWorkerMetrics() : undefined;
   let worker: Worker;
   try {
     worker = new Worker({
@@ -100,22 +113,55 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
       ...(settings.workerId ? { workerId: settings.workerId as string } : {}),
       shutdownGrace: settings.shutdownGrace as number,
       logger,
+      ...(metrics ? { metrics } : {}),
     });
   } catch (err: unknown) {
     process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
     return 2;
   }
-  logger.info({ coordinator: worker.options.coordinator, ...describeConnectionSecurity(security), queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency }, 'worker starting');
+  logger.info({ coordinator: worker.options.coordinator, ...describeConnectionSecurity(security), queues: worker.options.queues, types: Object.keys(handlers), concurrency: worker.options.concurrency, tracing: context.tracing }, 'worker starting');
+  let metricsServer: WorkerMetricsServer | undefined;
+  if (metrics && metricsAddress) {
+    try {
+      // Before the worker starts, so that a worker that cannot reach its coordinator is still seen.
+      metricsServer = await WorkerMetricsServer.start(metricsAddress, {
+        metrics,
+        health: () => ({ state: worker.currentState, connected: worker.connected }),
+        logger: logger.child({ component: 'metrics' }),
+      });
+    } catch (err: unknown) {
+      logger.error({ err_message: errorMessage(err) }, 'metrics endpoint failed to start');
+      process.stderr.write(`baton worker: cannot serve metrics: ${errorMessage(err)}\n`);
+      return 1;
+    }
+  }
+  // The endpoint outlives the drain, so that the last scrapes see it.
+  const close = async (): Promise<void> => {
+    try {
+      await worker.close();
+    } finally {
+      await metricsServer?.close();
+    }
+  };
   const started = worker.start().then(
     () => new Promise<number>(() => undefined), // runs until a signal
     async (err: unknown) => {
       logger.error({ err_message: errorMessage(err) }, 'worker failed to start');
       process.stderr.write(`baton worker: ${errorMessage(err)}\n`);
-      await worker.close();
+      await close();
       return 1;
     },
   );
-  return Promise.race([shutdownOnSignals(logger, 'draining', () => worker.close()), started]);
+  return Promise.race([shutdownOnSignals(logger, 'draining', close), started]);
+}
+
+/**
+ * The --metrics setting as an address; undefined when it is empty or "off".
+ * @throws ConfigError naming `where` (`--metrics` or `BATON_METRICS`).
+ */
+function metricsListenAddress(value: string, where: string): ListenAddress | undefined {
+  if (value === '' || value === 'off') return undefined;
+  return parseListenAddress(value, where);
 }
 
 /**

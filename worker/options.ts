@@ -12,6 +12,7 @@ import { ConfigError } from '../shared/errors';
 import { silentLogger, type Logger } from '../shared/logger';
 import type { HandlerMap } from './handler';
 import { checkHandlerMap } from './handler-module';
+import { NO_WORKER_METRICS, type WorkerMetrics } from './worker-metrics';
 
 export const DEFAULT_CONCURRENCY = 10;
 export const MAX_CONCURRENCY = 10_000;
@@ -49,6 +50,12 @@ export interface WorkerOptions {
    */
   readonly keepAliveThread?: boolean;
   readonly logger?: Logger;
+  /**
+   * Where the worker reports attempts, handler run times, reconnects and its live counts: a
+   * PrometheusWorkerMetrics (serve its `scrape()` yourself, or use `baton worker --metrics`),
+   * or your own implementation. One instance per Worker. Default: none recorded.
+   */
+  readonly metrics?: WorkerMetrics;
 }
 
 export interface CompiledWorkerOptions {
@@ -63,6 +70,7 @@ export interface CompiledWorkerOptions {
   readonly reconnectBackoff: BackoffPolicy;
   readonly keepAliveThread: boolean;
   readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
 }
 
 export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, multiplier: 2, maxMs: 5000, jitter: 0.2 };
@@ -98,5 +106,6 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     reconnectBackoff: options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
     keepAliveThread: options.keepAliveThread ?? true,
     logger: options.logger ?? silentLogger(),
+    metrics: options.metrics ?? NO_WORKER_METRICS,
   };
 }

@@ -1,15 +1,19 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { hostname } from 'node:os';
 import { sleep } from '../shared/abort';
 import { BatonError } from '../shared/errors';
 import { backoffDelayMs } from '../shared/backoff';
 import type { Logger } from '../shared/logger';
 import { durationToMs } from '../shared/proto-time';
-import type { Cancel, Lease, ResultAck, Welcome, WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
+import { CancelReason, type Cancel, type Lease, type ResultAck, type Welcome, type WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
+import { AttemptSpan, type Revocation } from './attempt-span';
+import type { Handler, HandlerMap } from './handler';
 import { CoordinatorLink } from './coordinator-link';
 import { KeepAliveThread } from './keep-alive';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './options';
 import { ResultOutbox } from './result-outbox';
 import { runAttempt, type AttemptOutcome } from './task-runner';
+import { UNKNOWN_TASK_TYPE, attemptMetricOutcome } from './worker-metrics';
 
 /**
  * created → running → draining → stopped. `running` takes leases; `draining` finishes what
@@ -26,8 +30,13 @@ const ACK_WAIT_MS = 5000;
 interface RunningAttempt {
   readonly lease: Lease;
   readonly controller: AbortController;
-  /** The coordinator took the lease back: the result would be rejected, so it is not sent. */
-  revoked: boolean;
+  readonly span: AttemptSpan;
+  /** Set once the lease is taken back: the result would be rejected, so it is not sent. */
+  revokedBy: Revocation | undefined;
+  /** The task type as metrics label it: one value for every type without a handler, so they stay bounded. */
+  readonly metricType: string;
+  /** performance.now() when the handler was started. */
+  readonly startedMs: number;
 }
 
 /**
@@ -62,6 +71,12 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.options = compileWorkerOptions(options);
     this.log = this.options.logger.child({ component: 'worker', worker_id: this.options.workerId });
+    this.options.metrics.watch({
+      slots: () => this.options.concurrency,
+      slotsInUse: () => this.running.size,
+      resultsAwaitingAck: () => this.outbox.pending,
+      connected: () => this.welcomed,
+    });
   }
 
   get workerId(): string {
@@ -75,6 +90,11 @@ export class Worker {
   /** Handlers running now. */
   get activeCount(): number {
     return this.running.size;
+  }
+
+  /** True while the coordinator has welcomed the current stream. */
+  get connected(): boolean {
+    return this.welcomed;
   }
 
   /**
@@ -143,7 +163,7 @@ export class Worker {
   private abandonRunning(): void {
     this.log.warn({ running: this.running.size }, 'shutdown grace over: aborting running handlers and releasing their leases');
     for (const attempt of this.running.values()) {
-      attempt.revoked = true;
+      attempt.revokedBy = 'shutdown';
       attempt.controller.abort(new Error('the worker is shutting down'));
     }
     if (this.welcomed) this.link?.heartbeat(this.heldLeaseIds(), this.leasesReceived);
@@ -199,6 +219,7 @@ export class Worker {
         // coordinator's initial credit is concurrency minus this list (it cancels them again).
         heldLeaseIds: [...new Set([...this.running.keys(), ...this.outbox.leaseIds()])],
         resumeSecret: this.resumeSecret,
+        hostname: hostname().slice(0, 255), // shown in `baton stats`; the coordinator refuses longer
       });
     });
   }
@@ -219,6 +240,7 @@ export class Worker {
     this.outbox.resendAll(link);
     // Hello counted unacknowledged results as held leases; they hold no slot here.
     if (this.state === 'running') link.credit(this.outbox.pending);
+    if (this.everWelcomed) this.options.metrics.reconnected();
     this.everWelcomed = true;
     this.firstWelcome?.resolve();
     this.changed();
@@ -228,11 +250,14 @@ export class Worker {
     this.leasesReceived += leases.length;
     for (const lease of leases) {
       const controller = new AbortController();
-      const attempt: RunningAttempt = { lease, controller, revoked: false };
+      const span = AttemptSpan.start(lease, this.options.workerId);
+      const metricType = Object.hasOwn(this.options.handlers, lease.type) ? lease.type : UNKNOWN_TASK_TYPE;
+      const attempt: RunningAttempt = { lease, controller, span, revokedBy: undefined, metricType, startedMs: performance.now() };
       this.running.set(lease.leaseId, attempt);
-      const logger = this.log.child({ task_id: lease.taskId, attempt: lease.attempt, type: lease.type });
+      this.options.metrics.attemptStarted(lease.queue, metricType);
+      const logger = this.log.child({ task_id: lease.taskId, attempt: lease.attempt, type: lease.type, ...span.logFields });
       logger.debug('attempt started');
-      runAttempt(lease, this.options.handlers[lease.type], controller.signal, logger).then(
+      runAttempt(lease, handlerOf(this.options.handlers, lease.type), controller.signal, logger, span).then(
         (outcome) => this.onAttemptDone(attempt, outcome, logger),
         (err: unknown) => logger.error({ err }, 'attempt runner failed'),
       );
@@ -242,9 +267,16 @@ export class Worker {
   private onAttemptDone(attempt: RunningAttempt, outcome: AttemptOutcome, logger: Logger): void {
     const leaseId = attempt.lease.leaseId;
     this.running.delete(leaseId);
+    const metricOutcome = attemptMetricOutcome(outcome, attempt.revokedBy !== undefined, this.outbox.maxResultBytes);
+    this.options.metrics.attemptEnded(attempt.lease.queue, attempt.metricType, metricOutcome, performance.now() - attempt.startedMs);
     if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
     else logger.debug('attempt succeeded');
-    if (!attempt.revoked) {
+    if (outcome.kind === 'success' && outcome.result.length > this.outbox.maxResultBytes) {
+      // The outbox reports it as a non-retryable failure: the span says the same.
+      attempt.span.failed(new Error(`the result is ${outcome.result.length} bytes, over the coordinator's limit of ${this.outbox.maxResultBytes}`), true);
+    }
+    attempt.span.end(attempt.revokedBy);
+    if (attempt.revokedBy === undefined) {
       this.outbox.add(leaseId, outcome);
     }
     if (this.state === 'running') this.outbox.slotFreed();
@@ -256,8 +288,8 @@ export class Worker {
       const attempt = this.running.get(leaseId);
       this.outbox.settle(leaseId);
       if (!attempt) continue;
-      attempt.revoked = true;
-      this.log.info({ task_id: attempt.lease.taskId, lease_id: leaseId, reason: cancel.message }, 'attempt canceled by the coordinator');
+      attempt.revokedBy = cancel.reason === CancelReason.CANCEL_REASON_TIMEOUT ? 'timeout' : 'canceled';
+      this.log.info({ task_id: attempt.lease.taskId, lease_id: leaseId, reason: cancel.message, ...attempt.span.logFields }, 'attempt canceled by the coordinator');
       attempt.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
     }
   }
@@ -278,7 +310,7 @@ export class Worker {
 
   /** Leases this worker still answers for: running, or finished with the result not yet acknowledged. */
   private heldLeaseIds(): string[] {
-    const running = [...this.running.values()].filter((attempt) => !attempt.revoked).map((attempt) => attempt.lease.leaseId);
+    const running = [...this.running.values()].filter((attempt) => attempt.revokedBy === undefined).map((attempt) => attempt.lease.leaseId);
     return [...new Set([...running, ...this.outbox.leaseIds()])];
   }
 
@@ -319,4 +351,9 @@ export class Worker {
     if (this.state !== from) throw new Error(`worker cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
+}
+
+/** The handler of a task type; never an inherited property such as `constructor`. */
+function handlerOf(handlers: HandlerMap, type: string): Handler | undefined {
+  return Object.hasOwn(handlers, type) ? handlers[type] : undefined;
 }

@@ -12,8 +12,13 @@ export interface CliIo {
    * BATON_TLS_CERT, BATON_TLS_KEY and BATON_TOKEN are read.
    */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Aborted on SIGINT/SIGTERM by the entry point: pending calls and waits stop. */
+  /**
+   * Aborted on SIGINT/SIGTERM by the entry point, and when standard output closes: pending
+   * calls and waits stop.
+   */
   readonly signal?: AbortSignal;
+  /** True when standard output is a terminal: `stats --watch` then redraws in place. Default false. */
+  readonly stdoutIsTty?: boolean;
 }
 
 /** The command did what was asked; for `wait` and `submit --wait`, the task SUCCEEDED. */

@@ -153,7 +153,7 @@ function formatAttempts(attempts: readonly Attempt[]): string {
 }
 
 /** Left-aligned columns two spaces apart; trailing blanks trimmed. */
-function formatColumns(rows: readonly string[][]): string {
+export function formatColumns(rows: readonly string[][]): string {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, column) => {

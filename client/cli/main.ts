@@ -18,7 +18,7 @@ export const CLIENT_COMMAND_NAMES: readonly string[] = [...COMMANDS_BY_NAME.keys
 
 /**
  * Runs one `baton` client command in-process: `submit`, `get`, `wait`, `cancel`, `retry`,
- * `list` or `help`. Never exits the process and never reads `process.env`: the entry point
+ * `list`, `stats` or `help`. Never exits the process and never reads `process.env`: the entry point
  * passes `process.env` as `io.env` and exits with the returned code.
  * @param argv the arguments after `baton`, e.g. `['get', ID, '--json']`.
  * @returns the exit code: 0 done, 1 server error or the awaited task did not succeed,

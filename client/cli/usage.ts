@@ -9,7 +9,8 @@ const GLOBAL_OPTIONS_HELP = `Global options:
   --tls-key FILE           private key (PEM) of --tls-cert [$BATON_TLS_KEY]
   --token TOKEN            send 'authorization: Bearer TOKEN' with every call [$BATON_TOKEN,
                            which keeps it out of the process list]
-  --json                   machine-readable output: one JSON object per task, one per line
+  --json                   machine-readable output: one JSON object per task (per snapshot
+                           for stats), one per line
   -h, --help               show help
 `;
 

@@ -11,6 +11,8 @@ import type { Principal } from '../security/principal';
 import { connectionOf, type CallGuard } from './call-guard';
 import { fromWireState, toWireTask } from './convert';
 import { checkName } from './names';
+import { toWireStats } from './stats';
+import { NO_REJECTION_COUNTS, rejectionReason, tasksInBatch, type SubmissionRejections } from './submission-rejections';
 import { validateSubmission } from './submit-validation';
 import type { SubmitPolicy } from './task-defaults';
 import { TaskWatch } from './task-watch';
@@ -20,6 +22,8 @@ import type { WatchLimiter } from './watch-limits';
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 export const MAX_BATCH_SIZE = 10_000;
+/** Queues in a GetStats response unless the coordinator says otherwise: twice the default maxQueues. */
+export const DEFAULT_MAX_STATS_QUEUES = 2000;
 
 const CLIENT_ROLES = ['client'] as const;
 
@@ -30,17 +34,24 @@ export interface TaskQueueServiceDeps {
   readonly guard: CallGuard;
   readonly watches: WatchLimiter;
   readonly logger: Logger;
+  /** Where refused submissions are counted. Default: nowhere. */
+  readonly rejections?: SubmissionRejections;
+  /** Queues in a GetStats response at most. Default {@link DEFAULT_MAX_STATS_QUEUES}. */
+  readonly maxStatsQueues?: number;
 }
 
 /**
  * The TaskQueue gRPC service: translates the wire to Engine calls and back. Every method
- * needs the client role (or admin); a credential limited to queues reaches only their tasks.
+ * needs the client role (or admin); a credential limited to queues reaches only their tasks
+ * (and, in GetStats, only their queues and the workers serving them).
  */
 export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueServer {
   const { engine, policy, clock, guard } = deps;
   const log = deps.logger.child({ component: 'task-queue-api' });
   const track = guard.track.bind(guard);
   const current = guard.current.bind(guard);
+  const rejections = deps.rejections ?? NO_REJECTION_COUNTS;
+  const maxStatsQueues = deps.maxStatsQueues ?? DEFAULT_MAX_STATS_QUEUES;
   /** The task, once the caller is allowed its queue. */
   const taskFor = async (caller: Principal, id: string, what: string): Promise<TaskRecord> => {
     const { task } = await engine.get(checkId(id));
@@ -53,7 +64,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
       requireQueue(caller, spec.queue, 'SubmitTask');
       const [outcome] = await engine.submit([spec]);
       return { task: outcome && toWireTask(outcome.task), deduplicated: outcome?.deduplicated ?? false };
-    }),
+    }, (err) => rejections.rejected(rejectionReason(err), 1)),
     submitTasks: unary(guard, 'SubmitTasks', CLIENT_ROLES, async (request, caller) => {
       if (request.requests.length === 0) throw new InvalidArgumentError('requests: must not be empty');
       if (request.requests.length > MAX_BATCH_SIZE) {
@@ -64,7 +75,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
       specs.forEach((spec, index) => requireQueue(caller, spec.queue, `SubmitTasks requests[${index}]`));
       const outcomes = await engine.submit(specs);
       return { responses: outcomes.map((outcome) => ({ task: toWireTask(outcome.task), deduplicated: outcome.deduplicated })) };
-    }),
+    }, (err, request) => rejections.rejected(rejectionReason(err), tasksInBatch(request))),
     getTask: unary(guard, 'GetTask', CLIENT_ROLES, async (request, caller) => {
       await taskFor(caller, request.id, 'GetTask');
       const view = await engine.get(request.id);
@@ -80,6 +91,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
       const view = await engine.retry(request.id);
       return { task: toWireTask(view.task, view.attempts) };
     }),
+    getStats: unary(guard, 'GetStats', CLIENT_ROLES, (_request, caller) => Promise.resolve(toWireStats(engine.stats(), caller, maxStatsQueues))),
     listTasks: unary(guard, 'ListTasks', CLIENT_ROLES, async (request, caller) => {
       const page = await engine.list(listFilter(request, caller), request.pageSize || DEFAULT_PAGE_SIZE, decodePageToken(request.pageToken));
       return {

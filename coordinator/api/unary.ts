@@ -4,18 +4,21 @@ import { toStatusObject } from '../../shared/grpc-status';
 import type { Logger } from '../../shared/logger';
 import type { Principal, Role } from '../security/principal';
 import type { CallGuard } from './call-guard';
+import { UndecodableMessage } from './strict-decoding';
 
 /**
  * Adapts an async handler to grpc-js: the one place where a unary call is admitted (decoded,
  * authenticated, authorised for `roles`) and where a thrown error becomes a gRPC status.
  * BatonErrors keep their code and message; anything else is logged with its stack and
- * answered INTERNAL.
+ * answered INTERNAL. `onFailure`, when given, hears of every failed call with its request
+ * (undefined when it did not decode), whether admission or the handler failed.
  */
 export function unary<Req, Res>(
   guard: CallGuard,
   method: string,
   roles: readonly Role[],
   handler: (request: Req, caller: Principal, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+  onFailure?: (err: unknown, request: Req | undefined) => void,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     let admitted: { request: Req; caller: Principal };
@@ -24,6 +27,7 @@ export function unary<Req, Res>(
     } catch (err: unknown) {
       logError(guard.logger, method, err);
       guard.failed(call, method, err);
+      onFailure?.(err, (call.request as unknown) instanceof UndecodableMessage ? undefined : call.request);
       callback(toStatusObject(err));
       return;
     }
@@ -33,6 +37,7 @@ export function unary<Req, Res>(
       (err: unknown) => {
         logError(guard.logger, method, err);
         guard.failed(call, method, err);
+        onFailure?.(err, admitted.request);
         callback(toStatusObject(err));
       },
     );

@@ -1,3 +1,4 @@
+import { DEFAULT_QUEUE } from '../../shared/default-queue';
 import { InvalidArgumentError, ResourceExhaustedError } from '../../shared/errors';
 import { msToDuration } from '../../shared/proto-time';
 import type { Hello, Lease, TaskResult } from '../../shared/gen/baton/v1/worker_service';
@@ -16,6 +17,9 @@ export const MAX_HELLO_NAME_CHARS = 16 * 1024;
 export const MAX_ERROR_LENGTH = 4096;
 const LEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RESUME_SECRET = /^[A-Za-z0-9_-]{16,128}$/;
+/** Longest Hello.hostname: a DNS name is at most 253 characters. */
+export const MAX_HOSTNAME_LENGTH = 255;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks a Hello and binds it to the stream's credential.
@@ -26,7 +30,7 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
   if (hello.concurrency < 1 || hello.concurrency > MAX_CONCURRENCY) {
     throw new InvalidArgumentError(`hello.concurrency: must be between 1 and ${MAX_CONCURRENCY}, got ${hello.concurrency}`);
   }
-  const queues = hello.queues.length === 0 ? ['default'] : hello.queues;
+  const queues = hello.queues.length === 0 ? [DEFAULT_QUEUE] : hello.queues;
   checkHelloSize(queues, hello.taskTypes);
   queues.forEach((queue, index) => checkName(queue, `hello.queues[${index}]`));
   hello.taskTypes.forEach((type, index) => checkName(type, `hello.task_types[${index}]`));
@@ -35,15 +39,26 @@ export function validateHello(hello: Hello, caller: Principal): HelloSpec {
   if (hello.resumeSecret !== '' && !RESUME_SECRET.test(hello.resumeSecret)) {
     throw new InvalidArgumentError('hello.resume_secret: not a secret from a Welcome');
   }
+  const hostname = hello.hostname ?? '';
+  checkHostname(hostname);
   return {
     principal: caller.id,
     workerId: hello.workerId,
+    hostname,
     queues: [...new Set(queues)],
     types: hello.taskTypes,
     concurrency: hello.concurrency,
     heldLeaseIds: [...new Set(hello.heldLeaseIds)],
     resumeSecret: hello.resumeSecret,
   };
+}
+
+/** The hostname is only shown to operators, but it is kept and printed: bounded, and free of terminal escapes. */
+function checkHostname(hostname: string): void {
+  if (hostname.length > MAX_HOSTNAME_LENGTH) {
+    throw new InvalidArgumentError(`hello.hostname: ${hostname.length} characters is over the limit of ${MAX_HOSTNAME_LENGTH}`);
+  }
+  if (CONTROL_CHARACTERS.test(hostname)) throw new InvalidArgumentError('hello.hostname: holds control characters');
 }
 
 /** @throws ResourceExhaustedError when a Hello names more than one session may make the coordinator keep. */

@@ -3,9 +3,12 @@ import { BatonError, FailedPreconditionError, NotFoundError, UnavailableError } 
 import { uuidv7 } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { ListPage, TaskFilter, TaskStore } from './task-store';
+import { NO_TRACING, type AttemptTracer } from './attempt-tracer';
 import { NO_METRICS, type CoreMetrics } from './core-metrics';
 import { limitsOf, type EngineOptions } from './engine-options';
 import { admitSubmission, QueueOccupancy } from './queue-occupancy';
+import { QueueActivity } from './queue-activity';
+import { queueDepths, statsSnapshot, workerSlots, type QueueDepth, type StatsSnapshot, type StatsSources, type WorkerSlots } from './stats-snapshot';
 import type { Lease } from './leases';
 import { isTerminal, type AttemptRecord, type TaskRecord, type TaskSpec, type TaskView } from './task';
 import { TaskLedger } from './task-ledger';
@@ -19,6 +22,8 @@ export interface EngineDeps {
   readonly logger: Logger;
   readonly options: EngineOptions;
   readonly metrics?: CoreMetrics;
+  /** Spans of each attempt. Default: none. */
+  readonly tracer?: AttemptTracer;
   /** Source of retry jitter, in [0, 1). */
   readonly random?: () => number;
   /**
@@ -48,25 +53,32 @@ export class Engine {
   private readonly inFlight = new QueueOccupancy();
   /** Tasks a RetryTask is requeueing right now: a second one at the same time is refused. */
   private readonly retrying = new Set<string>();
+  /** Finished counts and recent rates by queue, for stats. */
+  private readonly activity: QueueActivity;
   private readonly metrics: CoreMetrics;
+  private readonly tracer: AttemptTracer;
   private readonly log: Logger;
   private state: EngineState = 'created';
 
   constructor(private readonly deps: EngineDeps) {
     this.metrics = deps.metrics ?? NO_METRICS;
+    this.tracer = deps.tracer ?? NO_TRACING;
     this.log = deps.logger.child({ component: 'engine' });
+    this.activity = new QueueActivity(deps.clock, 2 * limitsOf(deps.options).maxQueues);
     this.ledger = new TaskLedger({
       store: deps.store,
       clock: deps.clock,
       logger: this.log,
       onReady: () => this.workers.requestDispatch(),
       onStoreFailure: (err) => this.storeFailed(err),
+      onFinished: (task) => this.activity.taskFinished(task.queue, task.state),
     });
     this.workers = new WorkerGateway({
       ledger: this.ledger,
       clock: deps.clock,
       logger: deps.logger,
       metrics: this.metrics,
+      tracer: this.tracer,
       options: deps.options,
       random: deps.random ?? Math.random,
     });
@@ -75,6 +87,7 @@ export class Engine {
   /** Rebuilds the in-memory indexes from the store. Running tasks wait one lease window to be reclaimed. */
   start(): void {
     this.transition('created', 'running');
+    this.activity.seed(this.deps.store.countByQueueAndState());
     const running = this.deps.store.loadRunningAttempts();
     let orphans = 0;
     for (const task of this.deps.store.loadUnfinished()) {
@@ -165,7 +178,7 @@ export class Engine {
     recordCancel(task, attempt, this.deps.clock.now());
     this.metrics.taskFinished(task.queue, 'canceled');
     await this.ledger.persist(task, attempt);
-    this.log.info({ task_id: taskId }, 'task canceled');
+    this.log.info({ task_id: taskId, ...this.tracer.logFields(task) }, 'task canceled');
     return this.get(taskId);
   }
 
@@ -190,6 +203,7 @@ export class Engine {
       throw new FailedPreconditionError(`task ${taskId} is ${live.state}; only dead or canceled tasks can be retried`);
     }
     const { task } = await this.get(taskId);
+    const finishedAs = task.state;
     if (task.state !== 'dead' && task.state !== 'canceled') {
       throw new FailedPreconditionError(`task ${taskId} is ${task.state}; only dead or canceled tasks can be retried`);
     }
@@ -200,12 +214,27 @@ export class Engine {
     try {
       requeue(task, this.deps.clock.now());
       await this.ledger.persist(task);
+      this.activity.reopened(task.queue, finishedAs);
       this.ledger.track(task);
     } finally {
       this.inFlight.remove(task.queue);
     }
-    this.log.info({ task_id: taskId }, 'task requeued');
+    this.log.info({ task_id: taskId, ...this.tracer.logFields(task) }, 'task requeued');
     return this.get(taskId);
+  }
+
+  /** Per queue: tasks by state, rates, backlog age; per connected worker: slots and liveness. */
+  stats(): StatsSnapshot {
+    return statsSnapshot(this.statsSources(), this.deps.clock.now());
+  }
+
+  /** Unfinished tasks by queue and state, for the metrics. */
+  queueDepths(): ReadonlyMap<string, QueueDepth> {
+    return queueDepths(this.statsSources(), this.deps.clock.now());
+  }
+
+  workerSlots(): WorkerSlots {
+    return workerSlots(this.statsSources());
   }
 
   /** Counts for stats and metrics. */
@@ -227,6 +256,10 @@ export class Engine {
       workers: this.workers.sessions.size,
       readyByQueue: this.ledger.ready.depthByQueue(),
     };
+  }
+
+  private statsSources(): StatsSources {
+    return { ledger: this.ledger, leases: this.workers.leases, sessions: this.workers.sessions, activity: this.activity };
   }
 
   /** Ends worker streams and timers, then flushes the store. Idempotent. */
@@ -270,6 +303,7 @@ export class Engine {
       this.ledger.track(task);
       this.ledger.announce(task);
       this.metrics.tasksSubmitted(task.queue, 1);
+      this.activity.submitted(task.queue, 1);
     }
   }
 

@@ -17,6 +17,14 @@ export class Heap<T> {
     this.siftUp(this.items.length - 1);
   }
 
+  /** Keeps only the items for which `keep` is true, in O(n). */
+  retain(keep: (item: T) => boolean): void {
+    let kept = 0;
+    for (const item of this.items) if (keep(item)) this.items[kept++] = item;
+    this.items.length = kept;
+    for (let index = (kept >> 1) - 1; index >= 0; index -= 1) this.siftDown(index);
+  }
+
   pop(): T | undefined {
     const top = this.items[0];
     const last = this.items.pop();

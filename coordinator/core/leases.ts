@@ -29,9 +29,24 @@ export class LeaseTable {
   private readonly bySessionId = new Map<string, Set<string>>();
   /** A task has at most one current lease. */
   private readonly byTaskId = new Map<string, Lease>();
+  private held = 0;
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** Leases held by a connected session (the others are orphaned). */
+  get heldCount(): number {
+    return this.held;
+  }
+
+  /** Leases held by one session, without copying them. */
+  countHeldBy(sessionId: string): number {
+    return this.bySessionId.get(sessionId)?.size ?? 0;
+  }
+
+  all(): IterableIterator<Lease> {
+    return this.byId.values();
   }
 
   get(leaseId: string): Lease | undefined {
@@ -77,6 +92,7 @@ export class LeaseTable {
 
   private index(lease: Lease): void {
     if (lease.sessionId === null) return;
+    this.held += 1;
     let ids = this.bySessionId.get(lease.sessionId);
     if (!ids) {
       ids = new Set();
@@ -87,6 +103,7 @@ export class LeaseTable {
 
   private unindex(lease: Lease): void {
     if (lease.sessionId === null) return;
+    this.held -= 1;
     const ids = this.bySessionId.get(lease.sessionId);
     ids?.delete(lease.leaseId);
     if (ids?.size === 0) this.bySessionId.delete(lease.sessionId);

@@ -6,6 +6,20 @@ interface ReadyEntry {
   readonly token: number;
 }
 
+/** A ready task by when it became due; small, so that stale ones hold no task record. */
+interface DueEntry {
+  readonly dueMs: number;
+  readonly taskId: string;
+  readonly token: number;
+}
+
+/** Stale entries a due-time heap may hold beyond its live ones (and as many again) before it is compacted. */
+const DUE_HEAP_SLACK = 64;
+
+function dueEarlier(a: DueEntry, b: DueEntry): boolean {
+  return a.dueMs !== b.dueMs ? a.dueMs < b.dueMs : a.taskId < b.taskId;
+}
+
 /** Higher priority first; then the task that has been due longest; then the older id. */
 function runsBefore(a: ReadyEntry, b: ReadyEntry): boolean {
   if (a.task.priority !== b.task.priority) return a.task.priority > b.task.priority;
@@ -22,6 +36,12 @@ export class ReadyIndex {
   private readonly queues = new Map<string, Map<string, Heap<ReadyEntry>>>();
   private readonly tokens = new Map<string, { readonly token: number; readonly queue: string }>();
   private readonly depth = new Map<string, number>();
+  /**
+   * Per queue, its ready tasks by due time, for the age of the oldest (the other heaps order
+   * by priority first). Removal costs nothing here: stale entries are dropped when a query
+   * meets them at the head, or all at once when they outnumber the live ones.
+   */
+  private readonly byDueTime = new Map<string, Heap<DueEntry>>();
   private nextToken = 0;
 
   /** Number of tasks ready now. */
@@ -45,6 +65,13 @@ export class ReadyIndex {
       byType.set(task.type, heap);
     }
     heap.push({ task, token });
+    let due = this.byDueTime.get(task.queue);
+    if (!due) {
+      due = new Heap(dueEarlier);
+      this.byDueTime.set(task.queue, due);
+    }
+    due.push({ dueMs: task.runAtMs, taskId: task.id, token });
+    if (due.size > 2 * (this.depth.get(task.queue) ?? 0) + DUE_HEAP_SLACK) due.retain(this.isLive);
   }
 
   remove(taskId: string): void {
@@ -52,8 +79,20 @@ export class ReadyIndex {
     if (!entry) return;
     this.tokens.delete(taskId);
     const depth = (this.depth.get(entry.queue) ?? 1) - 1;
-    if (depth > 0) this.depth.set(entry.queue, depth);
-    else this.depth.delete(entry.queue);
+    if (depth > 0) {
+      this.depth.set(entry.queue, depth);
+    } else {
+      this.depth.delete(entry.queue);
+      this.byDueTime.delete(entry.queue);
+    }
+  }
+
+  /** When the ready task of `queue` that has been due longest became due; undefined when none is ready. */
+  oldestDueMs(queue: string): number | undefined {
+    const due = this.byDueTime.get(queue);
+    if (!due) return undefined;
+    for (let head = due.peek(); head && !this.isLive(head); head = due.peek()) due.pop();
+    return due.peek()?.dueMs;
   }
 
   /**
@@ -97,10 +136,17 @@ export class ReadyIndex {
     return this.queues.size;
   }
 
+  /** Entries, live or stale, behind {@link oldestDueMs} for `queue`; for tests. */
+  dueTimeEntries(queue: string): number {
+    return this.byDueTime.get(queue)?.size ?? 0;
+  }
+
   /** Ready counts by queue, for metrics. Queues with none are absent. */
   depthByQueue(): ReadonlyMap<string, number> {
     return this.depth;
   }
+
+  private readonly isLive = (entry: DueEntry): boolean => this.tokens.get(entry.taskId)?.token === entry.token;
 
   private liveHead(heap: Heap<ReadyEntry>): ReadyEntry | undefined {
     for (let head = heap.peek(); head; head = heap.peek()) {

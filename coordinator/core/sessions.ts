@@ -6,6 +6,10 @@ export interface WorkerSession {
   /** The credential's identity (token or certificate); 'anonymous' without auth. */
   readonly principal: string;
   readonly workerId: string;
+  /** What the worker's Hello says its host is called; empty if it did not say. For operators only. */
+  readonly hostname: string;
+  /** When the session opened. */
+  readonly connectedAtMs: number;
   /** worker-admission.ts: binds the session to the process that holds the resume secret. */
   readonly proof: string;
   readonly queues: readonly string[];
@@ -29,14 +33,21 @@ export class SessionRegistry {
   private readonly byOwner = new Map<string, WorkerSession>();
   private readonly perPrincipal = new Map<string, number>();
   private rotation = 0;
+  private slots = 0;
 
   get size(): number {
     return this.byId.size;
   }
 
+  /** The declared concurrency of every connected session, added up. */
+  get totalConcurrency(): number {
+    return this.slots;
+  }
+
   /** Adds a session; the caller has removed any earlier session of the same owner. */
   add(session: WorkerSession): void {
     this.byId.set(session.id, session);
+    this.slots += session.concurrency;
     this.byOwner.set(ownerKey(session.principal, session.workerId), session);
     this.perPrincipal.set(session.principal, this.countOf(session.principal) + 1);
     for (const queue of session.queues) {
@@ -57,6 +68,7 @@ export class SessionRegistry {
     const session = this.byId.get(sessionId);
     if (!session) return;
     this.byId.delete(sessionId);
+    this.slots -= session.concurrency;
     const key = ownerKey(session.principal, session.workerId);
     if (this.byOwner.get(key) === session) this.byOwner.delete(key);
     const left = this.countOf(session.principal) - 1;

@@ -18,6 +18,8 @@ export interface TaskLedgerDeps {
    * is the truth; the coordinator stops, and a restart rebuilds memory from the store.
    */
   readonly onStoreFailure: (err: unknown) => void;
+  /** Called once a task's terminal state has committed, as the ledger forgets it. Default: nothing. */
+  readonly onFinished?: (task: TaskRecord) => void;
 }
 
 /**
@@ -32,6 +34,8 @@ export class TaskLedger {
   readonly watchers = new TaskWatchers();
   /** The tracked tasks by queue, for the queue limits. */
   readonly occupancy = new QueueOccupancy();
+  /** The scheduled tasks (those in the delay queue) by queue. */
+  readonly scheduled = new QueueOccupancy();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly delayed: TimerQueue<string>;
 
@@ -68,6 +72,7 @@ export class TaskLedger {
       this.ready.add(task);
       this.deps.onReady();
     } else if (task.state === 'scheduled') {
+      if (!this.delayed.has(task.id)) this.scheduled.add(task.queue);
       this.delayed.set(task.id, task.runAtMs);
     }
   }
@@ -75,7 +80,10 @@ export class TaskLedger {
   /** Takes a task out of the ready index and the delay queue (it stays tracked). */
   unplace(taskId: string): void {
     this.ready.remove(taskId);
+    if (!this.delayed.has(taskId)) return;
     this.delayed.cancel(taskId);
+    const task = this.tasks.get(taskId);
+    if (task) this.scheduled.remove(task.queue);
   }
 
   /**
@@ -114,12 +122,15 @@ export class TaskLedger {
     if (isTerminal(snapshot.state) && this.tasks.get(task.id) === task && isTerminal(task.state)) {
       this.tasks.delete(task.id);
       this.occupancy.remove(task.queue);
+      this.deps.onFinished?.(snapshot);
     }
     this.watchers.notify(snapshot);
   }
 
   private promote(taskId: string): void {
     const task = this.tasks.get(taskId);
+    // The delay queue let go of the task before this call, even if it is no longer scheduled.
+    if (task) this.scheduled.remove(task.queue);
     if (task?.state !== 'scheduled') return;
     task.state = 'queued';
     task.updatedAtMs = this.deps.clock.now();

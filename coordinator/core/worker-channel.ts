@@ -11,6 +11,8 @@ export interface HelloSpec {
   /** Who the credential of the stream says the caller is (see api/../security); 'anonymous' without auth. */
   readonly principal: string;
   readonly workerId: string;
+  /** The host the worker says it runs on (Hello.hostname); empty if it did not say. Shown to operators, trusted for nothing. */
+  readonly hostname: string;
   readonly queues: readonly string[];
   readonly types: readonly string[];
   readonly concurrency: number;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
 import { ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
+import type { AttemptTracer } from './attempt-tracer';
 import type { CoreMetrics } from './core-metrics';
 import { dispatch } from './dispatcher';
 import { limitsOf, type EngineOptions } from './engine-options';
@@ -19,6 +20,7 @@ export interface WorkerGatewayDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: CoreMetrics;
+  readonly tracer: AttemptTracer;
   readonly options: EngineOptions;
   readonly random: () => number;
 }
@@ -83,6 +85,8 @@ export class WorkerGateway {
       principal: hello.principal,
       proof,
       workerId: hello.workerId,
+      hostname: hello.hostname,
+      connectedAtMs: nowMs,
       queues: hello.queues,
       types: new Set(hello.types),
       concurrency: hello.concurrency,
@@ -155,7 +159,9 @@ export class WorkerGateway {
     if (unknown.length > 0) session.channel.sendCancel(unknown, 'unknown_lease', 'not current: expired, reassigned, or never granted to this session');
     for (const lease of this.leases.heldBy(sessionId)) {
       if (lease.grantOrdinal <= leasesReceived && !held.has(lease.leaseId)) {
-        this.log.warn({ worker_id: session.workerId, lease_id: lease.leaseId, task_id: lease.taskId }, 'worker no longer holds a lease; releasing it');
+        const task = this.deps.ledger.get(lease.taskId);
+        const traceFields = task ? this.deps.tracer.logFields(task, lease.leaseId) : {};
+        this.log.warn({ worker_id: session.workerId, lease_id: lease.leaseId, task_id: lease.taskId, ...traceFields }, 'worker no longer holds a lease; releasing it');
         this.expire(lease, 'worker_lost', `worker ${session.workerId} no longer holds the lease (heartbeat)`);
       }
     }
@@ -236,6 +242,7 @@ export class WorkerGateway {
     const attempt = this.attempts.get(lease.leaseId);
     this.attempts.delete(lease.leaseId);
     if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel([lease.leaseId], reason, message);
+    this.deps.tracer.attemptEnded(lease.leaseId, { outcome: 'canceled', error: message });
     return attempt;
   }
 
@@ -289,7 +296,9 @@ export class WorkerGateway {
         };
         this.leases.add(lease);
         if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
-        this.deps.metrics.dispatchLatency(task.queue, Math.max(0, nowMs - task.runAtMs));
+        const queueWaitMs = Math.max(0, nowMs - task.runAtMs);
+        this.deps.metrics.dispatchLatency(task.queue, queueWaitMs);
+        this.deps.tracer.attemptStarted(task, lease, queueWaitMs);
         return lease;
       },
       started: (lease, attempt) => {
@@ -306,23 +315,27 @@ export class WorkerGateway {
     this.attempts.delete(lease.leaseId);
     const task = this.deps.ledger.get(lease.taskId);
     if (!task || !attempt) return { leaseId: lease.leaseId, error: { code: 'INTERNAL', message: 'task of this lease is missing' } };
+    this.deps.tracer.resultReceived(lease.leaseId);
     this.deps.metrics.runTime(task.queue, nowMs - attempt.startedAtMs);
     if (report.kind === 'success') {
       recordSuccess(task, attempt, report.result, report.contentType, nowMs);
       this.deps.metrics.attemptEnded(task.queue, 'succeeded');
       this.deps.metrics.taskFinished(task.queue, 'succeeded');
     } else {
-      this.fail(task.id, attempt, { outcome: 'failed', error: report.message, retryable: !report.nonRetryable }, nowMs);
+      this.fail(task.id, attempt, { outcome: 'failed', error: report.message, retryable: !report.nonRetryable }, nowMs, lease.leaseId);
     }
+    const ending = report.kind === 'success' ? { outcome: 'succeeded' as const } : { outcome: 'failed' as const, error: report.message, nonRetryable: report.nonRetryable };
     try {
       await this.deps.ledger.persist(task, attempt);
+      this.deps.tracer.attemptEnded(lease.leaseId, ending);
       return { leaseId: lease.leaseId };
     } catch {
+      this.deps.tracer.attemptEnded(lease.leaseId, { ...ending, outcome: 'failed', error: 'the result could not be stored' });
       return { leaseId: lease.leaseId, error: { code: 'UNAVAILABLE', message: 'the result could not be stored; resend it' } };
     }
   }
 
-  private fail(taskId: string, attempt: AttemptRecord | undefined, failure: Failure, nowMs: number): void {
+  private fail(taskId: string, attempt: AttemptRecord | undefined, failure: Failure, nowMs: number, leaseId: string): void {
     const task = this.deps.ledger.get(taskId);
     if (!task) return;
     const verdict = recordFailure(task, attempt, failure, nowMs, this.deps.random);
@@ -334,7 +347,7 @@ export class WorkerGateway {
       this.deps.metrics.taskFinished(task.queue, 'dead');
     }
     this.log.info(
-      { task_id: taskId, attempt: task.attempt, outcome: failure.outcome, err_message: failure.error, next: verdict.kind },
+      { task_id: taskId, attempt: task.attempt, outcome: failure.outcome, err_message: failure.error, next: verdict.kind, ...this.deps.tracer.logFields(task, leaseId) },
       'attempt failed',
     );
   }
@@ -353,8 +366,12 @@ export class WorkerGateway {
     const attempt = this.attempts.get(lease.leaseId);
     this.attempts.delete(lease.leaseId);
     const task = this.deps.ledger.get(lease.taskId);
-    if (task?.state !== 'running' || task.attempt !== lease.attempt) return;
-    this.fail(task.id, attempt, { outcome, error, retryable: true }, nowMs);
+    if (task?.state !== 'running' || task.attempt !== lease.attempt) {
+      this.deps.tracer.attemptEnded(lease.leaseId, { outcome, error });
+      return;
+    }
+    this.fail(task.id, attempt, { outcome, error, retryable: true }, nowMs, lease.leaseId);
+    this.deps.tracer.attemptEnded(lease.leaseId, { outcome, error });
     this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
     this.requestDispatch();
   }

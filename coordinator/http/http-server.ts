@@ -4,14 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { BatonError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
+import type { ReadinessStatus } from '../readiness';
 import type { Authenticator } from '../security/authenticator';
 import type { ReloadableTls } from '../security/reloadable-tls';
 
 export interface HttpEndpointDeps {
   readonly metrics: { scrape(): Promise<string>; readonly contentType: string };
-  /** True while the coordinator serves requests. */
-  readonly isReady: () => boolean;
-  /** With a tokens file, /metrics needs a valid token of any role not limited to queues; /healthz never does. */
+  /** What /readyz reports: 200 only for 'ready'. */
+  readonly readiness: () => ReadinessStatus;
+  /** With a tokens file, /metrics needs a valid token of any role not limited to queues; /healthz and /readyz never do. */
   readonly authenticator: Authenticator;
   /** HTTPS (and, when it is mutual, a client certificate) instead of plain HTTP. */
   readonly tls: ReloadableTls | undefined;
@@ -22,7 +23,11 @@ export interface HttpEndpointDeps {
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** /healthz and /metrics, over HTTP or HTTPS. */
+/**
+ * /healthz (liveness: 200 whenever the process answers), /readyz (readiness: 200 only while
+ * the coordinator takes work, 503 with the reason otherwise) and /metrics, over HTTP or
+ * HTTPS. It listens from before the store opens, so that probes see `starting`.
+ */
 export class HttpEndpoint {
   private readonly server: Server;
 
@@ -65,8 +70,13 @@ export class HttpEndpoint {
       return;
     }
     if (req.url === '/healthz') {
-      const ready = this.deps.isReady();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ok' : 'unavailable' }));
+      // Answering at all is the proof: the process is up and its event loop turns.
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      return;
+    }
+    if (req.url === '/readyz') {
+      const status = this.deps.readiness();
+      res.writeHead(status === 'ready' ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status }));
       return;
     }
     if (req.url === '/metrics') {
@@ -80,7 +90,7 @@ export class HttpEndpoint {
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz or /metrics\n');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz, /readyz or /metrics\n');
   }
 
   /** Answers 401 and returns false unless the request carries acceptable credentials. */

@@ -34,6 +34,16 @@ export interface StoreCommitStats {
   readonly failedTransactions: number;
 }
 
+/** One committed transaction, as the store's `onCommit` observer hears of it. */
+export interface CommitObservation {
+  /** How long the transaction took, fsync included, in milliseconds (wall clock). */
+  readonly durationMs: number;
+  /** Rows written: task inserts and updates and attempt records, of the writes that committed. */
+  readonly rows: number;
+  /** `write` calls committed in it. */
+  readonly writes: number;
+}
+
 type Batch = ReadonlyArray<readonly BoundMutation[]>;
 
 /** SQLite's extended result codes for constraint failures all start with this. */
@@ -68,7 +78,12 @@ export class SqliteBatchWriter {
   private readonly applyGroup: (group: readonly BoundMutation[]) => void;
   private readonly counters = { transactions: 0, writes: 0, mutations: 0, rejectedWrites: 0, failedTransactions: 0 };
 
-  constructor(db: Database.Database, statements: Statements, log: Logger) {
+  constructor(
+    db: Database.Database,
+    statements: Statements,
+    log: Logger,
+    private readonly onCommit: (observation: CommitObservation) => void = () => undefined,
+  ) {
     this.db = db;
     this.statements = statements;
     this.log = log;
@@ -97,6 +112,7 @@ export class SqliteBatchWriter {
    */
   commit(batch: Batch): Array<Error | undefined> {
     let outcomes: Array<Error | undefined>;
+    const startedAt = performance.now();
     try {
       outcomes = this.applyOptimistically(batch);
     } catch (err: unknown) {
@@ -104,16 +120,27 @@ export class SqliteBatchWriter {
       this.log.error({ err, writes: batch.length }, 'group commit failed');
       throw err;
     }
+    const durationMs = performance.now() - startedAt;
     this.counters.transactions += 1;
+    let writes = 0;
+    let rows = 0;
     batch.forEach((group, index) => {
       if (outcomes[index] === undefined) {
-        this.counters.writes += 1;
-        this.counters.mutations += group.length;
+        writes += 1;
+        rows += group.length;
       } else {
         this.counters.rejectedWrites += 1;
         this.log.debug({ err: outcomes[index] }, 'write rejected');
       }
     });
+    this.counters.writes += writes;
+    this.counters.mutations += rows;
+    try {
+      this.onCommit({ durationMs, rows, writes });
+    } catch (err: unknown) {
+      // The transaction has committed: an observer's fault must not make its writers think otherwise.
+      this.log.error({ err }, 'commit observer failed');
+    }
     return outcomes;
   }
 

@@ -8,12 +8,12 @@ import { ConfigError, InvalidArgumentError, UnavailableError } from '../../share
 import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
 import type { ListPage, Mutation, TaskFilter, TaskStore } from '../core/task-store';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
-import { SqliteBatchWriter, bindMutation, type BoundMutation, type StoreCommitStats } from './sqlite-batch-writer';
+import { SqliteBatchWriter, bindMutation, type BoundMutation, type CommitObservation, type StoreCommitStats } from './sqlite-batch-writer';
 import { openBatonDatabase } from './sqlite-open';
 import { listRowToTask, rowToAttempt, rowToTask } from './sqlite-rows';
 import { prepareStatements, toListParams, type Statements } from './sqlite-statements';
 
-export type { StoreCommitStats } from './sqlite-batch-writer';
+export type { CommitObservation, StoreCommitStats } from './sqlite-batch-writer';
 
 /** The longest commit interval accepted: longer would only stall writers. */
 const MAX_COMMIT_INTERVAL_MS = 60_000;
@@ -28,6 +28,8 @@ export interface SqliteStoreOptions {
   /** Commit at once when this many mutations are queued. Default 1000. */
   readonly commitMaxBatch?: number;
   readonly logger: Logger;
+  /** Told of every committed transaction (for metrics); it must not throw. Default: nothing. */
+  readonly onCommit?: (observation: CommitObservation) => void;
 }
 
 /** The SQLite TaskStore. Create with {@link SqliteTaskStore.open}. */
@@ -39,11 +41,11 @@ export class SqliteTaskStore implements TaskStore {
   private readonly writer: SqliteBatchWriter;
   private closing: Promise<void> | undefined;
 
-  private constructor(db: Database.Database, log: Logger, commitIntervalMs: number, commitMaxBatch: number) {
+  private constructor(db: Database.Database, log: Logger, commitIntervalMs: number, commitMaxBatch: number, onCommit?: (observation: CommitObservation) => void) {
     this.db = db;
     this.log = log;
     this.statements = prepareStatements(db);
-    this.writer = new SqliteBatchWriter(db, this.statements, log);
+    this.writer = new SqliteBatchWriter(db, this.statements, log, onCommit);
     this.committer = new GroupCommitter<BoundMutation>({
       commit: (groups) => this.writer.commit(groups),
       commitIntervalMs,
@@ -72,7 +74,7 @@ export class SqliteTaskStore implements TaskStore {
     const log = options.logger.child({ component: 'store' });
     const { db, filePath, created } = openBatonDatabase({ dataDir: options.dataDir, synchronous, logger: log });
     try {
-      const store = new SqliteTaskStore(db, log, commitIntervalMs, commitMaxBatch);
+      const store = new SqliteTaskStore(db, log, commitIntervalMs, commitMaxBatch, options.onCommit);
       log.info({ path: filePath, created, synchronous, commitIntervalMs, commitMaxBatch }, 'task store opened');
       return store;
     } catch (err: unknown) {

@@ -80,7 +80,7 @@ export class EngineHarness {
   ): { sessionId: string; channel: RecordingChannel; reclaimed: string[]; unknown: string[]; resumeSecret: string } {
     const channel = new RecordingChannel();
     const opened = this.engine.workers.open(
-      { principal: 'anonymous', workerId, queues: ['default'], types: [], concurrency, heldLeaseIds: [], resumeSecret: '', ...extra },
+      { principal: 'anonymous', workerId, hostname: '', queues: ['default'], types: [], concurrency, heldLeaseIds: [], resumeSecret: '', ...extra },
       channel,
     );
     return { sessionId: opened.sessionId, channel, reclaimed: opened.reclaimedLeaseIds, unknown: opened.unknownLeaseIds, resumeSecret: opened.resumeSecret };

@@ -115,6 +115,7 @@ export interface CoordinatorOptions {
   /** Fixed gRPC port (to restart on the same address); default 0 (any free port). */
   readonly port?: number;
   readonly args?: readonly string[];
+  readonly env?: Record<string, string>;
 }
 
 /** Starts `baton coordinator` and waits until it listens. */
@@ -123,6 +124,7 @@ export async function startCoordinator(group: ProcessGroup, options: Coordinator
     spawnBaton(
       ['coordinator', '--listen', `127.0.0.1:${options.port ?? 0}`, '--http', '127.0.0.1:0', '--data', options.dataDir, ...(options.args ?? [])],
       'coordinator',
+      options.env,
     ),
   );
   const line = await proc.waitForLog((l) => l.msg === 'coordinator listening', 'coordinator listening');

@@ -3,6 +3,7 @@ import { cancelCommand } from './cancel';
 import { getCommand } from './get';
 import { listCommand } from './list';
 import { retryCommand } from './retry';
+import { statsCommand } from './stats';
 import { submitCommand } from './submit';
 import { waitCommand } from './wait';
 
@@ -14,4 +15,5 @@ export const CLIENT_COMMANDS: readonly CliCommand[] = [
   cancelCommand,
   retryCommand,
   listCommand,
+  statsCommand,
 ];

@@ -7,7 +7,7 @@ import { RecordingChannel } from '../../support/engine-harness';
 import { makeTask } from '../../support/tasks';
 
 function session(id: string, queues: string[], credit: number): WorkerSession & { channel: RecordingChannel } {
-  return { id, principal: 'anonymous', proof: '', workerId: id, queues, types: new Set(), concurrency: credit, credit, leasesGranted: 0, draining: false, lastSeenMs: 0, channel: new RecordingChannel() };
+  return { id, principal: 'anonymous', proof: '', workerId: id, hostname: '', connectedAtMs: 0, queues, types: new Set(), concurrency: credit, credit, leasesGranted: 0, draining: false, lastSeenMs: 0, channel: new RecordingChannel() };
 }
 
 function run(ready: ReadyIndex, sessions: SessionRegistry): number {

@@ -64,4 +64,33 @@ describe('ReadyIndex', () => {
     expect(index.indexedQueues).to.equal(0);
     expect([...index.nonEmptyQueues()]).to.deep.equal([]);
   });
+
+  it('knows when the ready task of a queue that has been due longest became due, whatever the priorities', () => {
+    const index = new ReadyIndex();
+    expect(index.oldestDueMs('a')).to.equal(undefined);
+    index.add(makeTask({ id: 'urgent', queue: 'a', priority: 9, runAtMs: 300 }));
+    index.add(makeTask({ id: 'patient', queue: 'a', priority: 0, runAtMs: 100 }));
+    index.add(makeTask({ id: 'later', queue: 'a', priority: 0, runAtMs: 200 }));
+    index.add(makeTask({ id: 'elsewhere', queue: 'b', runAtMs: 50 }));
+    expect(index.oldestDueMs('a')).to.equal(100);
+    expect(index.take(['a'], ANY)?.id).to.equal('urgent');
+    expect(index.oldestDueMs('a')).to.equal(100);
+    index.remove('patient');
+    expect(index.oldestDueMs('a')).to.equal(200);
+    expect(index.take(['a'], ANY)?.id).to.equal('later');
+    expect(index.oldestDueMs('a')).to.equal(undefined);
+    expect(index.oldestDueMs('b')).to.equal(50);
+  });
+
+  it('keeps the entries behind the oldest-due answer bounded while tasks come and go', () => {
+    const index = new ReadyIndex();
+    index.add(makeTask({ id: 'anchor', queue: 'a', priority: 0, runAtMs: 1 }));
+    for (let i = 0; i < 3000; i += 1) {
+      index.add(makeTask({ id: `t${i}`, queue: 'a', priority: 5, runAtMs: 1000 + i }));
+      expect(index.take(['a'], ANY)?.id).to.equal(`t${i}`); // high priority: taken while the anchor waits
+    }
+    expect(index.oldestDueMs('a')).to.equal(1);
+    expect(index.dueTimeEntries('a')).to.be.at.most(2 * 2 + 64); // twice the ready tasks at the last add, plus the slack
+  });
 });
+

@@ -64,7 +64,7 @@ describe('Engine when the store fails a write', () => {
 
   it('stops taking requests, asks the worker to resend, and a restart picks up from the store', async () => {
     const channel = new RecordingChannel();
-    const hello = { principal: 'anonymous', workerId: 'w', queues: ['default'], types: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' };
+    const hello = { principal: 'anonymous', workerId: 'w', hostname: '', queues: ['default'], types: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' };
     const { sessionId, resumeSecret } = engine.workers.open(hello, channel);
     const [outcome] = await engine.submit([SPEC]);
     await settle();

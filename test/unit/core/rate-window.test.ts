@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { RateWindow } from '../../../coordinator/core/rate-window';
+import { FakeClock } from '../../support/fake-clock';
+
+describe('RateWindow', () => {
+  it('averages the events of the last 60 seconds, current second included', () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const window = new RateWindow();
+    window.record(clock.now(), 60);
+    expect(window.perSecond(clock.now())).to.equal(1);
+    clock.advance(30_000);
+    window.record(clock.now(), 30);
+    expect(window.perSecond(clock.now())).to.equal(1.5);
+    clock.advance(29_999); // still within the window of the first events
+    expect(window.perSecond(clock.now())).to.equal(1.5);
+    clock.advance(1); // 60 s after the first second began: those events left the window
+    expect(window.perSecond(clock.now())).to.equal(0.5);
+    clock.advance(30_000);
+    expect(window.perSecond(clock.now())).to.equal(0);
+    expect(window.isIdle(clock.now())).to.equal(true);
+  });
+
+  it('empties only the seconds that passed, however long the gap, and counts a step back as now', () => {
+    const clock = new FakeClock(0);
+    const window = new RateWindow(4);
+    for (let second = 0; second < 4; second += 1) {
+      window.record(clock.now(), second + 1); // 1, 2, 3, 4
+      clock.advance(1000);
+    }
+    expect(window.perSecond(clock.now())).to.equal((2 + 3 + 4) / 4); // second 0 left as second 4 began
+    clock.advance(2000);
+    expect(window.perSecond(clock.now())).to.equal(4 / 4);
+    window.record(clock.now() - 5000, 4); // a clock step back: counted in the current second
+    expect(window.perSecond(clock.now())).to.equal(8 / 4);
+    clock.advance(3_600_000);
+    expect(window.perSecond(clock.now())).to.equal(0);
+  });
+
+  it('refuses a window that is not a positive whole number of seconds', () => {
+    expect(() => new RateWindow(0)).to.throw(RangeError);
+    expect(() => new RateWindow(1.5)).to.throw(RangeError);
+  });
+});
