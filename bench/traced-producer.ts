@@ -5,8 +5,8 @@
  *   node --import tsx bench/traced-producer.ts COORDINATOR HTTP_PORT TASKS BATCH
  *
  * Submits TASKS no-op tasks in batches (8 in flight), waits until the coordinator's
- * metrics count them all finished, and prints `{"seconds": S}` (first submit to last
- * completion) on stdout.
+ * metrics count them all finished, and prints `{"seconds": S, "cpuSeconds": C}` (first submit to last
+ * completion; the producer's CPU time) on stdout.
  */
 import { startProcessTracing } from '../bin/tracing';
 
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const { BatonClient } = await import('../client/index.js');
   const client = new BatonClient({ address });
   const before = await finished(httpPort);
+  const cpuAtStart = process.cpuUsage();
   const started = performance.now();
   const inFlight: Array<Promise<unknown>> = [];
   for (let sent = 0; sent < tasks; sent += batch) {
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   client.close();
   await tracing.shutdown();
-  process.stdout.write(`${JSON.stringify({ seconds })}\n`);
+  const cpu = process.cpuUsage(cpuAtStart);
+  process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startOtlpReceiver } from '../test/support/otlp-receiver';
 import { ProcessGroup, REPO_ROOT, startCoordinator, startWorker } from '../test/support/processes';
+import { cpuSeconds } from './support';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -32,20 +33,36 @@ const MODES: readonly Mode[] = [
   { name: 'on, 1 %', env: (endpoint) => ({ ...OFF, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' }) },
 ];
 
-async function runOnce(mode: Mode): Promise<{ tasksPerSecond: number; spanBytes: number }> {
+interface RunResult {
+  readonly tasksPerSecond: number;
+  readonly spanBytes: number;
+  /** CPU seconds per 1,000 tasks, by process. */
+  readonly cpu: { readonly producer: number; readonly coordinator: number; readonly workers: number };
+}
+
+async function runOnce(mode: Mode): Promise<RunResult> {
   const receiver = await startOtlpReceiver('http/protobuf', { decode: false });
   const group = new ProcessGroup();
   try {
     const env = mode.env(receiver.endpoint);
-    const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir('baton-bench-'), 'data'), args: ['--sync', 'normal'], env });
-    await Promise.all(Array.from({ length: WORKERS }, () => startWorker(group, coordinator.address, { module: HANDLERS, concurrency: CONCURRENCY, env })));
+    // BENCH_PROFILE_DIR: a CPU profile of the coordinator and of each worker per run (Chrome DevTools opens them).
+    const nodeArgs = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const coordinator = await startCoordinator(group, { dataDir: join(group.tempDir('baton-bench-'), 'data'), args: ['--sync', 'normal'], env, nodeArgs });
+    const workers = await Promise.all(Array.from({ length: WORKERS }, () => startWorker(group, coordinator.address, { module: HANDLERS, concurrency: CONCURRENCY, env, nodeArgs })));
+    const cpuBefore = { coordinator: cpuSeconds(coordinator.process.pid), workers: workers.reduce((sum, worker) => sum + cpuSeconds(worker.pid), 0) };
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(__dirname, 'traced-producer.ts'), coordinator.address, String(coordinator.httpPort), String(TASKS), String(BATCH)], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
     });
-    const { seconds } = JSON.parse(stdout) as { seconds: number };
+    const { seconds, cpuSeconds: producerCpu } = JSON.parse(stdout) as { seconds: number; cpuSeconds: number };
+    const perThousand = 1000 / TASKS;
+    const cpu = {
+      producer: producerCpu * perThousand,
+      coordinator: (cpuSeconds(coordinator.process.pid) - cpuBefore.coordinator) * perThousand,
+      workers: (workers.reduce((sum, worker) => sum + cpuSeconds(worker.pid), 0) - cpuBefore.workers) * perThousand,
+    };
     await group.cleanup(); // flushes every process's spans before the receiver's count is read
-    return { tasksPerSecond: TASKS / seconds, spanBytes: receiver.bytes };
+    return { tasksPerSecond: TASKS / seconds, spanBytes: receiver.bytes, cpu };
   } finally {
     await group.cleanup();
     await receiver.close();
@@ -56,19 +73,24 @@ const median = (values: readonly number[]): number => [...values].sort((a, b) =>
 
 export async function benchTracing(): Promise<void> {
   console.log(`tracing overhead: ${TASKS} no-op tasks end to end (batches of ${BATCH}), ${WORKERS} workers x ${CONCURRENCY}, --sync normal, ${REPS} alternating repetitions`);
-  const results = new Map<string, Array<{ tasksPerSecond: number; spanBytes: number }>>(MODES.map((mode) => [mode.name, []]));
+  const results = new Map<string, RunResult[]>(MODES.map((mode) => [mode.name, []]));
+  // BENCH_TRACING_MODES=off,1%: only some modes (for profiling one).
+  const only = process.env.BENCH_TRACING_MODES?.split(',').map((name) => name.trim());
+  const modes = MODES.filter((mode) => !only || only.some((name) => mode.name.replace(/ /g, '').endsWith(name.replace(/ /g, ''))));
   for (let rep = 0; rep < REPS; rep += 1) {
-    for (const mode of MODES) results.get(mode.name)?.push(await runOnce(mode));
+    for (const mode of modes) results.get(mode.name)?.push(await runOnce(mode));
   }
   const offMedian = median((results.get('off') ?? []).map((r) => r.tasksPerSecond));
-  for (const mode of MODES) {
+  for (const mode of modes) {
     const runs = results.get(mode.name) ?? [];
     const rates = runs.map((r) => r.tasksPerSecond);
     const med = median(rates);
     const kb = median(runs.map((r) => r.spanBytes)) / 1024;
     console.log(
       `  tracing ${mode.name.padEnd(10)} ${med.toFixed(0).padStart(6)} tasks/s (min ${Math.min(...rates).toFixed(0)}, max ${Math.max(...rates).toFixed(0)})` +
-        `  ${(med / offMedian).toFixed(3)} x off  OTLP sent ${kb.toFixed(0)} KiB`,
+        `  ${(med / offMedian).toFixed(3)} x off  OTLP sent ${kb.toFixed(0)} KiB` +
+        `  CPU ms per 1,000 tasks: producer ${(median(runs.map((r) => r.cpu.producer)) * 1000).toFixed(0)},` +
+        ` coordinator ${(median(runs.map((r) => r.cpu.coordinator)) * 1000).toFixed(0)}, workers ${(median(runs.map((r) => r.cpu.workers)) * 1000).toFixed(0)}`,
     );
   }
 }

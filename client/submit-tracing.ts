@@ -78,9 +78,13 @@ export async function tracedSubmitMany(
 
 function startProducerSpan(operation: typeof Operation.send | typeof Operation.create, request: SubmitTaskRequest, parent: Context): Span {
   const queue = request.queue || DEFAULT_QUEUE;
-  const attributes: Record<string, string | number> = taskAttributes(operation, queue, request.type);
-  if (request.priority !== 0) attributes[Attr.priority] = request.priority;
-  return tracer().startSpan(spanName(operation, queue), { kind: SpanKind.PRODUCER, attributes }, parent);
+  const span = tracer().startSpan(spanName(operation, queue), { kind: SpanKind.PRODUCER }, parent);
+  // Unsampled (or no SDK): attributes would be thrown away.
+  if (span.isRecording()) {
+    span.setAttributes(taskAttributes(operation, queue, request.type));
+    if (request.priority !== 0) span.setAttribute(Attr.priority, request.priority);
+  }
+  return span;
 }
 
 /** The caller's explicit trace context wins over the active one. */

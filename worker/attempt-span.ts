@@ -29,14 +29,17 @@ export class AttemptSpan {
   static start(lease: Lease, workerId: string): AttemptSpan {
     const submitter = fromTraceContext(lease.traceContext);
     const parent = submitter ? trace.setSpanContext(ROOT_CONTEXT, submitter) : ROOT_CONTEXT;
-    const attributes = {
-      ...taskAttributes(Operation.process, lease.queue, lease.type),
-      [Attr.messageId]: lease.taskId,
-      [Attr.attempt]: lease.attempt,
-      [Attr.maxAttempts]: lease.maxAttempts,
-      [Attr.workerId]: workerId,
-    };
-    const span = trace.getTracer(TRACER_NAME, TRACER_VERSION).startSpan(spanName(Operation.process, lease.queue), { kind: SpanKind.CONSUMER, attributes }, parent);
+    const span = trace.getTracer(TRACER_NAME, TRACER_VERSION).startSpan(spanName(Operation.process, lease.queue), { kind: SpanKind.CONSUMER }, parent);
+    // Unsampled (or no SDK): attributes would be thrown away.
+    if (span.isRecording()) {
+      span.setAttributes({
+        ...taskAttributes(Operation.process, lease.queue, lease.type),
+        [Attr.messageId]: lease.taskId,
+        [Attr.attempt]: lease.attempt,
+        [Attr.maxAttempts]: lease.maxAttempts,
+        [Attr.workerId]: workerId,
+      });
+    }
     return new AttemptSpan(span);
   }
 

@@ -6,22 +6,19 @@ import type { AttemptEnding, AttemptTracer } from '../core/attempt-tracer';
 import type { Lease } from '../core/leases';
 import type { TaskRecord } from '../core/task';
 
-interface OpenAttempt {
-  readonly span: Span;
-  readonly queue: string;
-  readonly taskType: string;
-  settle: Span | undefined;
-}
+/** The event on an attempt span when its result arrives: from it to the span's end, the result is being stored. */
+export const RESULT_RECEIVED = 'baton.result_received';
 
 /**
- * The coordinator's spans of each attempt: `receive {queue}` from lease to the end of the
- * attempt, a child of the submitter's context stored with the task (so retries are further
- * spans of the same trace), with the queue wait as an attribute; and within it
- * `settle {queue}`, from the worker's result to its commit. Spans are kept only while they
- * record: with tracing off nothing is held, and at most one span per lease otherwise.
+ * The coordinator's span of each attempt, `receive {queue}`: from the lease to the end of
+ * the attempt (its result stored, a timeout, a lost worker or a cancel), a child of the
+ * submitter's context stored with the task, so retries are further spans of the same trace.
+ * The queue wait is an attribute; the result's arrival is an event, so the time it took to
+ * store shows without a span of its own. Spans are kept only while they record: with
+ * tracing off (or the task unsampled) nothing is held, otherwise one span per lease.
  */
 export class AttemptSpans implements AttemptTracer {
-  private readonly open = new Map<string, OpenAttempt>();
+  private readonly open = new Map<string, Span>();
 
   /** Spans open now (a lease whose attempt has not ended). */
   get size(): number {
@@ -31,43 +28,39 @@ export class AttemptSpans implements AttemptTracer {
   attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number): void {
     const submitter = fromTraceContext(task.traceContext);
     const parent = submitter ? trace.setSpanContext(ROOT_CONTEXT, submitter) : ROOT_CONTEXT;
-    const attributes = {
+    const span = tracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL }, parent);
+    // Unsampled (or no SDK): nothing to describe and nothing to keep.
+    if (!span.isRecording()) return;
+    span.setAttributes({
       ...taskAttributes(Operation.receive, task.queue, task.type),
       [Attr.messageId]: task.id,
       [Attr.attempt]: lease.attempt,
-      [Attr.maxAttempts]: task.maxAttempts,
       [Attr.workerId]: lease.workerId,
       [Attr.queueWaitMs]: queueWaitMs,
-    };
-    const span = tracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL, attributes }, parent);
-    if (span.isRecording()) this.open.set(lease.leaseId, { span, queue: task.queue, taskType: task.type, settle: undefined });
+    });
+    this.open.set(lease.leaseId, span);
   }
 
   resultReceived(leaseId: string): void {
-    const attempt = this.open.get(leaseId);
-    if (!attempt || attempt.settle) return;
-    const attributes = taskAttributes(Operation.settle, attempt.queue, attempt.taskType);
-    attempt.settle = tracer().startSpan(spanName(Operation.settle, attempt.queue), { kind: SpanKind.INTERNAL, attributes }, trace.setSpan(ROOT_CONTEXT, attempt.span));
+    this.open.get(leaseId)?.addEvent(RESULT_RECEIVED);
   }
 
   attemptEnded(leaseId: string, ending: AttemptEnding): void {
-    const attempt = this.open.get(leaseId);
-    if (!attempt) return;
+    const span = this.open.get(leaseId);
+    if (!span) return;
     this.open.delete(leaseId);
     const outcome: AttemptOutcomeName = ending.outcome === 'failed' && ending.nonRetryable ? 'non_retryable' : ending.outcome;
-    for (const span of attempt.settle ? [attempt.settle, attempt.span] : [attempt.span]) {
-      span.setAttribute(Attr.outcome, outcome);
-      if (outcome !== 'succeeded') {
-        span.setAttribute(Attr.errorType, outcome);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: ending.error ?? outcome });
-      }
-      span.end();
+    span.setAttribute(Attr.outcome, outcome);
+    if (outcome !== 'succeeded') {
+      span.setAttribute(Attr.errorType, outcome);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: ending.error ?? outcome });
     }
+    span.end();
   }
 
   logFields(task: Pick<TaskRecord, 'traceContext'>, leaseId?: string): TraceLogFields {
-    const attempt = leaseId === undefined ? undefined : this.open.get(leaseId);
-    return traceLogFields(attempt ? attempt.span.spanContext() : fromTraceContext(task.traceContext));
+    const span = leaseId === undefined ? undefined : this.open.get(leaseId);
+    return traceLogFields(span ? span.spanContext() : fromTraceContext(task.traceContext));
   }
 }
 

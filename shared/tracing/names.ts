@@ -22,8 +22,6 @@ export const Operation = {
   receive: 'receive',
   /** A worker runs an attempt's handler (CONSUMER). */
   process: 'process',
-  /** The coordinator records an attempt's result. */
-  settle: 'settle',
 } as const;
 export type OperationName = (typeof Operation)[keyof typeof Operation];
 

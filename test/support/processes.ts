@@ -93,8 +93,8 @@ export class BatonProcess {
   }
 }
 
-export function spawnBaton(args: string[], label: string, env: Record<string, string> = {}): BatonProcess {
-  const child = spawn(process.execPath, [BATON_JS, ...args], {
+export function spawnBaton(args: string[], label: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): BatonProcess {
+  const child = spawn(process.execPath, [...nodeArgs, BATON_JS, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,6 +116,8 @@ export interface CoordinatorOptions {
   readonly port?: number;
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
+  /** Options of node itself, such as `--cpu-prof` (which NODE_OPTIONS refuses). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Starts `baton coordinator` and waits until it listens. */
@@ -125,6 +127,7 @@ export async function startCoordinator(group: ProcessGroup, options: Coordinator
       ['coordinator', '--listen', `127.0.0.1:${options.port ?? 0}`, '--http', '127.0.0.1:0', '--data', options.dataDir, ...(options.args ?? [])],
       'coordinator',
       options.env,
+      options.nodeArgs,
     ),
   );
   const line = await proc.waitForLog((l) => l.msg === 'coordinator listening', 'coordinator listening');
@@ -137,6 +140,8 @@ export interface WorkerHandleOptions {
   readonly concurrency?: number;
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
+  /** Options of node itself, such as `--cpu-prof`. */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Starts `baton worker` and waits until the coordinator has welcomed it. */
@@ -147,6 +152,7 @@ export async function startWorker(group: ProcessGroup, address: string, options:
       ['worker', '--coordinator', address, '--concurrency', String(options.concurrency ?? 10), ...(options.args ?? []), module],
       'worker',
       options.env,
+      options.nodeArgs,
     ),
   );
   await proc.waitForLog((l) => l.msg === 'connected to the coordinator', 'worker connected');
