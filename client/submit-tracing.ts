@@ -3,7 +3,7 @@ import { BatonError } from '../shared/errors';
 import { DEFAULT_QUEUE } from '../shared/default-queue';
 import type { SubmitTaskRequest, SubmitTaskResponse } from '../shared/gen/baton/v1/task_queue';
 import { Attr, Operation, TRACER_NAME, TRACER_VERSION, spanName, taskAttributes } from '../shared/tracing/names';
-import { fromTraceContext, toTraceContext } from '../shared/tracing/w3c-trace-context';
+import { contextWithRemoteParent, toTraceContext } from '../shared/tracing/w3c-trace-context';
 
 /**
  * The client's side of a task's trace. Every submitted task carries the context of a
@@ -89,8 +89,7 @@ function startProducerSpan(operation: typeof Operation.send | typeof Operation.c
 
 /** The caller's explicit trace context wins over the active one. */
 function parentContext(traceContext: Readonly<Record<string, string>>, active: Context = context.active()): Context {
-  const remote = fromTraceContext(traceContext);
-  return remote ? trace.setSpanContext(active, remote) : active;
+  return contextWithRemoteParent(traceContext, active);
 }
 
 /** The span's context, or (no SDK, nothing recorded) whatever the caller passed on. */

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span 
 import type { Lease } from '../shared/gen/baton/v1/worker_service';
 import { traceLogFields, type TraceLogFields } from '../shared/tracing/log-fields';
 import { Attr, Operation, TRACER_NAME, TRACER_VERSION, spanName, taskAttributes, type AttemptOutcomeName } from '../shared/tracing/names';
-import { fromTraceContext } from '../shared/tracing/w3c-trace-context';
+import { contextWithRemoteParent } from '../shared/tracing/w3c-trace-context';
 
 /** Why an attempt's lease was taken back before its handler finished. */
 export type Revocation = 'timeout' | 'canceled' | 'shutdown';
@@ -27,8 +27,7 @@ export class AttemptSpan {
 
   /** Starts the span of `lease`. With no SDK in the process it records nothing. */
   static start(lease: Lease, workerId: string): AttemptSpan {
-    const submitter = fromTraceContext(lease.traceContext);
-    const parent = submitter ? trace.setSpanContext(ROOT_CONTEXT, submitter) : ROOT_CONTEXT;
+    const parent = contextWithRemoteParent(lease.traceContext);
     const span = trace.getTracer(TRACER_NAME, TRACER_VERSION).startSpan(spanName(Operation.process, lease.queue), { kind: SpanKind.CONSUMER }, parent);
     // Unsampled (or no SDK): attributes would be thrown away.
     if (span.isRecording()) {

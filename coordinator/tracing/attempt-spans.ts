@@ -1,7 +1,7 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { traceLogFields, type TraceLogFields } from '../../shared/tracing/log-fields';
 import { Attr, Operation, TRACER_NAME, TRACER_VERSION, spanName, taskAttributes, type AttemptOutcomeName } from '../../shared/tracing/names';
-import { fromTraceContext } from '../../shared/tracing/w3c-trace-context';
+import { contextWithRemoteParent, fromTraceContext } from '../../shared/tracing/w3c-trace-context';
 import type { AttemptEnding, AttemptTracer } from '../core/attempt-tracer';
 import type { Lease } from '../core/leases';
 import type { TaskRecord } from '../core/task';
@@ -26,9 +26,7 @@ export class AttemptSpans implements AttemptTracer {
   }
 
   attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number): void {
-    const submitter = fromTraceContext(task.traceContext);
-    const parent = submitter ? trace.setSpanContext(ROOT_CONTEXT, submitter) : ROOT_CONTEXT;
-    const span = tracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL }, parent);
+    const span = tracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL }, contextWithRemoteParent(task.traceContext));
     // Unsampled (or no SDK): nothing to describe and nothing to keep.
     if (!span.isRecording()) return;
     span.setAttributes({

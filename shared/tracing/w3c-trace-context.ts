@@ -1,4 +1,4 @@
-import { TraceFlags, createTraceState, isSpanContextValid, type SpanContext } from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, createTraceState, isSpanContextValid, trace, type Context, type SpanContext } from '@opentelemetry/api';
 
 /**
  * A task's trace context travels as W3C Trace Context (`traceparent`, `tracestate`) in the
@@ -34,4 +34,13 @@ export function fromTraceContext(map: Readonly<Record<string, string>>): SpanCon
   const state = map.tracestate;
   if (state && state.length <= MAX_TRACESTATE_CHARS) spanContext.traceState = createTraceState(state);
   return spanContext;
+}
+
+/**
+ * `base` (default: the root context) with the span a trace context map names as its span,
+ * so that spans started in it are its children; `base` itself when the map names none.
+ */
+export function contextWithRemoteParent(map: Readonly<Record<string, string>>, base: Context = ROOT_CONTEXT): Context {
+  const remote = fromTraceContext(map);
+  return remote ? trace.setSpanContext(base, remote) : base;
 }
