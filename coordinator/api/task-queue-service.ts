@@ -13,6 +13,7 @@ import { fromWireState, toWireTask } from './convert';
 import { checkName } from './names';
 import { toWireStats } from './stats';
 import { NO_REJECTION_COUNTS, rejectionReason, tasksInBatch, type SubmissionRejections } from './submission-rejections';
+import { withSubmissionTrace } from './submission-trace';
 import { validateSubmission } from './submit-validation';
 import type { SubmitPolicy } from './task-defaults';
 import { TaskWatch } from './task-watch';
@@ -60,7 +61,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
   };
   return {
     submitTask: unary(guard, 'SubmitTask', CLIENT_ROLES, async (request, caller) => {
-      const spec = validateSubmission(request, policy, clock.now());
+      const spec = withSubmissionTrace(validateSubmission(request, policy, clock.now()));
       requireQueue(caller, spec.queue, 'SubmitTask');
       const [outcome] = await engine.submit([spec]);
       return { task: outcome && toWireTask(outcome.task), deduplicated: outcome?.deduplicated ?? false };
@@ -71,7 +72,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         throw new InvalidArgumentError(`requests: ${request.requests.length} tasks is over the batch limit of ${MAX_BATCH_SIZE}`);
       }
       const nowMs = clock.now();
-      const specs = request.requests.map((item, index) => validateSubmission(item, policy, nowMs, `requests[${index}].`));
+      const specs = request.requests.map((item, index) => withSubmissionTrace(validateSubmission(item, policy, nowMs, `requests[${index}].`)));
       specs.forEach((spec, index) => requireQueue(caller, spec.queue, `SubmitTasks requests[${index}]`));
       const outcomes = await engine.submit(specs);
       return { responses: outcomes.map((outcome) => ({ task: toWireTask(outcome.task), deduplicated: outcome.deduplicated })) };

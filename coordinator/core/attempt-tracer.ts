@@ -16,12 +16,17 @@ export interface AttemptEnding {
  * only says when an attempt starts, when its result arrives, and how it ends.
  */
 export interface AttemptTracer {
-  /** A lease was granted; `queueWaitMs` is how long the task was due before it. */
-  attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number): void;
+  /**
+   * A lease was granted; `queueWaitMs` is how long the task was due before it. Undefined for
+   * a lease taken over from before a restart (the attempt goes on; the wait is history).
+   */
+  attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number | undefined): void;
   /** The worker reported the attempt's result; storing it begins. */
   resultReceived(leaseId: string): void;
   /** The attempt is over: its result is stored, or it timed out, lost its worker, or was canceled. */
   attemptEnded(leaseId: string, ending: AttemptEnding): void;
+  /** The coordinator stops: attempts still open end their spans as interrupted (a restart resumes them). */
+  interrupted(reason: string): void;
   /** `trace_id` and `span_id` for a log line about `task` (and its attempt under `leaseId`). */
   logFields(task: Pick<TaskRecord, 'traceContext'>, leaseId?: string): { readonly trace_id?: string; readonly span_id?: string };
 }
@@ -30,5 +35,6 @@ export const NO_TRACING: AttemptTracer = {
   attemptStarted: () => undefined,
   resultReceived: () => undefined,
   attemptEnded: () => undefined,
+  interrupted: () => undefined,
   logFields: () => ({}),
 };

@@ -72,6 +72,7 @@ export class Engine {
       onReady: () => this.workers.requestDispatch(),
       onStoreFailure: (err) => this.storeFailed(err),
       onFinished: (task) => this.activity.taskFinished(task.queue, task.state),
+      traceFields: (task) => this.tracer.logFields(task),
     });
     this.workers = new WorkerGateway({
       ledger: this.ledger,
@@ -96,7 +97,7 @@ export class Engine {
         this.ledger.track(task);
       } else if (attempt) {
         this.ledger.track(task);
-        this.workers.adoptOrphan(orphanLease(task, attempt), attempt);
+        this.workers.adoptOrphan(task, orphanLease(task, attempt), attempt);
         orphans += 1;
       } else {
         this.ledger.track(task);

@@ -18,6 +18,8 @@ export interface TaskLedgerDeps {
    * is the truth; the coordinator stops, and a restart rebuilds memory from the store.
    */
   readonly onStoreFailure: (err: unknown) => void;
+  /** `trace_id` and `span_id` of a task, for the ledger's log lines about it. Default: none. */
+  readonly traceFields?: (task: TaskRecord) => { readonly trace_id?: string; readonly span_id?: string };
   /** Called once a task's terminal state has committed, as the ledger forgets it. Default: nothing. */
   readonly onFinished?: (task: TaskRecord) => void;
 }
@@ -43,7 +45,7 @@ export class TaskLedger {
     this.delayed = new TimerQueue(
       deps.clock,
       (taskId) => this.promote(taskId),
-      (err, taskId) => deps.logger.error({ err, task_id: taskId }, 'promoting a due task failed'),
+      (err, taskId) => deps.logger.error({ err, task_id: taskId, ...this.traceFieldsOf(taskId) }, 'promoting a due task failed'),
     );
   }
 
@@ -101,7 +103,7 @@ export class TaskLedger {
     return this.deps.store.write(mutations).then(
       () => this.committed(task, snapshot),
       (err: unknown) => {
-        this.deps.logger.error({ err, task_id: task.id, state: snapshot.state }, 'failed to persist a task transition');
+        this.deps.logger.error({ err, task_id: task.id, state: snapshot.state, ...this.deps.traceFields?.(task) }, 'failed to persist a task transition');
         this.deps.onStoreFailure(err);
         throw err;
       },
@@ -125,6 +127,11 @@ export class TaskLedger {
       this.deps.onFinished?.(snapshot);
     }
     this.watchers.notify(snapshot);
+  }
+
+  private traceFieldsOf(taskId: string): { readonly trace_id?: string; readonly span_id?: string } {
+    const task = this.tasks.get(taskId);
+    return task && this.deps.traceFields ? this.deps.traceFields(task) : {};
   }
 
   private promote(taskId: string): void {

@@ -8,7 +8,7 @@ import { dispatch } from './dispatcher';
 import { limitsOf, type EngineOptions } from './engine-options';
 import { LeaseTable, type Lease } from './leases';
 import { SessionRegistry, type WorkerSession } from './sessions';
-import type { AttemptRecord } from './task';
+import type { AttemptRecord, TaskRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
 import { admitHello, HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, WorkerIdReservations, workerProof } from './worker-admission';
@@ -247,13 +247,14 @@ export class WorkerGateway {
   }
 
   /** At start-up: a lease that was running before the restart, waiting to be reclaimed. */
-  adoptOrphan(lease: Lease, attempt: AttemptRecord): void {
+  adoptOrphan(task: TaskRecord, lease: Lease, attempt: AttemptRecord): void {
     const untilMs = this.deps.clock.now() + this.deps.options.leaseTimeoutMs;
     this.leases.add(lease);
     this.attempts.set(lease.leaseId, attempt);
     this.deadlines.orphanExpiresAt(lease.leaseId, untilMs);
     if (lease.proof !== '') this.reservations.reserve(lease.principal, lease.workerId, lease.proof, untilMs);
     if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
+    this.deps.tracer.attemptStarted(task, lease, undefined);
   }
 
   /** Leases ready tasks to sessions with credit, soon (coalesced within one turn). */
@@ -274,6 +275,7 @@ export class WorkerGateway {
       this.sessions.remove(session.id);
     }
     this.deadlines.close();
+    this.deps.tracer.interrupted(message);
   }
 
   private dispatchNow(): void {
@@ -314,7 +316,10 @@ export class WorkerGateway {
     const attempt = this.attempts.get(lease.leaseId);
     this.attempts.delete(lease.leaseId);
     const task = this.deps.ledger.get(lease.taskId);
-    if (!task || !attempt) return { leaseId: lease.leaseId, error: { code: 'INTERNAL', message: 'task of this lease is missing' } };
+    if (!task || !attempt) {
+      this.deps.tracer.attemptEnded(lease.leaseId, { outcome: 'failed', error: 'the task of this lease is missing' });
+      return { leaseId: lease.leaseId, error: { code: 'INTERNAL', message: 'task of this lease is missing' } };
+    }
     this.deps.tracer.resultReceived(lease.leaseId);
     this.deps.metrics.runTime(task.queue, nowMs - attempt.startedAtMs);
     if (report.kind === 'success') {

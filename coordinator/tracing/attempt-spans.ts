@@ -25,7 +25,7 @@ export class AttemptSpans implements AttemptTracer {
     return this.open.size;
   }
 
-  attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number): void {
+  attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number | undefined): void {
     const span = tracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL }, contextWithRemoteParent(task.traceContext));
     // Unsampled (or no SDK): nothing to describe and nothing to keep.
     if (!span.isRecording()) return;
@@ -34,7 +34,7 @@ export class AttemptSpans implements AttemptTracer {
       [Attr.messageId]: task.id,
       [Attr.attempt]: lease.attempt,
       [Attr.workerId]: lease.workerId,
-      [Attr.queueWaitMs]: queueWaitMs,
+      ...(queueWaitMs === undefined ? { [Attr.resumed]: true } : { [Attr.queueWaitMs]: queueWaitMs }),
     });
     this.open.set(lease.leaseId, span);
   }
@@ -54,6 +54,15 @@ export class AttemptSpans implements AttemptTracer {
       span.setStatus({ code: SpanStatusCode.ERROR, message: ending.error ?? outcome });
     }
     span.end();
+  }
+
+  interrupted(reason: string): void {
+    for (const span of this.open.values()) {
+      span.setAttribute(Attr.outcome, 'interrupted');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+      span.end();
+    }
+    this.open.clear();
   }
 
   logFields(task: Pick<TaskRecord, 'traceContext'>, leaseId?: string): TraceLogFields {

@@ -46,6 +46,8 @@ export const Attr = {
   deduplicated: 'baton.deduplicated',
   workerId: 'baton.worker.id',
   leaseId: 'baton.lease.id',
+  /** On an attempt span that a restarted coordinator took over from before the restart. */
+  resumed: 'baton.resumed',
   /** Milliseconds from the task being due to its lease (the coordinator's attempt span). */
   queueWaitMs: 'baton.queue_wait_ms',
   priority: 'baton.priority',
@@ -53,9 +55,10 @@ export const Attr = {
 
 /**
  * How an attempt ended, as `baton.outcome` on attempt spans. The worker knows `canceled`
- * and `shutdown` as well; `worker_lost` is the coordinator's alone.
+ * and `shutdown` as well; `worker_lost` and `interrupted` (the coordinator stopped while the
+ * attempt ran; a restart resumes it in a further span) are the coordinator's alone.
  */
-export type AttemptOutcomeName = 'succeeded' | 'failed' | 'non_retryable' | 'timed_out' | 'canceled' | 'worker_lost' | 'shutdown';
+export type AttemptOutcomeName = 'succeeded' | 'failed' | 'non_retryable' | 'timed_out' | 'canceled' | 'worker_lost' | 'shutdown' | 'interrupted';
 
 /** The messaging attributes every Baton span about one task carries. */
 export function taskAttributes(operation: OperationName, queue: string, taskType: string): Record<string, string> {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BatonClient } from '../../client/index';
 import { startOtlpReceiver, type OtlpProtocol, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { BatonProcess, ProcessGroup, REPO_ROOT, spawnBaton, startCoordinator, startWorker, type CoordinatorHandle } from '../support/processes';
 
@@ -17,6 +19,11 @@ const NO_OTEL: Record<string, string> = {
   OTEL_RESOURCE_ATTRIBUTES: '',
   OTEL_TRACES_SAMPLER: '',
 };
+
+/** Preloads test/fixtures/record-otel-sdk-loads.cjs, which lists in `file` the OpenTelemetry SDK modules loaded. */
+function recordSdkLoads(file: string): Record<string, string> {
+  return { NODE_OPTIONS: `--require ${join(REPO_ROOT, 'test', 'fixtures', 'record-otel-sdk-loads.cjs')}`, BATON_TEST_OTEL_LOADS: file };
+}
 
 function otlpEnv(endpoint: string, protocol: OtlpProtocol): Record<string, string> {
   // A short export delay: spans reach the receiver in tens of milliseconds, not seconds.
@@ -152,6 +159,33 @@ describe('tracing: one trace from submit to every attempt (real processes, OTLP)
     });
   }
 
+  it('gives a task from a client without OpenTelemetry the trace of the call that submitted it', async () => {
+    const receiver = await startOtlpReceiver('http/protobuf');
+    receivers.push(receiver);
+    const env = otlpEnv(receiver.endpoint, 'http/protobuf');
+    const { coordinator } = await startSystem(group, env);
+    // This test process registers no SDK: the submit carries no trace context at all.
+    const client = new BatonClient({ address: coordinator.address });
+    let traceparent: string | undefined;
+    try {
+      const { task } = await client.submit('traced.flaky', {});
+      traceparent = task.traceContext.traceparent; // the coordinator's, since the client sent none
+      await client.wait(task.id, { timeoutMs: 30_000 });
+    } finally {
+      client.close();
+    }
+    const spans = await receiver.waitForSpans((all) => named(all, 'process default').length === 2 && named(all, 'receive default').length === 2, 20_000);
+    const [server] = spans.filter((span) => span.name === 'grpc.baton.v1.TaskQueue/SubmitTask' && span.kind === 'SERVER');
+    expect(server?.parentSpanId).to.equal('');
+    expect(traceparent).to.equal(`00-${server?.traceId}-${server?.spanId}-01`);
+    expect(service(server as ReceivedSpan)).to.equal('baton-coordinator');
+    for (const span of [...named(spans, 'process default'), ...named(spans, 'receive default')]) {
+      expect(span.traceId).to.equal(server?.traceId);
+      expect(span.parentSpanId).to.equal(server?.spanId);
+    }
+    await group.cleanup();
+  });
+
   it('puts trace_id and span_id on every log line about the task', async () => {
     const receiver = await startOtlpReceiver('http/protobuf');
     receivers.push(receiver);
@@ -169,31 +203,33 @@ describe('tracing: one trace from submit to every attempt (real processes, OTLP)
     await group.cleanup();
   });
 
-  it('creates no exporter and sends nothing when no OTEL_* variable is set', async () => {
-    const receiver = await startOtlpReceiver('http/protobuf');
-    receivers.push(receiver);
-    const { coordinator, worker } = await startSystem(group, NO_OTEL);
-    const { code } = await submitAndWait(group, coordinator.address, 'traced.flaky', NO_OTEL);
+  it('loads no SDK, creates no exporter and sends nothing when no OTEL_* variable is set', async () => {
+    const loads = join(group.tempDir(), 'otel-loads.txt');
+    const env = { ...NO_OTEL, ...recordSdkLoads(loads) };
+    const { coordinator, worker } = await startSystem(group, env);
+    const { code } = await submitAndWait(group, coordinator.address, 'traced.flaky', env);
     expect(code).to.equal(0);
     const starting = await coordinator.process.waitForLog((line) => line.msg === 'coordinator starting', 'coordinator starting');
     expect(starting.tracing).to.match(/^off \(no OTEL_EXPORTER_OTLP_ENDPOINT/);
     expect((await worker.waitForLog((line) => line.msg === 'worker starting', 'worker starting')).tracing).to.match(/^off/);
-    // Every process flushes what it has on the way out: after they all exit, still nothing.
     await group.cleanup();
-    expect(receiver.requests).to.equal(0);
+    expect(existsSync(loads) ? readFileSync(loads, 'utf8') : '').to.equal('');
   });
 
   it('costs no task and no error exit when the receiver is down', async () => {
     const receiver = await startOtlpReceiver('http/protobuf');
     const deadEndpoint = receiver.endpoint;
     await receiver.close(); // its port now refuses connections
-    const env = otlpEnv(deadEndpoint, 'http/protobuf');
+    const loads = join(group.tempDir(), 'otel-loads.txt');
+    const env = { ...otlpEnv(deadEndpoint, 'http/protobuf'), ...recordSdkLoads(loads) };
     const { coordinator, worker } = await startSystem(group, env);
     const { code, task } = await submitAndWait(group, coordinator.address, 'traced.flaky', env);
     expect(code).to.equal(0);
     expect(task.state).to.equal('succeeded');
     expect((await worker.stop()).code).to.equal(0);
     expect((await coordinator.process.stop()).code).to.equal(0);
+    // The same recorder that finds nothing when tracing is off finds the SDK when it is on.
+    expect(readFileSync(loads, 'utf8')).to.include('@opentelemetry/sdk-trace');
     await group.cleanup();
   });
 });

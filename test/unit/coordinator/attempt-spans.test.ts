@@ -67,7 +67,23 @@ describe('attempt spans (coordinator)', () => {
     expect(spans.logFields({ traceContext: {} })).to.deep.equal({});
   });
 
-  it('ignores an end it has no start for (a lease adopted after a restart)', () => {
+  it('ends the spans of attempts still open when the coordinator stops, and resumes them after a restart', () => {
+    const before = new AttemptSpans();
+    before.attemptStarted(task, lease('l1', 1), 5);
+    before.interrupted('the coordinator is shutting down');
+    expect(before.size).to.equal(0);
+    const after = new AttemptSpans(); // the restarted coordinator adopts the lease
+    after.attemptStarted(task, lease('l1', 1), undefined);
+    after.attemptEnded('l1', { outcome: 'succeeded' });
+    const [interrupted, resumed] = tracing.spans();
+    expect(interrupted?.attributes['baton.outcome']).to.equal('interrupted');
+    expect(interrupted?.status).to.deep.equal({ code: SpanStatusCode.ERROR, message: 'the coordinator is shutting down' });
+    expect(resumed?.attributes).to.include({ 'baton.resumed': true, 'baton.outcome': 'succeeded' });
+    expect(resumed?.attributes).to.not.have.property('baton.queue_wait_ms');
+    expect(resumed?.parentSpanContext?.spanId).to.equal(SUBMITTER.spanId);
+  });
+
+  it('ignores an end it has no start for', () => {
     const spans = new AttemptSpans();
     spans.resultReceived('unknown');
     spans.attemptEnded('unknown', { outcome: 'worker_lost' });
