@@ -23,7 +23,10 @@ export interface WorkerStatsJson {
   readonly workerId: string;
   readonly hostname: string;
   readonly principal: string;
+  /** At most 20: the coordinator bounds its answer. */
   readonly queues: string[];
+  /** Queues of the worker left out of `queues`. */
+  readonly omittedQueues: number;
   readonly slotsInUse: number;
   readonly slotsTotal: number;
   readonly connectedSince: string | null;
@@ -70,6 +73,7 @@ function workerToJson(worker: WorkerStats): WorkerStatsJson {
     hostname: worker.hostname,
     principal: worker.principal,
     queues: [...worker.queues],
+    omittedQueues: worker.omittedQueues,
     slotsInUse: worker.slotsInUse,
     slotsTotal: worker.slotsTotal,
     connectedSince: worker.connectedSince?.toISOString() ?? null,
@@ -114,12 +118,18 @@ function workerRow(worker: WorkerStats, takenAtMs: number): string[] {
   return [
     worker.draining ? `${worker.workerId} (draining)` : worker.workerId,
     worker.hostname || '-',
-    worker.queues.join(','),
+    workerQueues(worker),
     `${worker.slotsInUse}/${worker.slotsTotal}`,
     ago(worker.connectedSince, takenAtMs),
     ago(worker.lastHeartbeat, takenAtMs),
     worker.principal,
   ];
+}
+
+/** `a,b`, and ` +N more` when the coordinator left some of them out. */
+function workerQueues(worker: WorkerStats): string {
+  const listed = worker.queues.join(',');
+  return worker.omittedQueues > 0 ? `${listed} +${worker.omittedQueues} more` : listed;
 }
 
 function ago(date: Date | undefined, nowMs: number): string {

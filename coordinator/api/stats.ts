@@ -4,6 +4,13 @@ import type { QueueStatsView, StatsSnapshot, WorkerStatsView } from '../core/sta
 import type { Principal } from '../security/principal';
 
 /**
+ * Queue names listed per worker at most; `omitted_queues` counts the rest. A Hello may name
+ * 100 queues (16 KiB of names): without this, each of a credential's sessions could put that
+ * much into every reply.
+ */
+export const MAX_QUEUES_PER_WORKER = 20;
+
+/**
  * The wire form of a stats snapshot as `caller` may see it: a credential limited to queues
  * gets only those queues, and only the workers serving at least one of them, each listing
  * only those of its queues (another tenant's queue names are not its business).
@@ -11,8 +18,7 @@ import type { Principal } from '../security/principal';
  */
 export function toWireStats(snapshot: StatsSnapshot, caller: Principal, maxQueues: number): GetStatsResponse {
   const allowed = caller.queues;
-  const visible = allowed === null ? snapshot.queues : snapshot.queues.filter((queue) => allowed.has(queue.queue));
-  const queues = visible.length <= maxQueues ? visible : keepBusiest(visible, maxQueues);
+  const { queues, omitted } = snapshot.queues(allowed, maxQueues);
   const workers: WorkerStats[] = [];
   for (const worker of snapshot.workers) {
     const served = allowed === null ? worker.queues : worker.queues.filter((queue) => allowed.has(queue));
@@ -22,17 +28,8 @@ export function toWireStats(snapshot: StatsSnapshot, caller: Principal, maxQueue
     queues: queues.map(toWireQueue),
     workers,
     takenAt: new Date(snapshot.takenAtMs),
-    omittedQueues: visible.length - queues.length,
+    omittedQueues: omitted,
   };
-}
-
-/** The queues with unfinished tasks first, then the others, `max` in all, still sorted by name. */
-function keepBusiest(queues: readonly QueueStatsView[], max: number): QueueStatsView[] {
-  const unfinished = (queue: QueueStatsView): number => queue.counts.scheduled + queue.counts.queued + queue.counts.running;
-  const busy = queues.filter((queue) => unfinished(queue) > 0);
-  const idle = queues.filter((queue) => unfinished(queue) === 0);
-  const kept = new Set([...busy, ...idle].slice(0, max));
-  return queues.filter((queue) => kept.has(queue));
 }
 
 function toWireQueue(queue: QueueStatsView): QueueStats {
@@ -51,11 +48,13 @@ function toWireQueue(queue: QueueStatsView): QueueStats {
   };
 }
 
+/** The worker with the first {@link MAX_QUEUES_PER_WORKER} of `queues` (in its Hello's order). */
 function toWireWorker(worker: WorkerStatsView, queues: readonly string[]): WorkerStats {
   return {
     workerId: worker.workerId,
     hostname: worker.hostname,
-    queues: [...queues],
+    queues: queues.slice(0, MAX_QUEUES_PER_WORKER),
+    omittedQueues: Math.max(0, queues.length - MAX_QUEUES_PER_WORKER),
     slotsInUse: worker.slotsInUse,
     slotsTotal: worker.slotsTotal,
     connectedSince: new Date(worker.connectedAtMs),

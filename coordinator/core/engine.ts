@@ -64,7 +64,12 @@ export class Engine {
     this.metrics = deps.metrics ?? NO_METRICS;
     this.tracer = deps.tracer ?? NO_TRACING;
     this.log = deps.logger.child({ component: 'engine' });
-    this.activity = new QueueActivity(deps.clock, 2 * limitsOf(deps.options).maxQueues);
+    this.activity = new QueueActivity({
+      clock: deps.clock,
+      maxQueues: statsQueuesOf(deps.options),
+      hasUnfinished: (queue) => this.ledger.occupancy.count(queue) > 0,
+      countQueue: (queue) => deps.store.countQueue(queue),
+    });
     this.ledger = new TaskLedger({
       store: deps.store,
       clock: deps.clock,
@@ -88,7 +93,7 @@ export class Engine {
   /** Rebuilds the in-memory indexes from the store. Running tasks wait one lease window to be reclaimed. */
   start(): void {
     this.transition('created', 'running');
-    this.activity.seed(this.deps.store.countByQueueAndState());
+    this.activity.seed(this.deps.store.countRecentQueues(statsQueuesOf(this.deps.options)));
     const running = this.deps.store.loadRunningAttempts();
     let orphans = 0;
     for (const task of this.deps.store.loadUnfinished()) {
@@ -106,6 +111,7 @@ export class Engine {
         this.ledger.persist(task).catch(() => undefined);
       }
     }
+    for (const queue of this.ledger.occupancy.queues()) this.activity.track(queue);
     this.log.info({ unfinished: this.ledger.size, orphaned_leases: orphans, ready: this.ledger.ready.size }, 'engine started');
   }
 
@@ -175,6 +181,7 @@ export class Engine {
       throw new FailedPreconditionError(`task ${taskId} is already ${stored.state}; only unfinished tasks can be canceled`);
     }
     const attempt = task.state === 'running' ? this.workers.revoke(taskId, 'canceled', 'the task was canceled by a client') : undefined;
+    if (attempt) this.metrics.attemptEnded(task.queue, 'canceled');
     this.ledger.unplace(taskId);
     recordCancel(task, attempt, this.deps.clock.now());
     this.metrics.taskFinished(task.queue, 'canceled');
@@ -335,6 +342,11 @@ export class Engine {
     if (this.state !== from) throw new BatonError('INTERNAL', `engine cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
+}
+
+/** Queues whose stats are kept: twice `maxQueues`, as the metrics keep series (coordinator.ts). */
+function statsQueuesOf(options: EngineOptions): number {
+  return 2 * limitsOf(options).maxQueues;
 }
 
 function scopedKey(queue: string, key: string): string {

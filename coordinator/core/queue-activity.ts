@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/clock';
 import { RateWindow } from './rate-window';
 import { isTerminal, type TaskState } from './task';
+import type { StateCount } from './task-store';
 
 export type FinishedState = 'succeeded' | 'dead' | 'canceled';
 
@@ -14,7 +15,19 @@ export interface QueueRates {
   readonly completedPerSecond: number;
 }
 
-const NO_FINISHED: FinishedCounts = { succeeded: 0, dead: 0, canceled: 0 };
+export interface QueueActivityDeps {
+  readonly clock: Clock;
+  /**
+   * Queues kept at most, counting those with unfinished tasks (which are kept whatever their
+   * number). The engine uses twice `maxQueues`, as the metrics do for their series.
+   */
+  readonly maxQueues: number;
+  /** True while `queue` has unfinished tasks: such a queue is never forgotten. */
+  readonly hasUnfinished: (queue: string) => boolean;
+  /** The store's count of `queue`'s tasks by state (unfinished states are ignored). */
+  readonly countQueue: (queue: string) => Iterable<StateCount>;
+}
+
 const NO_RATES: QueueRates = { submittedPerSecond: 0, completedPerSecond: 0 };
 
 interface Windows {
@@ -22,96 +35,154 @@ interface Windows {
   readonly completed: RateWindow;
 }
 
+interface QueueEntry {
+  /** Null until read from the store: the queue (re)appeared since its counts were last known. */
+  finished: Record<FinishedState, number> | null;
+  /** Null while nothing happened in the last minute. */
+  windows: Windows | null;
+}
+
 /**
- * What each queue has done, for stats: its finished tasks by state, and its submissions and
- * completions over the last minute. The finished counts come from the store once, at
- * start-up (one grouped count), and are kept in step from then on: +1 when a terminal state
- * commits, -1 when RetryTask reopens a finished task. So a stats call never scans the store.
+ * What each recently active queue has done, for stats: its finished tasks by state, and its
+ * submissions and completions over the last minute.
  *
- * Finished counts cost one small entry per queue that ever finished a task (as many as the
- * store has queue names). Rate windows exist only for queues active within the last minute,
- * and at most `maxRateQueues` of them: past that, idle windows go first, then the oldest.
+ * Queue names are chosen by clients, and a client can use a fresh one for every task, so
+ * this keeps at most `maxQueues` queues: every queue with unfinished tasks, and beyond them
+ * the most recently active (a submission, a task finishing, a RetryTask), forgetting the
+ * least recently active idle ones first. A forgotten queue that becomes active again has
+ * its finished counts read again from the store, so they stay right; only its rates restart.
+ *
+ * Finished counts are read from the store once per queue, lazily (on the first
+ * {@link finishedCounts} after the queue appeared; at start-up for the most recent queues,
+ * see {@link seed}), and kept in step from then on: +1 when a terminal state commits, -1
+ * when RetryTask reopens a finished task. Until read, events change nothing but the rates:
+ * the read will see them in the store. So a stats call costs at most one indexed count per
+ * queue it shows, once, and never scans the store.
+ *
+ * Read counts between store commits (a stats call is its own turn of the event loop), not
+ * from inside a commit's callbacks: a read there could count one of that commit's tasks
+ * twice, once in the store and once when its callback follows.
  */
 export class QueueActivity {
-  private readonly finished = new Map<string, Record<FinishedState, number>>();
-  private readonly windows = new Map<string, Windows>();
+  /** Least recently active first: an active queue is moved to the end. */
+  private readonly entries = new Map<string, QueueEntry>();
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly maxRateQueues: number,
-  ) {}
+  constructor(private readonly deps: QueueActivityDeps) {
+    if (!Number.isSafeInteger(deps.maxQueues) || deps.maxQueues < 1) throw new RangeError(`maxQueues must be a positive integer, got ${deps.maxQueues}`);
+  }
 
-  /** Starts the finished counts from the store's counts by queue and state (unfinished states are ignored). */
+  /** Queues kept now. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * At start-up, before any event: the store's counts of the most recent queues, oldest
+   * first (TaskStore.countRecentQueues), every state of each queue. A queue listed here has
+   * its finished counts known at once; unfinished states are ignored.
+   */
   seed(counts: Iterable<{ readonly queue: string; readonly state: TaskState; readonly count: number }>): void {
     for (const { queue, state, count } of counts) {
-      if (isTerminal(state)) this.countsOf(queue)[state as FinishedState] += count;
+      const entry = this.touch(queue);
+      entry.finished ??= noneFinished();
+      if (isTerminal(state)) entry.finished[state as FinishedState] += count;
     }
+  }
+
+  /** `queue` is in use (it has unfinished tasks): keeps it, its counts to be read when asked for. */
+  track(queue: string): void {
+    this.touch(queue);
   }
 
   /** `count` tasks of `queue` were accepted (committed). */
   submitted(queue: string, count: number): void {
-    this.windowsOf(queue).submitted.record(this.clock.now(), count);
+    this.windowsOf(this.touch(queue)).submitted.record(this.deps.clock.now(), count);
   }
 
   /** A task of `queue` reached `state` and it committed. */
   taskFinished(queue: string, state: TaskState): void {
     if (!isTerminal(state)) return;
-    this.countsOf(queue)[state as FinishedState] += 1;
-    this.windowsOf(queue).completed.record(this.clock.now());
+    const entry = this.touch(queue);
+    if (entry.finished) entry.finished[state as FinishedState] += 1;
+    this.windowsOf(entry).completed.record(this.deps.clock.now());
   }
 
-  /** RetryTask moved a task of `queue` out of `state` (dead or canceled) back to the unfinished. */
+  /** RetryTask moved a task of `queue` out of `state` (dead or canceled) back to the unfinished, and it committed. */
   reopened(queue: string, state: TaskState): void {
-    const counts = this.finished.get(queue);
-    if (counts && isTerminal(state)) counts[state as FinishedState] = Math.max(0, counts[state as FinishedState] - 1);
+    const entry = this.touch(queue);
+    if (entry.finished && isTerminal(state)) entry.finished[state as FinishedState] = Math.max(0, entry.finished[state as FinishedState] - 1);
   }
 
+  /** True when `queue` is kept (active recently, or with unfinished tasks). */
+  has(queue: string): boolean {
+    return this.entries.has(queue);
+  }
+
+  /** The queues kept, least recently active first. */
+  queues(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  /**
+   * The queue's finished tasks by state; read from the store if not known yet (and kept if
+   * the queue is). Not an event: the queue does not become more recent.
+   */
   finishedCounts(queue: string): FinishedCounts {
-    return this.finished.get(queue) ?? NO_FINISHED;
+    const entry = this.entries.get(queue);
+    if (entry?.finished) return entry.finished;
+    const counts = noneFinished();
+    for (const { state, count } of this.deps.countQueue(queue)) if (isTerminal(state)) counts[state as FinishedState] += count;
+    if (entry) entry.finished = counts;
+    return counts;
   }
 
   /** Rates over the last minute; a queue idle that long loses its windows here. */
   rates(queue: string): QueueRates {
-    const windows = this.windows.get(queue);
-    if (!windows) return NO_RATES;
-    const nowMs = this.clock.now();
+    const entry = this.entries.get(queue);
+    const windows = entry?.windows;
+    if (!entry || !windows) return NO_RATES;
+    const nowMs = this.deps.clock.now();
     const rates = { submittedPerSecond: windows.submitted.perSecond(nowMs), completedPerSecond: windows.completed.perSecond(nowMs) };
-    if (rates.submittedPerSecond === 0 && rates.completedPerSecond === 0) this.windows.delete(queue);
+    if (rates.submittedPerSecond === 0 && rates.completedPerSecond === 0) entry.windows = null;
     return rates;
   }
 
-  /** Queues that have finished tasks or activity within the last minute. */
-  queues(): Set<string> {
-    return new Set([...this.finished.keys(), ...this.windows.keys()]);
+  /** Makes `queue` the most recently active, adding it (counts unknown) if it was not kept. */
+  private touch(queue: string): QueueEntry {
+    let entry = this.entries.get(queue);
+    if (entry) {
+      this.entries.delete(queue); // re-inserted last: the map stays in recency order
+    } else {
+      entry = { finished: null, windows: null };
+    }
+    this.entries.set(queue, entry);
+    if (this.entries.size > this.deps.maxQueues) this.makeRoom(queue);
+    return entry;
   }
 
-  private countsOf(queue: string): Record<FinishedState, number> {
-    let counts = this.finished.get(queue);
-    if (!counts) {
-      counts = { ...NO_FINISHED };
-      this.finished.set(queue, counts);
+  /**
+   * Forgets the least recently active idle queue (one, as one was added). Queues with
+   * unfinished tasks met on the way are moved to the end, so that the next call does not
+   * walk past them again; at most every queue is looked at once. O(1) amortised while idle
+   * queues are kept at all, which the queue limits ensure: at most `maxQueues` (half of the
+   * engine's cap here) have unfinished tasks.
+   */
+  private makeRoom(added: string): void {
+    for (let looked = this.entries.size; looked > 0 && this.entries.size > this.deps.maxQueues; looked -= 1) {
+      const oldest = this.entries.entries().next();
+      if (oldest.done) return;
+      const [queue, entry] = oldest.value;
+      this.entries.delete(queue);
+      if (queue === added || this.deps.hasUnfinished(queue)) this.entries.set(queue, entry);
     }
-    return counts;
   }
 
-  private windowsOf(queue: string): Windows {
-    let windows = this.windows.get(queue);
-    if (!windows) {
-      if (this.windows.size >= this.maxRateQueues) this.makeRoom();
-      windows = { submitted: new RateWindow(), completed: new RateWindow() };
-      this.windows.set(queue, windows);
-    }
-    return windows;
+  private windowsOf(entry: QueueEntry): Windows {
+    entry.windows ??= { submitted: new RateWindow(), completed: new RateWindow() };
+    return entry.windows;
   }
+}
 
-  /** Drops the windows of queues idle for a minute, or else the oldest one. */
-  private makeRoom(): void {
-    const nowMs = this.clock.now();
-    for (const [queue, windows] of this.windows) {
-      if (windows.submitted.isIdle(nowMs) && windows.completed.isIdle(nowMs)) this.windows.delete(queue);
-    }
-    if (this.windows.size < this.maxRateQueues) return;
-    const oldest = this.windows.keys().next();
-    if (!oldest.done) this.windows.delete(oldest.value);
-  }
+function noneFinished(): Record<FinishedState, number> {
+  return { succeeded: 0, dead: 0, canceled: 0 };
 }

@@ -4,10 +4,12 @@ export const RATE_WINDOW_SECONDS = 60;
 const MS_PER_SECOND = 1000;
 
 /**
- * Events per second over the last `seconds` whole seconds plus the current one: one bucket
- * per second in a ring, driven by the times passed in (the injected clock), so that tests
- * move time instead of sleeping. Recording and reading are O(1) amortised; memory is one
- * number per second of the window.
+ * Events per second over a window of `seconds` one-second buckets: the current (partial)
+ * second and the `seconds - 1` whole seconds before it, so an event counts from its second
+ * until `seconds` later, when its second leaves the window. One bucket per second in a
+ * ring, driven by the times passed in (the injected clock), so that tests move time instead
+ * of sleeping. Recording and reading are O(1) amortised; memory is one number per second of
+ * the window.
  */
 export class RateWindow {
   private readonly buckets: Float64Array;

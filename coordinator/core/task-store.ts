@@ -27,6 +27,15 @@ export interface ListPage {
   readonly nextBeforeId: string | undefined;
 }
 
+export interface StateCount {
+  readonly state: TaskState;
+  readonly count: number;
+}
+
+export interface QueueStateCount extends StateCount {
+  readonly queue: string;
+}
+
 export interface TaskStore {
   /**
    * Queues mutations for the next group commit; resolves once they are durable.
@@ -49,8 +58,14 @@ export interface TaskStore {
   loadRunningAttempts(): Map<string, AttemptRecord>;
   /** Newest first (by id), at most `limit`, with ids below `beforeId` when given. Payload and result are empty. */
   listTasks(filter: TaskFilter, limit: number, beforeId?: string): ListPage;
-  /** Counts of tasks by queue and state, for metrics and stats. */
-  countByQueueAndState(): Array<{ queue: string; state: TaskState; count: number }>;
+  /**
+   * Tasks by queue and state for the `maxQueues` queues whose newest task (by id) is newest,
+   * for stats at start-up: those queues oldest first (so the most recent comes last), each
+   * with every state it has tasks in. Memory is O(`maxQueues`) however many queues the store has.
+   */
+  countRecentQueues(maxQueues: number): QueueStateCount[];
+  /** One queue's tasks by state (states without tasks are absent): one indexed count, O(tasks of the queue). */
+  countQueue(queue: string): StateCount[];
 
   /** Commits what is queued, then closes. Idempotent. */
   close(): Promise<void>;

@@ -58,7 +58,8 @@ CREATE INDEX tasks_unfinished ON tasks (state) WHERE state IN ${UNFINISHED_STATE
 -- Idempotent submission: one task per key in each queue, and many tasks without one.
 CREATE UNIQUE INDEX tasks_queue_idempotency_key ON tasks (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
 -- listTasks walks these newest first (id DESC) for each filter it is given, without sorting;
--- queue+state also covers countByQueueAndState.
+-- queue+id also finds each queue's newest task, and queue+state counts a queue's tasks by
+-- state (countRecentQueues, countQueue).
 CREATE INDEX tasks_queue_id ON tasks (queue, id);
 CREATE INDEX tasks_queue_state_id ON tasks (queue, state, id);
 CREATE INDEX tasks_state_id ON tasks (state, id);

@@ -25,10 +25,13 @@ export interface ListParams {
   limit: number;
 }
 
-export interface QueueStateCount {
-  queue: string;
+export interface StateCountRow {
   state: string;
   count: number;
+}
+
+export interface QueueStateCountRow extends StateCountRow {
+  queue: string;
 }
 
 /** The prepared statements of one connection. */
@@ -42,7 +45,8 @@ export interface Statements {
   readonly getAttempts: Database.Statement<[string], AttemptRow>;
   readonly loadUnfinished: Database.Statement<[], TaskRow>;
   readonly loadRunningAttempts: Database.Statement<[], AttemptRow>;
-  readonly countByQueueAndState: Database.Statement<[], QueueStateCount>;
+  readonly countRecentQueues: Database.Statement<[number], QueueStateCountRow>;
+  readonly countQueue: Database.Statement<[string], StateCountRow>;
   /** The listing statement for the filters present in `params`, prepared on first use. */
   list(params: ListParams): Database.Statement<[ListParams], TaskListRow>;
 }
@@ -70,9 +74,16 @@ export function prepareStatements(db: Database.Database): Statements {
        FROM tasks t JOIN attempts a ON a.task_id = t.id AND a.number = t.attempt
        WHERE t.state = 'running'`,
     ),
-    countByQueueAndState: db.prepare(
-      'SELECT queue, state, count(*) AS count FROM tasks GROUP BY queue, state ORDER BY queue, state',
+    // One pass over the covering index tasks_queue_id finds each queue's newest task (a sort
+    // with a LIMIT, which keeps that many rows); tasks_queue_state_id then counts those queues alone.
+    countRecentQueues: db.prepare(
+      `WITH recent AS (SELECT queue, max(id) AS newest FROM tasks GROUP BY queue ORDER BY newest DESC LIMIT ?)
+       SELECT r.queue AS queue, t.state AS state, count(*) AS count
+       FROM recent r JOIN tasks t ON t.queue = r.queue
+       GROUP BY r.newest, r.queue, t.state
+       ORDER BY r.newest, r.queue, t.state`,
     ),
+    countQueue: db.prepare('SELECT state, count(*) AS count FROM tasks WHERE queue = ? GROUP BY state ORDER BY state'),
     list(params) {
       // One statement per combination of filters, so each can use its own index; a catch-all
       // `(@queue IS NULL OR queue = @queue)` would defeat them all.

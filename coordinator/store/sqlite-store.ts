@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger';
 import { ConfigError, InvalidArgumentError, UnavailableError } from '../../shared/errors';
 import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
-import type { ListPage, Mutation, TaskFilter, TaskStore } from '../core/task-store';
+import type { ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import { SqliteBatchWriter, bindMutation, type BoundMutation, type CommitObservation, type StoreCommitStats } from './sqlite-batch-writer';
 import { openBatonDatabase } from './sqlite-open';
@@ -150,10 +150,20 @@ export class SqliteTaskStore implements TaskStore {
     return { tasks, nextBeforeId: rows.length > limit && last !== undefined ? last.id : undefined };
   }
 
-  countByQueueAndState(): Array<{ queue: string; state: TaskState; count: number }> {
+  /** @throws InvalidArgumentError when `maxQueues` is not a positive integer. */
+  countRecentQueues(maxQueues: number): QueueStateCount[] {
+    if (!Number.isSafeInteger(maxQueues) || maxQueues < 1) {
+      throw new InvalidArgumentError(`maxQueues must be a positive integer, got ${maxQueues}`);
+    }
     return this.openStatements()
-      .countByQueueAndState.all()
+      .countRecentQueues.all(maxQueues)
       .map((row) => ({ queue: row.queue, state: row.state as TaskState, count: row.count }));
+  }
+
+  countQueue(queue: string): StateCount[] {
+    return this.openStatements()
+      .countQueue.all(queue)
+      .map((row) => ({ state: row.state as TaskState, count: row.count }));
   }
 
   /** Commits what is queued, then closes the file. Idempotent; later writes reject. */

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CoreMetrics } from '../../coordinator/core/core-metrics';
 import { Engine } from '../../coordinator/core/engine';
 import type { EngineLimits } from '../../coordinator/core/engine-options';
-import type { TaskSpec } from '../../coordinator/core/task';
+import type { AttemptOutcome, TaskSpec, TaskState } from '../../coordinator/core/task';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../../coordinator/core/worker-channel';
 import type { HelloSpec } from '../../coordinator/core/worker-channel';
 import { SqliteTaskStore } from '../../coordinator/store/sqlite-store';
@@ -37,11 +38,38 @@ export class RecordingChannel implements WorkerChannel {
   }
 }
 
+/** The core's metric events, kept for tests to read (the per-queue ones, which tests check). */
+export class RecordingMetrics implements CoreMetrics {
+  readonly submitted: Array<{ queue: string; count: number }> = [];
+  readonly attemptsEnded: Array<{ queue: string; outcome: AttemptOutcome }> = [];
+  readonly tasksFinished: Array<{ queue: string; state: TaskState }> = [];
+  readonly retries: string[] = [];
+
+  tasksSubmitted(queue: string, count: number): void {
+    this.submitted.push({ queue, count });
+  }
+  attemptEnded(queue: string, outcome: AttemptOutcome): void {
+    this.attemptsEnded.push({ queue, outcome });
+  }
+  taskFinished(queue: string, state: TaskState): void {
+    this.tasksFinished.push({ queue, state });
+  }
+  retryScheduled(queue: string): void {
+    this.retries.push(queue);
+  }
+  staleReportRejected(): void {}
+  heartbeatMissed(): void {}
+  dispatchLatency(): void {}
+  runTime(): void {}
+}
+
 export const LEASE_TIMEOUT_MS = 1000;
 
 /** An engine on a real SQLite file in a temp dir, driven by a fake clock. */
 export class EngineHarness {
   readonly clock = new FakeClock();
+  /** What the engine counted (kept across restarts). */
+  readonly metrics = new RecordingMetrics();
   readonly dir: string;
   store!: SqliteTaskStore;
   engine!: Engine;
@@ -60,6 +88,7 @@ export class EngineHarness {
       store: this.store,
       clock: this.clock,
       logger: silentLogger(),
+      metrics: this.metrics,
       options: { heartbeatIntervalMs: 200, leaseTimeoutMs: LEASE_TIMEOUT_MS, ...(this.limits ? { limits: this.limits } : {}) },
       random: () => 0,
     });

@@ -1,9 +1,12 @@
 import { expect } from 'chai';
 import { rejectionReason, tasksInBatch } from '../../../coordinator/api/submission-rejections';
-import { toWireStats } from '../../../coordinator/api/stats';
+import { MAX_NAME_LENGTH } from '../../../coordinator/api/names';
+import { MAX_QUEUES_PER_WORKER, toWireStats } from '../../../coordinator/api/stats';
+import { MAX_HELLO_QUEUES, MAX_HOSTNAME_LENGTH } from '../../../coordinator/api/worker-messages';
 import { QueueLimitError } from '../../../coordinator/core/queue-occupancy';
 import type { QueueStatsView, StatsSnapshot, WorkerStatsView } from '../../../coordinator/core/stats-snapshot';
 import { ANONYMOUS, type Principal } from '../../../coordinator/security/principal';
+import { GetStatsResponse } from '../../../shared/gen/baton/v1/stats';
 import type { SubmitTaskRequest } from '../../../shared/gen/baton/v1/task_queue';
 import { BatonError, InvalidArgumentError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, UnavailableError } from '../../../shared/errors';
 
@@ -21,11 +24,22 @@ function worker(workerId: string, queues: string[]): WorkerStatsView {
   return { workerId, hostname: `${workerId}.example`, principal: 'token:w', queues, slotsInUse: 1, slotsTotal: 4, connectedAtMs: 1000, lastSeenMs: 2000, draining: false };
 }
 
-const SNAPSHOT: StatsSnapshot = {
-  takenAtMs: 5000,
-  queues: [queue('a', 2, 3), queue('b', 0, 7), queue('secret', 1)],
-  workers: [worker('both', ['a', 'secret']), worker('secret-only', ['secret']), worker('b-only', ['b'])],
-};
+/** A snapshot of these queues and workers; `asked` records what each read of the queues asked for. */
+function snapshotOf(queues: QueueStatsView[], workers: WorkerStatsView[]): StatsSnapshot & { asked: Array<[ReadonlySet<string> | null, number]> } {
+  const asked: Array<[ReadonlySet<string> | null, number]> = [];
+  return {
+    takenAtMs: 5000,
+    workers,
+    asked,
+    queues(allowed, max) {
+      asked.push([allowed, max]);
+      const visible = queues.filter((q) => allowed === null || allowed.has(q.queue));
+      return { queues: visible.slice(0, max), omitted: Math.max(0, visible.length - max) };
+    },
+  };
+}
+
+const SNAPSHOT = snapshotOf([queue('a', 2, 3), queue('b', 0, 7), queue('secret', 1)], [worker('both', ['a', 'secret']), worker('secret-only', ['secret']), worker('b-only', ['b'])]);
 
 describe('toWireStats', () => {
   it('gives an unrestricted caller every queue and worker, on the wire', () => {
@@ -48,6 +62,7 @@ describe('toWireStats', () => {
       workerId: 'both',
       hostname: 'both.example',
       queues: ['a', 'secret'],
+      omittedQueues: 0,
       slotsInUse: 1,
       slotsTotal: 4,
       connectedSince: new Date(1000),
@@ -69,10 +84,28 @@ describe('toWireStats', () => {
     ]);
   });
 
-  it('bounds the queues, keeping those with unfinished tasks first, and says how many it left out', () => {
-    const wire = toWireStats(SNAPSHOT, ANONYMOUS, 2);
-    expect(wire.queues.map((q) => q.queue)).to.deep.equal(['a', 'secret']);
+  it('asks the snapshot for the caller\'s queues only, at most the limit, and says how many were left out', () => {
+    const limited: Principal = { id: 'token:tenant', role: 'client', queues: new Set(['a', 'b', 'secret']) };
+    const snapshot = snapshotOf(SNAPSHOT.queues(null, 100).queues.slice(), []);
+    const wire = toWireStats(snapshot, limited, 2);
+    expect(snapshot.asked).to.deep.equal([[limited.queues, 2]]);
+    expect(wire.queues.map((q) => q.queue)).to.deep.equal(['a', 'b']);
     expect(wire.omittedQueues).to.equal(1);
+  });
+
+  it('lists at most 20 queues per worker and counts the rest, so that many workers naming 100 long queues each keep the reply bounded', () => {
+    const names = Array.from({ length: MAX_HELLO_QUEUES }, (_, n) => `${String(n).padStart(3, '0')}-${'q'.repeat(MAX_NAME_LENGTH - 4)}`);
+    const workers = Array.from({ length: 1000 }, (_, n) => ({ ...worker(`w-${n}`.padEnd(MAX_NAME_LENGTH, 'x'), names), hostname: 'h'.repeat(MAX_HOSTNAME_LENGTH) }));
+    const wire = toWireStats(snapshotOf([], workers), ANONYMOUS, 100);
+    expect(wire.workers[0]?.queues).to.deep.equal(names.slice(0, MAX_QUEUES_PER_WORKER));
+    expect(wire.workers[0]?.omittedQueues).to.equal(MAX_HELLO_QUEUES - MAX_QUEUES_PER_WORKER);
+    // Per worker: 20 names of 128 characters, an id of 128, a host of 255, a few numbers and times.
+    expect(GetStatsResponse.encode(wire).finish().length).to.be.at.most(1000 * 3 * 1024);
+
+    const limited: Principal = { id: 'token:tenant', role: 'client', queues: new Set(names.slice(50, 75)) };
+    const [first] = toWireStats(snapshotOf([], workers.slice(0, 1)), limited, 100).workers;
+    expect(first?.queues).to.deep.equal(names.slice(50, 70));
+    expect(first?.omittedQueues).to.equal(5);
   });
 });
 

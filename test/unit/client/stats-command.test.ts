@@ -28,6 +28,7 @@ const STATS = GetStatsResponse.fromPartial({
       principal: 'anonymous',
     },
     { workerId: 'w2', queues: ['a'], slotsTotal: 1, connectedSince: TAKEN_AT, lastHeartbeat: TAKEN_AT, principal: 'token:ops', draining: true },
+    { workerId: 'w3', queues: ['a', 'b'], omittedQueues: 30, slotsTotal: 1, connectedSince: TAKEN_AT, lastHeartbeat: TAKEN_AT, principal: 'token:ops' },
   ],
 });
 
@@ -39,9 +40,10 @@ describe('baton stats: output', () => {
         'a        0          0       0        10         0     0         0.17      0.17    -',
         'backlog  1          25      2        0          3     0         0.00      0.00    1.5m',
         '',
-        'WORKER         HOST   QUEUES     SLOTS  CONNECTED  LAST SEEN  PRINCIPAL',
-        'w1             box-1  a,backlog  2/8    5m ago     1.5s ago   anonymous',
-        'w2 (draining)  -      a          0/1    0ms ago    0ms ago    token:ops',
+        'WORKER         HOST   QUEUES        SLOTS  CONNECTED  LAST SEEN  PRINCIPAL',
+        'w1             box-1  a,backlog     2/8    5m ago     1.5s ago   anonymous',
+        'w2 (draining)  -      a             0/1    0ms ago    0ms ago    token:ops',
+        'w3             -      a,b +30 more  0/1    0ms ago    0ms ago    token:ops',
         '',
       ].join('\n'),
     );
@@ -74,6 +76,7 @@ describe('baton stats: output', () => {
       hostname: 'box-1',
       principal: 'anonymous',
       queues: ['a', 'backlog'],
+      omittedQueues: 0,
       slotsInUse: 2,
       slotsTotal: 8,
       connectedSince: '2030-01-01T00:05:00.000Z',
@@ -81,6 +84,7 @@ describe('baton stats: output', () => {
       draining: false,
     });
     expect(json.omittedQueues).to.equal(0);
+    expect(json.workers[2]).to.deep.include({ queues: ['a', 'b'], omittedQueues: 30 });
   });
 });
 

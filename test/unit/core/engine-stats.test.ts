@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DEFAULT_ENGINE_LIMITS } from '../../../coordinator/core/engine-options';
 import type { QueueStatsView } from '../../../coordinator/core/stats-snapshot';
 import { EngineHarness, settle } from '../../support/engine-harness';
 
@@ -16,7 +17,7 @@ describe('Engine stats: counts by state, rates, backlog age and worker slots', (
   });
 
   function queueStats(queue: string): QueueStatsView | undefined {
-    return h.engine.stats().queues.find((stats) => stats.queue === queue);
+    return h.engine.stats().queues(null, 1000).queues.find((stats) => stats.queue === queue);
   }
 
   it('counts unfinished tasks by state and ages the oldest ready one by its due time', async () => {
@@ -66,6 +67,38 @@ describe('Engine stats: counts by state, rates, backlog age and worker slots', (
       completedPerSecond: 0,
       oldestReadyAgeMs: 0,
     });
+  });
+
+  it('keeps the stats of at most twice maxQueues queues however many names clients use, and a queue that comes back keeps its true counts', async () => {
+    h.limits = { ...DEFAULT_ENGINE_LIMITS, maxQueues: 3 };
+    await h.restart();
+    const worker = h.connect('w1', 2, { queues: ['kept'] });
+    await h.submit(2, { queue: 'kept' });
+    await h.engine.workers.report(worker.sessionId, worker.channel.grants.map((grant) => ok(grant.lease.leaseId)));
+    h.engine.workers.credit(worker.sessionId, 2);
+    expect(queueStats('kept')?.counts).to.include({ succeeded: 2 });
+
+    // A client cycles through fresh queue names: submit, cancel.
+    for (let n = 0; n < 50; n += 1) {
+      const [id] = await h.submit(1, { queue: `fresh-${n}` });
+      await h.engine.cancel(id!);
+      const listed = h.engine.stats().queues(null, 1000);
+      expect(listed.queues.length + listed.omitted).to.be.at.most(6);
+    }
+    expect(queueStats('kept')).to.equal(undefined, 'forgotten: idle, and 6 queues were active since');
+
+    // Back: two tasks succeed in one report (one commit) before anybody reads its counts.
+    await h.submit(2, { queue: 'kept' });
+    const grants = worker.channel.grants.slice(2);
+    await h.engine.workers.report(worker.sessionId, grants.map((grant) => ok(grant.lease.leaseId)));
+    await settle();
+    expect(queueStats('kept')?.counts).to.include({ succeeded: 4, queued: 0, running: 0 });
+
+    // After a restart: the 6 queues with the newest tasks.
+    await h.restart();
+    const afterRestart = h.engine.stats().queues(null, 1000).queues.map((stats) => stats.queue);
+    expect(afterRestart).to.deep.equal(['fresh-45', 'fresh-46', 'fresh-47', 'fresh-48', 'fresh-49', 'kept']);
+    expect(queueStats('kept')?.counts).to.include({ succeeded: 4 });
   });
 
   it('describes each connected worker: host, queues, slots, when it connected and was last heard from', async () => {

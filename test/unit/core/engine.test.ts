@@ -172,6 +172,20 @@ describe('Engine with a fake clock and a real store', () => {
     expect(await h.state(id!)).to.equal('canceled');
   });
 
+  it('counts the running attempt a cancel ends as a canceled attempt, and a queued task as no attempt', async () => {
+    h.connect('w1', 1);
+    const [running] = await h.submit(1, { queue: 'default' });
+    const [waiting] = await h.submit(1, { queue: 'default' }); // the only slot is taken
+    await h.engine.cancel(running!);
+    await h.engine.cancel(waiting!);
+    expect(h.metrics.attemptsEnded).to.deep.equal([{ queue: 'default', outcome: 'canceled' }]);
+    expect(h.metrics.tasksFinished).to.deep.equal([
+      { queue: 'default', state: 'canceled' },
+      { queue: 'default', state: 'canceled' },
+    ]);
+    expect((await h.engine.get(running!)).attempts.map((attempt) => attempt.outcome)).to.deep.equal(['canceled']);
+  });
+
   it('releases at once a lease the worker has received but no longer lists in its heartbeat', async () => {
     const worker = h.connect('w1', 2);
     const [first, second] = await h.submit(2);

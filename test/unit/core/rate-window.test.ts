@@ -36,6 +36,13 @@ describe('RateWindow', () => {
     expect(window.perSecond(clock.now())).to.equal(0);
   });
 
+  it('spans `seconds` buckets: the current second and the seconds - 1 whole ones before it', () => {
+    const window = new RateWindow(3);
+    window.record(10_999, 3); // late in second 10
+    expect(window.perSecond(12_999)).to.equal(1); // seconds 10, 11 and the current 12
+    expect(window.perSecond(13_000)).to.equal(0); // second 13 began: second 10 left, 3 s after it began
+  });
+
   it('refuses a window that is not a positive whole number of seconds', () => {
     expect(() => new RateWindow(0)).to.throw(RangeError);
     expect(() => new RateWindow(1.5)).to.throw(RangeError);

@@ -331,11 +331,28 @@ describe('SqliteTaskStore', () => {
       expect(() => store.listTasks({}, 1.5)).to.throw(InvalidArgumentError, /limit/);
     });
 
-    it('counts tasks by queue and state', () => {
+    it('counts one queue\'s tasks by state', () => {
       const expected = new Map<string, number>();
-      for (const t of all) expected.set(`${t.queue}/${t.state}`, (expected.get(`${t.queue}/${t.state}`) ?? 0) + 1);
-      const counts = store.countByQueueAndState();
-      expect(new Map(counts.map((c) => [`${c.queue}/${c.state}`, c.count]))).to.deep.equal(expected);
+      for (const t of all.filter((task) => task.queue === 'reports')) expected.set(t.state, (expected.get(t.state) ?? 0) + 1);
+      expect(new Map(store.countQueue('reports').map((c) => [c.state, c.count]))).to.deep.equal(expected);
+      expect(store.countQueue('nobody')).to.deep.equal([]);
+    });
+
+    it('counts by state the queues whose newest task is newest, at most as many as asked, oldest first', async () => {
+      // Newer tasks in three more queues, 'emails' getting the newest of all.
+      const newer = ['a', 'b', 'emails', 'c'].map((queue) => makeTask({ queue, state: 'succeeded' }));
+      await store.write(newer.map((task) => ({ kind: 'insertTask' as const, task })));
+      const emails = all.filter((task) => task.queue === 'emails');
+      const rows = store.countRecentQueues(3);
+      expect(rows.map((row) => `${row.queue}/${row.state}/${row.count}`)).to.deep.equal([
+        'b/succeeded/1',
+        `emails/dead/${emails.filter((task) => task.state === 'dead').length}`,
+        `emails/queued/${emails.filter((task) => task.state === 'queued').length}`,
+        'emails/succeeded/1',
+        'c/succeeded/1',
+      ]);
+      expect(new Set(store.countRecentQueues(100).map((row) => row.queue))).to.deep.equal(new Set(['reports', 'a', 'b', 'emails', 'c']));
+      expect(() => store.countRecentQueues(0)).to.throw(InvalidArgumentError, /maxQueues/);
     });
   });
 });
