@@ -70,7 +70,10 @@ export class Coordinator {
     const readiness = new Readiness();
     // Listening before the store opens lets probes tell "starting" (rebuilding a big queue
     // takes seconds) from "down".
-    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger });
+    const apiLog = logger.child({ component: 'api' });
+    // One refusal log for gRPC and HTTP: a refused /metrics scrape is counted like a refused call.
+    const refusals = new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code));
+    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger, refusals });
     let store: SqliteTaskStore;
     try {
       store = openStore(config, logger, metrics);
@@ -87,8 +90,7 @@ export class Coordinator {
         }),
     );
     const engine = new Engine({ store, clock, logger, options: config.engine, metrics, tracer: new AttemptSpans(), onStoreFailure: (err) => reportStoreFailure(err) });
-    const apiLog = logger.child({ component: 'api' });
-    const guard = new CallGuard(authenticator, apiLog, new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code)));
+    const guard = new CallGuard(authenticator, apiLog, refusals);
     const watches = new WatchLimiter(config.watches, clock);
     const server = new Server(grpcServerOptions(config));
     try {

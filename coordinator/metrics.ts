@@ -100,6 +100,7 @@ export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
   ) {
     // Every reason from the start: a rate() over a series that appears late misses its first step.
     for (const reason of SUBMISSION_REJECT_REASONS) this.rejectedSubmissions.inc({ reason }, 0);
+    for (const code of ['UNAUTHENTICATED', 'PERMISSION_DENIED']) this.refused.inc({ code }, 0);
   }
 
   /** Gauges read the core's and the API's live counts at scrape time. */
@@ -107,7 +108,7 @@ export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
     this.unfinishedByQueue = (queue) => source.snapshotCounts().unfinishedByQueue(queue);
     new Gauge({ name: 'baton_workers_connected', help: 'Connected worker sessions', registers: [this.registry], collect() { this.set(source.snapshotCounts().workers); } });
     new Gauge({ name: 'baton_leases_active', help: 'Leases held by workers', registers: [this.registry], collect() { this.set(source.snapshotCounts().leases); } });
-    new Gauge({ name: 'baton_tasks_delayed', help: 'Tasks waiting for their run_at', registers: [this.registry], collect() { this.set(source.snapshotCounts().delayed); } });
+    new Gauge({ name: 'baton_tasks_delayed', help: 'Tasks waiting for their run_at or for the backoff before a retry', registers: [this.registry], collect() { this.set(source.snapshotCounts().delayed); } });
     new Gauge({ name: 'baton_watches_open', help: 'Open WatchTask streams', registers: [this.registry], collect() { this.set(streams.watchesOpen()); } });
     new Gauge({
       name: 'baton_worker_streams_awaiting_hello',

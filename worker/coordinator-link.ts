@@ -10,6 +10,7 @@ import {
   type TaskResult,
   type Welcome,
 } from '../shared/gen/baton/v1/worker_service';
+import { DEFAULT_RECONNECT_BACKOFF } from './options';
 
 export interface LinkHandlers {
   welcome(welcome: Welcome): void;
@@ -42,6 +43,10 @@ export class CoordinatorLink {
   static client(address: string, security: ConnectionSecurity): WorkerServiceClient {
     const channel = grpcChannelSecurity(security, {
       'grpc.keepalive_time_ms': 30_000,
+      // grpc-js backs off its own reconnects up to 120 s: after a long outage a worker would
+      // keep failing fast on a stale error for minutes after the coordinator is back. Its
+      // own reconnect loop (worker.ts) already paces the attempts.
+      'grpc.max_reconnect_backoff_ms': DEFAULT_RECONNECT_BACKOFF.maxMs,
       // The coordinator is trusted to size its messages; a lease carries a payload of up to its limit.
       'grpc.max_receive_message_length': -1,
     });

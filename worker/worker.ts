@@ -5,15 +5,12 @@ import { BatonError } from '../shared/errors';
 import { backoffDelayMs } from '../shared/backoff';
 import type { Logger } from '../shared/logger';
 import { durationToMs } from '../shared/proto-time';
-import { CancelReason, type Cancel, type Lease, type ResultAck, type Welcome, type WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
-import { AttemptSpan, type Revocation } from './attempt-span';
-import type { Handler, HandlerMap } from './handler';
+import type { Lease, ResultAck, Welcome, WorkerServiceClient } from '../shared/gen/baton/v1/worker_service';
 import { CoordinatorLink } from './coordinator-link';
 import { KeepAliveThread } from './keep-alive';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './options';
 import { ResultOutbox } from './result-outbox';
-import { runAttempt, type AttemptOutcome } from './task-runner';
-import { UNKNOWN_TASK_TYPE, attemptMetricOutcome } from './worker-metrics';
+import { RunningAttempts } from './running-attempts';
 
 /**
  * created → running → draining → stopped. `running` takes leases; `draining` finishes what
@@ -26,18 +23,6 @@ const CREDENTIAL_REFUSALS: ReadonlySet<number> = new Set([GrpcStatus.UNAUTHENTIC
 
 /** How long a closing worker waits for the coordinator to acknowledge its last results. */
 const ACK_WAIT_MS = 5000;
-
-interface RunningAttempt {
-  readonly lease: Lease;
-  readonly controller: AbortController;
-  readonly span: AttemptSpan;
-  /** Set once the lease is taken back: the result would be rejected, so it is not sent. */
-  revokedBy: Revocation | undefined;
-  /** The task type as metrics label it: one value for every type without a handler, so they stay bounded. */
-  readonly metricType: string;
-  /** performance.now() when the handler was started. */
-  readonly startedMs: number;
-}
 
 /**
  * A Baton worker: keeps one stream to the coordinator (reconnecting with backoff), runs
@@ -56,9 +41,10 @@ export class Worker {
   /** Lease entries received on the current stream, reported in heartbeats. */
   private leasesReceived = 0;
   private readonly keepAlive = new KeepAliveThread();
-  private readonly running = new Map<string, RunningAttempt>();
   /** Results not yet acknowledged: re-sent after a reconnect. */
   private readonly outbox = new ResultOutbox(() => (this.welcomed ? this.link : undefined));
+  /** Handlers running now, by lease (running-attempts.ts). */
+  private readonly running: RunningAttempts;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectFailures = 0;
   private readonly stopReconnecting = new AbortController();
@@ -71,6 +57,13 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.options = compileWorkerOptions(options);
     this.log = this.options.logger.child({ component: 'worker', worker_id: this.options.workerId });
+    this.running = new RunningAttempts({
+      options: this.options,
+      log: this.log,
+      outbox: this.outbox,
+      takingLeases: () => this.state === 'running',
+      changed: () => this.changed(),
+    });
     this.options.metrics.watch({
       slots: () => this.options.concurrency,
       slotsInUse: () => this.running.size,
@@ -162,11 +155,8 @@ export class Worker {
    */
   private abandonRunning(): void {
     this.log.warn({ running: this.running.size }, 'shutdown grace over: aborting running handlers and releasing their leases');
-    for (const attempt of this.running.values()) {
-      attempt.revokedBy = 'shutdown';
-      attempt.controller.abort(new Error('the worker is shutting down'));
-    }
-    if (this.welcomed) this.link?.heartbeat(this.heldLeaseIds(), this.leasesReceived);
+    this.running.abandonAll();
+    if (this.welcomed) this.link?.heartbeat(this.running.heldLeaseIds(), this.leasesReceived);
   }
 
   private async connectLoop(): Promise<void> {
@@ -196,7 +186,7 @@ export class Worker {
       const link: CoordinatorLink = new CoordinatorLink(client, {
         welcome: (welcome) => this.onWelcome(link, welcome),
         leases: (leases) => this.onLeases(leases),
-        cancel: (cancel) => this.onCancel(cancel),
+        cancel: (cancel) => this.running.cancel(cancel),
         acks: (acks) => this.onAcks(acks),
         closed: (error) => {
           if (this.link === link) {
@@ -217,7 +207,7 @@ export class Worker {
         concurrency: this.options.concurrency,
         // Handlers still running after a cancel are listed too: they hold slots, and the
         // coordinator's initial credit is concurrency minus this list (it cancels them again).
-        heldLeaseIds: [...new Set([...this.running.keys(), ...this.outbox.leaseIds()])],
+        heldLeaseIds: [...new Set([...this.running.leaseIds(), ...this.outbox.leaseIds()])],
         resumeSecret: this.resumeSecret,
         hostname: hostname().slice(0, 255), // shown in `baton stats`; the coordinator refuses longer
       });
@@ -231,7 +221,7 @@ export class Worker {
     if (welcome.maxResultBytes > 0) this.outbox.maxResultBytes = welcome.maxResultBytes;
     const heartbeatMs = durationToMs(welcome.heartbeatInterval) ?? 2000;
     this.stopHeartbeat();
-    this.heartbeatTimer = setInterval(() => link.heartbeat(this.heldLeaseIds(), this.leasesReceived), heartbeatMs);
+    this.heartbeatTimer = setInterval(() => link.heartbeat(this.running.heldLeaseIds(), this.leasesReceived), heartbeatMs);
     this.heartbeatTimer.unref();
     this.keepAlive.session(this.options.workerId, welcome.sessionId, heartbeatMs);
     this.log.info({ session_id: welcome.sessionId, reclaimed: welcome.reclaimedLeaseIds.length, heartbeat_ms: heartbeatMs }, 'connected to the coordinator');
@@ -248,50 +238,7 @@ export class Worker {
 
   private onLeases(leases: Lease[]): void {
     this.leasesReceived += leases.length;
-    for (const lease of leases) {
-      const controller = new AbortController();
-      const span = AttemptSpan.start(lease, this.options.workerId);
-      const metricType = Object.hasOwn(this.options.handlers, lease.type) ? lease.type : UNKNOWN_TASK_TYPE;
-      const attempt: RunningAttempt = { lease, controller, span, revokedBy: undefined, metricType, startedMs: performance.now() };
-      this.running.set(lease.leaseId, attempt);
-      this.options.metrics.attemptStarted(lease.queue, metricType);
-      const logger = this.log.child({ task_id: lease.taskId, attempt: lease.attempt, type: lease.type, ...span.logFields });
-      logger.debug('attempt started');
-      runAttempt(lease, handlerOf(this.options.handlers, lease.type), controller.signal, logger, span).then(
-        (outcome) => this.onAttemptDone(attempt, outcome, logger),
-        (err: unknown) => logger.error({ err }, 'attempt runner failed'),
-      );
-    }
-  }
-
-  private onAttemptDone(attempt: RunningAttempt, outcome: AttemptOutcome, logger: Logger): void {
-    const leaseId = attempt.lease.leaseId;
-    this.running.delete(leaseId);
-    const metricOutcome = attemptMetricOutcome(outcome, attempt.revokedBy !== undefined, this.outbox.maxResultBytes);
-    this.options.metrics.attemptEnded(attempt.lease.queue, attempt.metricType, metricOutcome, performance.now() - attempt.startedMs);
-    if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
-    else logger.debug('attempt succeeded');
-    if (outcome.kind === 'success' && outcome.result.length > this.outbox.maxResultBytes) {
-      // The outbox reports it as a non-retryable failure: the span says the same.
-      attempt.span.failed(new Error(`the result is ${outcome.result.length} bytes, over the coordinator's limit of ${this.outbox.maxResultBytes}`), true);
-    }
-    attempt.span.end(attempt.revokedBy);
-    if (attempt.revokedBy === undefined) {
-      this.outbox.add(leaseId, outcome);
-    }
-    if (this.state === 'running') this.outbox.slotFreed();
-    this.changed();
-  }
-
-  private onCancel(cancel: Cancel): void {
-    for (const leaseId of cancel.leaseIds) {
-      const attempt = this.running.get(leaseId);
-      this.outbox.settle(leaseId);
-      if (!attempt) continue;
-      attempt.revokedBy = cancel.reason === CancelReason.CANCEL_REASON_TIMEOUT ? 'timeout' : 'canceled';
-      this.log.info({ task_id: attempt.lease.taskId, lease_id: leaseId, reason: cancel.message, ...attempt.span.logFields }, 'attempt canceled by the coordinator');
-      attempt.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
-    }
+    this.running.start(leases);
   }
 
   private onAcks(acks: ResultAck[]): void {
@@ -306,12 +253,6 @@ export class Worker {
       if (code !== GrpcStatus.OK) this.log.warn({ lease_id: ack.leaseId, code: ack.code, err_message: ack.message }, 'result rejected by the coordinator');
     }
     this.changed();
-  }
-
-  /** Leases this worker still answers for: running, or finished with the result not yet acknowledged. */
-  private heldLeaseIds(): string[] {
-    const running = [...this.running.values()].filter((attempt) => attempt.revokedBy === undefined).map((attempt) => attempt.lease.leaseId);
-    return [...new Set([...running, ...this.outbox.leaseIds()])];
   }
 
   /** A method, not a comparison, so the compiler does not narrow `state` across awaits. */
@@ -351,9 +292,4 @@ export class Worker {
     if (this.state !== from) throw new Error(`worker cannot go from ${this.state} to ${to}`);
     this.state = to;
   }
-}
-
-/** The handler of a task type; never an inherited property such as `constructor`. */
-function handlerOf(handlers: HandlerMap, type: string): Handler | undefined {
-  return Object.hasOwn(handlers, type) ? handlers[type] : undefined;
 }

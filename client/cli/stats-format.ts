@@ -1,4 +1,3 @@
-import { formatDurationMs } from '../../shared/duration';
 import type { GetStatsResponse, QueueStats, WorkerStats } from '../../shared/gen/baton/v1/stats';
 import { durationToMs } from '../../shared/proto-time';
 import { formatColumns } from './format';
@@ -110,7 +109,7 @@ function queueRow(queue: QueueStats): string[] {
     String(queue.canceled),
     queue.submittedPerSecond.toFixed(2),
     queue.completedPerSecond.toFixed(2),
-    oldestMs > 0 ? formatDurationMs(oldestMs) : '-',
+    oldestMs > 0 ? roughAge(oldestMs) : '-',
   ];
 }
 
@@ -133,5 +132,15 @@ function workerQueues(worker: WorkerStats): string {
 }
 
 function ago(date: Date | undefined, nowMs: number): string {
-  return date ? `${formatDurationMs(Math.max(0, nowMs - date.getTime()))} ago` : '-';
+  return date ? `${roughAge(Math.max(0, nowMs - date.getTime()))} ago` : '-';
+}
+
+/** An age a person reads at a glance: `<1s`, `42s`, `3m 05s`, `2h 10m`. */
+export function roughAge(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return '<1s';
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }

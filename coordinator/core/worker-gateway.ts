@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
 import { ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
+import { AttemptEndings } from './attempt-endings';
 import type { AttemptTracer } from './attempt-tracer';
 import type { CoreMetrics } from './core-metrics';
-import { dispatch } from './dispatcher';
+import { DispatchScheduler } from './dispatch-scheduler';
 import { limitsOf, type EngineOptions } from './engine-options';
 import { LeaseTable, type Lease } from './leases';
 import { SessionRegistry, type WorkerSession } from './sessions';
@@ -12,7 +13,6 @@ import type { AttemptRecord, TaskRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
 import { admitHello, HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, WorkerIdReservations, workerProof } from './worker-admission';
-import { recordFailure, recordSuccess, type Failure } from './transitions';
 import type { CancelReason, HelloSpec, OpenedSession, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
 
 export interface WorkerGatewayDeps {
@@ -27,29 +27,37 @@ export interface WorkerGatewayDeps {
 
 /**
  * Everything about workers: their sessions, the leases they hold, liveness, results, and
- * the expiry of leases whose worker went quiet or whose execution deadline passed.
+ * the expiry of leases whose worker went quiet or whose execution deadline passed. How an
+ * attempt ends is attempt-endings.ts; when dispatch runs and what a grant records,
+ * dispatch-scheduler.ts.
  */
 export class WorkerGateway {
   readonly leases = new LeaseTable();
   readonly sessions = new SessionRegistry();
   private readonly reservations = new WorkerIdReservations();
-  private readonly attempts = new Map<string, AttemptRecord>();
   private readonly deadlines: WorkerDeadlines;
+  private readonly endings: AttemptEndings;
+  private readonly dispatcher: DispatchScheduler;
   private readonly log: Logger;
-  private dispatchRequested = false;
   private closed = false;
 
   constructor(private readonly deps: WorkerGatewayDeps) {
     this.log = deps.logger.child({ component: 'worker-gateway' });
     this.deadlines = new WorkerDeadlines(deps.clock, {
       sessionCheck: (sessionId) => this.checkLiveness(sessionId),
-      leaseTimeout: (leaseId) => this.onLeaseTimeout(leaseId),
+      leaseTimeout: (leaseId) => this.endings.timedOut(leaseId),
       orphanExpired: (leaseId) => {
         const lease = this.leases.get(leaseId);
-        if (lease) this.expire(lease, 'worker_lost', `worker ${lease.workerId} lost: it did not come back within the lease timeout`);
+        if (lease) this.endings.expire(lease, 'worker_lost', `worker ${lease.workerId} lost: it did not come back within the lease timeout`);
       },
       onError: (err, what) => this.log.error({ err, deadline: what }, 'a deadline handler failed'),
     });
+    const { ledger, clock, metrics, tracer, random } = deps;
+    const { leases, sessions, deadlines } = this;
+    const requestDispatch = (): void => this.requestDispatch();
+    this.endings = new AttemptEndings({ ledger, leases, sessions, deadlines, clock, log: this.log, metrics, tracer, random, requestDispatch });
+    const began = (lease: Lease, attempt: AttemptRecord): void => this.endings.began(lease.leaseId, attempt);
+    this.dispatcher = new DispatchScheduler({ ledger, sessions, leases, deadlines, clock, metrics, tracer, began });
   }
 
   /**
@@ -129,7 +137,7 @@ export class WorkerGateway {
     const held = new Set(heldLeaseIds);
     for (const lease of this.leases.orphans()) {
       if (lease.proof === session.proof && !held.has(lease.leaseId)) {
-        this.expire(lease, 'worker_lost', `worker ${session.workerId} reconnected without the lease`);
+        this.endings.expire(lease, 'worker_lost', `worker ${session.workerId} reconnected without the lease`);
       }
     }
     return { reclaimedLeaseIds, unknownLeaseIds };
@@ -162,7 +170,7 @@ export class WorkerGateway {
         const task = this.deps.ledger.get(lease.taskId);
         const traceFields = task ? this.deps.tracer.logFields(task, lease.leaseId) : {};
         this.log.warn({ worker_id: session.workerId, lease_id: lease.leaseId, task_id: lease.taskId, ...traceFields }, 'worker no longer holds a lease; releasing it');
-        this.expire(lease, 'worker_lost', `worker ${session.workerId} no longer holds the lease (heartbeat)`);
+        this.endings.expire(lease, 'worker_lost', `worker ${session.workerId} no longer holds the lease (heartbeat)`);
       }
     }
   }
@@ -209,21 +217,7 @@ export class WorkerGateway {
       throw new ResourceExhaustedError(`results: ${reports.length} entries is over the limit of ${limit} (2 × concurrency + ${HELD_LEASE_MARGIN})`);
     }
     this.touch(sessionId);
-    const nowMs = this.deps.clock.now();
-    const acks: Array<Promise<ResultAck>> = [];
-    let stale = 0;
-    for (const report of reports) {
-      const lease = this.leases.get(report.leaseId);
-      if (!lease || lease.sessionId !== sessionId) {
-        stale += 1;
-        acks.push(Promise.resolve(this.rejectStale(report.leaseId, lease)));
-        continue;
-      }
-      acks.push(this.applyReport(lease, report, nowMs));
-    }
-    // One line per message, however many it rejects: a log is no amplifier either.
-    if (stale > 0) this.log.warn({ session_id: sessionId, worker_id: session?.workerId, stale }, 'rejected stale results');
-    return Promise.all(acks);
+    return this.endings.applyReports(sessionId, session?.workerId, reports);
   }
 
   /** The stream ended: its leases wait one lease window for the worker to come back. */
@@ -237,20 +231,14 @@ export class WorkerGateway {
   /** Takes a running task's lease away (client cancel); tells its worker to abort. */
   revoke(taskId: string, reason: CancelReason, message: string): AttemptRecord | undefined {
     const lease = this.leases.ofTask(taskId);
-    if (!lease) return undefined;
-    this.dropLease(lease);
-    const attempt = this.attempts.get(lease.leaseId);
-    this.attempts.delete(lease.leaseId);
-    if (lease.sessionId) this.sessions.get(lease.sessionId)?.channel.sendCancel([lease.leaseId], reason, message);
-    this.deps.tracer.attemptEnded(lease.leaseId, { outcome: 'canceled', error: message });
-    return attempt;
+    return lease ? this.endings.revoke(lease, reason, message) : undefined;
   }
 
   /** At start-up: a lease that was running before the restart, waiting to be reclaimed. */
   adoptOrphan(task: TaskRecord, lease: Lease, attempt: AttemptRecord): void {
     const untilMs = this.deps.clock.now() + this.deps.options.leaseTimeoutMs;
     this.leases.add(lease);
-    this.attempts.set(lease.leaseId, attempt);
+    this.endings.began(lease.leaseId, attempt);
     this.deadlines.orphanExpiresAt(lease.leaseId, untilMs);
     if (lease.proof !== '') this.reservations.reserve(lease.principal, lease.workerId, lease.proof, untilMs);
     if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
@@ -259,126 +247,19 @@ export class WorkerGateway {
 
   /** Leases ready tasks to sessions with credit, soon (coalesced within one turn). */
   requestDispatch(): void {
-    if (this.dispatchRequested || this.closed) return;
-    this.dispatchRequested = true;
-    queueMicrotask(() => {
-      this.dispatchRequested = false;
-      if (!this.closed) this.dispatchNow();
-    });
+    this.dispatcher.request();
   }
 
   /** Ends every stream (coordinator shutdown) and stops all timers. */
   close(message: string): void {
     this.closed = true;
+    this.dispatcher.close();
     for (const session of [...this.sessions.all()]) {
       session.channel.close('UNAVAILABLE', message);
       this.sessions.remove(session.id);
     }
     this.deadlines.close();
     this.deps.tracer.interrupted(message);
-  }
-
-  private dispatchNow(): void {
-    dispatch({
-      ready: this.deps.ledger.ready,
-      sessions: this.sessions,
-      nowMs: this.deps.clock.now(),
-      grant: (session, task, nowMs) => {
-        const lease: Lease = {
-          leaseId: randomUUID(),
-          taskId: task.id,
-          attempt: task.attempt + 1,
-          workerId: session.workerId,
-          proof: session.proof,
-          principal: session.principal,
-          sessionId: session.id,
-          startedAtMs: nowMs,
-          deadlineMs: task.timeoutMs > 0 ? nowMs + task.timeoutMs : null,
-          grantOrdinal: ++session.leasesGranted,
-        };
-        this.leases.add(lease);
-        if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
-        const queueWaitMs = Math.max(0, nowMs - task.runAtMs);
-        this.deps.metrics.dispatchLatency(task.queue, queueWaitMs);
-        this.deps.tracer.attemptStarted(task, lease, queueWaitMs);
-        return lease;
-      },
-      started: (lease, attempt) => {
-        this.attempts.set(lease.leaseId, attempt);
-        const task = this.deps.ledger.get(lease.taskId);
-        if (task) this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
-      },
-    });
-  }
-
-  private async applyReport(lease: Lease, report: TaskReport, nowMs: number): Promise<ResultAck> {
-    this.dropLease(lease);
-    const attempt = this.attempts.get(lease.leaseId);
-    this.attempts.delete(lease.leaseId);
-    const task = this.deps.ledger.get(lease.taskId);
-    if (!task || !attempt) {
-      this.deps.tracer.attemptEnded(lease.leaseId, { outcome: 'failed', error: 'the task of this lease is missing' });
-      return { leaseId: lease.leaseId, error: { code: 'INTERNAL', message: 'task of this lease is missing' } };
-    }
-    this.deps.tracer.resultReceived(lease.leaseId);
-    this.deps.metrics.runTime(task.queue, nowMs - attempt.startedAtMs);
-    if (report.kind === 'success') {
-      recordSuccess(task, attempt, report.result, report.contentType, nowMs);
-      this.deps.metrics.attemptEnded(task.queue, 'succeeded');
-      this.deps.metrics.taskFinished(task.queue, 'succeeded');
-    } else {
-      this.fail(task.id, attempt, { outcome: 'failed', error: report.message, retryable: !report.nonRetryable }, nowMs, lease.leaseId);
-    }
-    const ending = report.kind === 'success' ? { outcome: 'succeeded' as const } : { outcome: 'failed' as const, error: report.message, nonRetryable: report.nonRetryable };
-    try {
-      await this.deps.ledger.persist(task, attempt);
-      this.deps.tracer.attemptEnded(lease.leaseId, ending);
-      return { leaseId: lease.leaseId };
-    } catch {
-      this.deps.tracer.attemptEnded(lease.leaseId, { ...ending, outcome: 'failed', error: 'the result could not be stored' });
-      return { leaseId: lease.leaseId, error: { code: 'UNAVAILABLE', message: 'the result could not be stored; resend it' } };
-    }
-  }
-
-  private fail(taskId: string, attempt: AttemptRecord | undefined, failure: Failure, nowMs: number, leaseId: string): void {
-    const task = this.deps.ledger.get(taskId);
-    if (!task) return;
-    const verdict = recordFailure(task, attempt, failure, nowMs, this.deps.random);
-    this.deps.metrics.attemptEnded(task.queue, failure.outcome);
-    if (verdict.kind === 'retry') {
-      this.deps.metrics.retryScheduled(task.queue);
-      this.deps.ledger.place(task);
-    } else {
-      this.deps.metrics.taskFinished(task.queue, 'dead');
-    }
-    this.log.info(
-      { task_id: taskId, attempt: task.attempt, outcome: failure.outcome, err_message: failure.error, next: verdict.kind, ...this.deps.tracer.logFields(task, leaseId) },
-      'attempt failed',
-    );
-  }
-
-  private rejectStale(leaseId: string, lease: Lease | undefined): ResultAck {
-    this.deps.metrics.staleReportRejected();
-    const why = lease ? 'it is held by another session' : 'it expired, was canceled, or was never granted';
-    const message = `lease ${leaseId} is not current: ${why}; the result was discarded`;
-    return { leaseId, error: { code: 'FAILED_PRECONDITION', message } };
-  }
-
-  /** Ends a lease as a failed attempt (timeout, or its worker is gone). */
-  private expire(lease: Lease, outcome: 'timed_out' | 'worker_lost', error: string): void {
-    const nowMs = this.deps.clock.now();
-    this.dropLease(lease);
-    const attempt = this.attempts.get(lease.leaseId);
-    this.attempts.delete(lease.leaseId);
-    const task = this.deps.ledger.get(lease.taskId);
-    if (task?.state !== 'running' || task.attempt !== lease.attempt) {
-      this.deps.tracer.attemptEnded(lease.leaseId, { outcome, error });
-      return;
-    }
-    this.fail(task.id, attempt, { outcome, error, retryable: true }, nowMs, lease.leaseId);
-    this.deps.tracer.attemptEnded(lease.leaseId, { outcome, error });
-    this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
-    this.requestDispatch();
   }
 
   /** Closes a session's dispatch; its leases become orphans for one lease window. */
@@ -395,20 +276,6 @@ export class WorkerGateway {
     if (session && orphaned.length > 0) this.reservations.reserve(session.principal, session.workerId, session.proof, untilMs);
   }
 
-  private dropLease(lease: Lease): void {
-    this.leases.remove(lease.leaseId);
-    this.deadlines.forgetLease(lease.leaseId);
-  }
-
-  private onLeaseTimeout(leaseId: string): void {
-    const lease = this.leases.get(leaseId);
-    if (!lease) return;
-    const session = lease.sessionId ? this.sessions.get(lease.sessionId) : undefined;
-    const message = `execution timeout of ${(lease.deadlineMs ?? 0) - lease.startedAtMs}ms exceeded`;
-    session?.channel.sendCancel([leaseId], 'timeout', message);
-    this.expire(lease, 'timed_out', message);
-  }
-
   private checkLiveness(sessionId: string): void {
     const session = this.sessions.get(sessionId);
     if (!session) return;
@@ -423,7 +290,7 @@ export class WorkerGateway {
     session.channel.close('UNAVAILABLE', `no heartbeat for ${silentMs}ms (lease timeout ${this.deps.options.leaseTimeoutMs}ms); session declared dead`);
     this.sessions.remove(sessionId);
     for (const lease of this.leases.heldBy(sessionId)) {
-      this.expire(lease, 'worker_lost', `worker ${session.workerId} lost: no heartbeat for ${silentMs}ms`);
+      this.endings.expire(lease, 'worker_lost', `worker ${session.workerId} lost: no heartbeat for ${silentMs}ms`);
     }
   }
 }

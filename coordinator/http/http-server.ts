@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { BatonError } from '../../shared/errors';
+import { BatonError, PermissionDeniedError, UnauthenticatedError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ReadinessStatus } from '../readiness';
 import type { Authenticator } from '../security/authenticator';
@@ -17,6 +17,8 @@ export interface HttpEndpointDeps {
   /** HTTPS (and, when it is mutual, a client certificate) instead of plain HTTP. */
   readonly tls: ReloadableTls | undefined;
   readonly logger: Logger;
+  /** Told of every refused /metrics request, as the gRPC services tell of refused calls. Default: nobody. */
+  readonly refusals?: { note(method: string, err: unknown, peer: string): void };
 }
 
 /** Headers that keep a slow or hostile client from holding a socket for long. */
@@ -65,8 +67,9 @@ export class HttpEndpoint {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET' }).end();
+    // HEAD too: some load balancers probe with it (Node sends the headers without the body).
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
     if (req.url === '/healthz') {
@@ -93,30 +96,33 @@ export class HttpEndpoint {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz, /readyz or /metrics\n');
   }
 
-  /** Answers 401 and returns false unless the request carries acceptable credentials. */
+  /** Answers 401 or 403 (and notes the refusal) and returns false unless the request carries acceptable credentials. */
   private authenticated(req: IncomingMessage, res: ServerResponse): boolean {
-    const header = req.headers.authorization;
-    const socket = req.socket;
-    if (this.deps.tls?.mutual && !(socket instanceof TLSSocket && socket.authorized)) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'UNAUTHENTICATED', message: 'a client certificate from the client CA is required' }));
-      return false;
-    }
     try {
-      const caller = this.deps.authenticator.authenticate({
-        authorization: header === undefined ? [] : [header],
-        certificate: socket instanceof TLSSocket && socket.authorized ? socket.getPeerCertificate() : undefined,
-      });
-      if (caller.queues !== null) {
-        // The metrics name every queue and count its tasks: more than such a token may see.
-        const message = 'a token limited to queues cannot read /metrics, which covers every queue';
-        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'PERMISSION_DENIED', message }));
-        return false;
-      }
+      this.authorizeMetrics(req);
       return true;
     } catch (err: unknown) {
-      const message = err instanceof BatonError ? err.message : 'unauthenticated';
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ code: 'UNAUTHENTICATED', message }));
+      const refusal = err instanceof BatonError ? err : new UnauthenticatedError('unauthenticated');
+      this.deps.refusals?.note('GET /metrics', refusal, req.socket.remoteAddress ?? 'unknown');
+      const status = refusal.code === 'PERMISSION_DENIED' ? 403 : 401;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (status === 401 && !this.deps.tls?.mutual) headers['www-authenticate'] = 'Bearer';
+      res.writeHead(status, headers).end(JSON.stringify({ code: refusal.code, message: refusal.message }));
       return false;
     }
+  }
+
+  /** @throws BatonError UNAUTHENTICATED or PERMISSION_DENIED. */
+  private authorizeMetrics(req: IncomingMessage): void {
+    const socket = req.socket;
+    const certified = socket instanceof TLSSocket && socket.authorized;
+    if (this.deps.tls?.mutual && !certified) throw new UnauthenticatedError('a client certificate from the client CA is required');
+    const header = req.headers.authorization;
+    const caller = this.deps.authenticator.authenticate({
+      authorization: header === undefined ? [] : [header],
+      certificate: certified ? socket.getPeerCertificate() : undefined,
+    });
+    // The metrics name every queue and count its tasks: more than such a token may see.
+    if (caller.queues !== null) throw new PermissionDeniedError('a token limited to queues cannot read /metrics, which covers every queue');
   }
 }

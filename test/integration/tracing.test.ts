@@ -81,6 +81,11 @@ function checkTaskTrace(spans: readonly ReceivedSpan[], taskId: string): void {
   expect(send.kind).to.equal('PRODUCER');
   expect(service(send)).to.equal('baton-cli');
   expect(new Set(trace.map(service))).to.deep.equal(new Set(['baton-cli', 'baton-coordinator', 'baton-worker']));
+  // No process exports its command line: a CLI's holds payloads (and a --token would be there).
+  for (const span of trace) {
+    expect(span.resource, span.name).to.not.have.any.keys('process.command_args', 'process.command', 'process.command_line');
+    expect(span.resource['process.pid'], span.name).to.be.a('number');
+  }
   for (const span of trace.filter((s) => s !== send)) {
     expect(byId.has(span.parentSpanId), `${span.name} (${String(service(span))}) has its parent in the trace`).to.equal(true);
   }

@@ -96,6 +96,6 @@ async function snapshotText(client: BatonClient, signal: AbortSignal | undefined
   } catch (err: unknown) {
     if (!(err instanceof BatonError) || !TRANSIENT_CODES.has(err.code) || signal?.aborted) throw err;
     const message = `${err.code}: ${err.message}`;
-    return options.json ? `${JSON.stringify({ error: message })}\n` : `coordinator unreachable (${message}); retrying every ${options.intervalMs}ms\n`;
+    return options.json ? `${JSON.stringify({ error: message })}\n` : `coordinator unreachable (${message.replace(/\.$/, '')}); retrying every ${options.intervalMs}ms\n`;
   }
 }

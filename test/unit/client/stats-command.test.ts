@@ -38,12 +38,12 @@ describe('baton stats: output', () => {
       [
         'QUEUE    SCHEDULED  QUEUED  RUNNING  SUCCEEDED  DEAD  CANCELED  SUBMIT/S  DONE/S  OLDEST READY',
         'a        0          0       0        10         0     0         0.17      0.17    -',
-        'backlog  1          25      2        0          3     0         0.00      0.00    1.5m',
+        'backlog  1          25      2        0          3     0         0.00      0.00    1m 30s',
         '',
-        'WORKER         HOST   QUEUES        SLOTS  CONNECTED  LAST SEEN  PRINCIPAL',
-        'w1             box-1  a,backlog     2/8    5m ago     1.5s ago   anonymous',
-        'w2 (draining)  -      a             0/1    0ms ago    0ms ago    token:ops',
-        'w3             -      a,b +30 more  0/1    0ms ago    0ms ago    token:ops',
+        'WORKER         HOST   QUEUES        SLOTS  CONNECTED   LAST SEEN  PRINCIPAL',
+        'w1             box-1  a,backlog     2/8    5m 00s ago  1s ago     anonymous',
+        'w2 (draining)  -      a             0/1    <1s ago     <1s ago    token:ops',
+        'w3             -      a,b +30 more  0/1    <1s ago     <1s ago    token:ops',
         '',
       ].join('\n'),
     );
