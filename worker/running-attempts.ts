@@ -101,9 +101,10 @@ export class RunningAttempts {
     const { options, outbox } = this.context;
     const leaseId = attempt.lease.leaseId;
     this.running.delete(leaseId);
-    const metricOutcome = attemptMetricOutcome(outcome, attempt.revokedBy !== undefined, outbox.maxResultBytes);
+    const metricOutcome = attemptMetricOutcome(outcome, attempt.revokedBy, outbox.maxResultBytes);
     options.metrics.attemptEnded(attempt.lease.queue, attempt.metricType, metricOutcome, performance.now() - attempt.startedMs);
-    if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
+    if (attempt.revokedBy) logger.info({ outcome: metricOutcome }, 'attempt ended after its lease was taken back; its result is dropped');
+    else if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
     else logger.debug('attempt succeeded');
     if (outcome.kind === 'success' && outcome.result.length > outbox.maxResultBytes) {
       // The outbox reports it as a non-retryable failure: the span says the same.

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ConfigError } from '../shared/errors';
 import type { AttemptOutcome } from './task-runner';
+import type { Revocation } from './attempt-span';
 
 /**
  * How an attempt ended, as this worker reported it. `canceled`: the coordinator took the
@@ -8,7 +9,7 @@ import type { AttemptOutcome } from './task-runner';
  * sent; `non_retryable` includes a success whose result was over the coordinator's limit,
  * which the worker reports as a non-retryable failure.
  */
-export type AttemptMetricOutcome = 'succeeded' | 'failed' | 'non_retryable' | 'canceled';
+export type AttemptMetricOutcome = 'succeeded' | 'failed' | 'non_retryable' | 'timed_out' | 'canceled' | 'shutdown';
 
 /** The label value for a task type this worker has no handler for. */
 export const UNKNOWN_TASK_TYPE = '(unknown)';
@@ -51,16 +52,18 @@ export const NO_WORKER_METRICS: WorkerMetrics = {
 
 /**
  * The outcome label of an attempt that ended with `outcome`.
- * @param revoked the lease was taken back before the handler returned: its result is dropped.
+ * @param revokedBy why the lease was taken back before the handler returned, if it was (its
+ *   result is dropped): the same outcome the attempt's span records.
  * @param maxResultBytes the coordinator's result limit; a bigger success is sent as a non-retryable failure.
  */
-export function attemptMetricOutcome(outcome: AttemptOutcome, revoked: boolean, maxResultBytes: number): AttemptMetricOutcome {
-  if (revoked) return 'canceled';
+export function attemptMetricOutcome(outcome: AttemptOutcome, revokedBy: Revocation | undefined, maxResultBytes: number): AttemptMetricOutcome {
+  if (revokedBy === 'timeout') return 'timed_out';
+  if (revokedBy) return revokedBy;
   if (outcome.kind === 'success') return outcome.result.length > maxResultBytes ? 'non_retryable' : 'succeeded';
   return outcome.nonRetryable ? 'non_retryable' : 'failed';
 }
 
-const OUTCOMES: readonly AttemptMetricOutcome[] = ['succeeded', 'failed', 'non_retryable', 'canceled'];
+const OUTCOMES: readonly AttemptMetricOutcome[] = ['succeeded', 'failed', 'non_retryable', 'timed_out', 'canceled', 'shutdown'];
 
 /** The same buckets as the coordinator's baton_run_time_seconds, so the two histograms line up. */
 const HANDLER_DURATION_BUCKETS_S = [0.005, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600];

@@ -11,10 +11,12 @@ const attempts = (type: string, outcome: string): string => series('baton_worker
 const handlerRuns = (type: string): string => series('baton_worker_handler_duration_seconds_count', { queue: 'default', type });
 
 /** Every outcome of each type: the series exist, at 0, from a type's first attempt. */
-function allOutcomes(counts: Record<string, Partial<Record<'succeeded' | 'failed' | 'non_retryable' | 'canceled', number>>>): Record<string, number> {
+type Outcome = 'succeeded' | 'failed' | 'non_retryable' | 'timed_out' | 'canceled' | 'shutdown';
+
+function allOutcomes(counts: Record<string, Partial<Record<Outcome, number>>>): Record<string, number> {
   const expected: Record<string, number> = {};
   for (const [type, byOutcome] of Object.entries(counts)) {
-    for (const outcome of ['succeeded', 'failed', 'non_retryable', 'canceled'] as const) expected[attempts(type, outcome)] = byOutcome[outcome] ?? 0;
+    for (const outcome of ['succeeded', 'failed', 'non_retryable', 'timed_out', 'canceled', 'shutdown'] as const) expected[attempts(type, outcome)] = byOutcome[outcome] ?? 0;
   }
   return expected;
 }

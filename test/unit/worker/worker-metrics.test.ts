@@ -31,11 +31,15 @@ describe('PrometheusWorkerMetrics', () => {
       [attempts('mail', 'send', 'succeeded')]: 2,
       [attempts('mail', 'send', 'failed')]: 0,
       [attempts('mail', 'send', 'non_retryable')]: 0,
+      [attempts('mail', 'send', 'timed_out')]: 0,
       [attempts('mail', 'send', 'canceled')]: 1,
+      [attempts('mail', 'send', 'shutdown')]: 0,
       [attempts('images', 'resize', 'succeeded')]: 0,
       [attempts('images', 'resize', 'failed')]: 0,
       [attempts('images', 'resize', 'non_retryable')]: 0,
+      [attempts('images', 'resize', 'timed_out')]: 0,
       [attempts('images', 'resize', 'canceled')]: 0,
+      [attempts('images', 'resize', 'shutdown')]: 0,
     });
     expect(samples.get(handlerRuns('mail', 'send'))).to.equal(3);
     expect(samples.get(series('baton_worker_handler_duration_seconds_sum', { queue: 'mail', type: 'send' }))).to.be.closeTo(1.76, 1e-9);
@@ -73,12 +77,14 @@ describe('attemptMetricOutcome', () => {
   const failure = (nonRetryable: boolean) => ({ kind: 'failure' as const, message: 'no', nonRetryable, errorType: 'Error' });
 
   it('names how the attempt was reported: a revoked lease is canceled whatever the handler did', () => {
-    expect(attemptMetricOutcome(success(10), false, 10)).to.equal('succeeded');
-    expect(attemptMetricOutcome(success(11), false, 10), 'sent as a non-retryable failure').to.equal('non_retryable');
-    expect(attemptMetricOutcome(failure(false), false, 10)).to.equal('failed');
-    expect(attemptMetricOutcome(failure(true), false, 10)).to.equal('non_retryable');
-    expect(attemptMetricOutcome(success(1), true, 10)).to.equal('canceled');
-    expect(attemptMetricOutcome(failure(true), true, 10)).to.equal('canceled');
+    expect(attemptMetricOutcome(success(10), undefined, 10)).to.equal('succeeded');
+    expect(attemptMetricOutcome(success(11), undefined, 10), 'sent as a non-retryable failure').to.equal('non_retryable');
+    expect(attemptMetricOutcome(failure(false), undefined, 10)).to.equal('failed');
+    expect(attemptMetricOutcome(failure(true), undefined, 10)).to.equal('non_retryable');
+    expect(attemptMetricOutcome(success(1), 'canceled', 10)).to.equal('canceled');
+    expect(attemptMetricOutcome(failure(false), 'timeout', 10), 'as the span says').to.equal('timed_out');
+    expect(attemptMetricOutcome(failure(false), 'shutdown', 10)).to.equal('shutdown');
+    expect(attemptMetricOutcome(failure(true), 'canceled', 10)).to.equal('canceled');
   });
 });
 
