@@ -2,7 +2,8 @@ import { SpanKind, SpanStatusCode, context, isSpanContextValid, trace, type Cont
 import { BatonError } from '../shared/errors';
 import { DEFAULT_QUEUE } from '../shared/default-queue';
 import type { SubmitTaskRequest, SubmitTaskResponse } from '../shared/gen/baton/v1/task_queue';
-import { Attr, Operation, TRACER_NAME, TRACER_VERSION, spanName, taskAttributes } from '../shared/tracing/names';
+import { Attr, Operation, spanName, taskAttributes } from '../shared/tracing/names';
+import { batonTracer } from '../shared/tracing/tracer';
 import { contextWithRemoteParent, toTraceContext } from '../shared/tracing/w3c-trace-context';
 
 /**
@@ -12,10 +13,6 @@ import { contextWithRemoteParent, toTraceContext } from '../shared/tracing/w3c-t
  * API is used: without an SDK in the process every span is a no-op and no context is sent.
  */
 
-/** Looked up per call: an application may register its SDK after creating the client. */
-function tracer(): ReturnType<typeof trace.getTracer> {
-  return trace.getTracer(TRACER_NAME, TRACER_VERSION);
-}
 
 /**
  * Sends one task inside its `send {queue}` PRODUCER span. A `traceContext` the caller put
@@ -50,18 +47,18 @@ export async function tracedSubmitMany(
   send: (requests: SubmitTaskRequest[]) => Promise<SubmitTaskResponse[]>,
 ): Promise<SubmitTaskResponse[]> {
   const active = context.active();
+  const batch = batonTracer().startSpan(spanName(Operation.send, batchQueue(requests)), { kind: SpanKind.PRODUCER }, active);
+  if (!isSpanContextValid(batch.spanContext())) {
+    // No SDK and no active context: no span anywhere, so none per task either (tracing off
+    // must cost nothing per task). A trace context a caller gave a task goes as it is.
+    batch.end();
+    return send([...requests]);
+  }
   const creates = requests.map((request) => startProducerSpan(Operation.create, request, parentContext(request.traceContext, active)));
   const traced = requests.map((request, index) => ({ ...request, traceContext: traceContextOf(creates[index] as Span, request.traceContext) }));
   const links: Link[] = creates.map((span) => span.spanContext()).filter(isSpanContextValid).map((spanContext) => ({ context: spanContext }));
-  const batch = tracer().startSpan(
-    spanName(Operation.send, batchQueue(requests)),
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: { ...taskAttributes(Operation.send, batchQueue(requests), batchType(requests)), [Attr.batchCount]: requests.length },
-      links,
-    },
-    active,
-  );
+  for (const link of links) batch.addLink(link);
+  if (batch.isRecording()) batch.setAttributes({ ...taskAttributes(Operation.send, batchQueue(requests), batchType(requests)), [Attr.batchCount]: requests.length });
   try {
     const responses = await context.with(trace.setSpan(active, batch), () => send(traced));
     responses.forEach((response, index) => describeSubmitted(creates[index], response));
@@ -78,7 +75,7 @@ export async function tracedSubmitMany(
 
 function startProducerSpan(operation: typeof Operation.send | typeof Operation.create, request: SubmitTaskRequest, parent: Context): Span {
   const queue = request.queue || DEFAULT_QUEUE;
-  const span = tracer().startSpan(spanName(operation, queue), { kind: SpanKind.PRODUCER }, parent);
+  const span = batonTracer().startSpan(spanName(operation, queue), { kind: SpanKind.PRODUCER }, parent);
   // Unsampled (or no SDK): attributes would be thrown away.
   if (span.isRecording()) {
     span.setAttributes(taskAttributes(operation, queue, request.type));

@@ -1,7 +1,8 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, isSpanContextValid, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Lease } from '../shared/gen/baton/v1/worker_service';
 import { traceLogFields, type TraceLogFields } from '../shared/tracing/log-fields';
-import { Attr, Operation, TRACER_NAME, TRACER_VERSION, spanName, taskAttributes, type AttemptOutcomeName } from '../shared/tracing/names';
+import { Attr, Operation, spanName, taskAttributes, type AttemptOutcomeName } from '../shared/tracing/names';
+import { batonTracer } from '../shared/tracing/tracer';
 import { contextWithRemoteParent } from '../shared/tracing/w3c-trace-context';
 
 /** Why an attempt's lease was taken back before its handler finished. */
@@ -21,14 +22,16 @@ export class AttemptSpan {
   private failure: { readonly error: unknown; readonly nonRetryable: boolean } | undefined;
 
   private constructor(readonly span: Span) {
-    this.context = trace.setSpan(ROOT_CONTEXT, span);
-    this.logFields = traceLogFields(span.spanContext());
+    // An invalid context means no SDK and no submitter's context: nothing to make active.
+    const valid = isSpanContextValid(span.spanContext());
+    this.context = valid ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
+    this.logFields = valid ? traceLogFields(span.spanContext()) : {};
   }
 
   /** Starts the span of `lease`. With no SDK in the process it records nothing. */
   static start(lease: Lease, workerId: string): AttemptSpan {
     const parent = contextWithRemoteParent(lease.traceContext);
-    const span = trace.getTracer(TRACER_NAME, TRACER_VERSION).startSpan(spanName(Operation.process, lease.queue), { kind: SpanKind.CONSUMER }, parent);
+    const span = batonTracer().startSpan(spanName(Operation.process, lease.queue), { kind: SpanKind.CONSUMER }, parent);
     // Unsampled (or no SDK): attributes would be thrown away.
     if (span.isRecording()) {
       span.setAttributes({

@@ -1,6 +1,7 @@
-import { SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { traceLogFields, type TraceLogFields } from '../../shared/tracing/log-fields';
-import { Attr, Operation, TRACER_NAME, TRACER_VERSION, spanName, taskAttributes, type AttemptOutcomeName } from '../../shared/tracing/names';
+import { Attr, Operation, spanName, taskAttributes, type AttemptOutcomeName } from '../../shared/tracing/names';
+import { batonTracer } from '../../shared/tracing/tracer';
 import { contextWithRemoteParent, fromTraceContext } from '../../shared/tracing/w3c-trace-context';
 import type { AttemptEnding, AttemptTracer } from '../core/attempt-tracer';
 import type { Lease } from '../core/leases';
@@ -26,7 +27,7 @@ export class AttemptSpans implements AttemptTracer {
   }
 
   attemptStarted(task: TaskRecord, lease: Lease, queueWaitMs: number | undefined): void {
-    const span = tracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL }, contextWithRemoteParent(task.traceContext));
+    const span = batonTracer().startSpan(spanName(Operation.receive, task.queue), { kind: SpanKind.INTERNAL }, contextWithRemoteParent(task.traceContext));
     // Unsampled (or no SDK): nothing to describe and nothing to keep.
     if (!span.isRecording()) return;
     span.setAttributes({
@@ -71,6 +72,3 @@ export class AttemptSpans implements AttemptTracer {
   }
 }
 
-function tracer(): Tracer {
-  return trace.getTracer(TRACER_NAME, TRACER_VERSION);
-}

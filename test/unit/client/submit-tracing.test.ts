@@ -89,7 +89,7 @@ describe('submit tracing (client)', () => {
     expect(new Set(creates.map((span) => span.spanContext().traceId)).size).to.equal(2);
   });
 
-  it('leaves the trace context empty when no SDK records (tracing off)', async () => {
+  it('leaves the trace context as given when no SDK records (tracing off), single or batch', async () => {
     const noop = trace.getTracerProvider();
     trace.disable(); // back to the API's no-op provider for this one test
     try {
@@ -99,6 +99,14 @@ describe('submit tracing (client)', () => {
         return Promise.resolve(answer(request, 't'));
       });
       expect(sent?.traceContext).to.deep.equal({});
+      // A batch too, and a context a caller gave one of its tasks goes as it is.
+      const given = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+      let batch: SubmitTaskRequest[] = [];
+      await tracedSubmitMany([toSubmitTaskRequest('a'), toSubmitTaskRequest('b', 1, { traceContext: given })], (traced) => {
+        batch = traced;
+        return Promise.resolve(traced.map((request, index) => answer(request, `t${index}`)));
+      });
+      expect(batch.map((request) => request.traceContext)).to.deep.equal([{}, given]);
     } finally {
       trace.setGlobalTracerProvider(noop);
     }
