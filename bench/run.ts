@@ -12,14 +12,11 @@ import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } f
 import { benchHeartbeats } from './heartbeats';
 import { benchRedelivery } from './redelivery';
 import { benchSecurity } from './security';
+import { WORKLOAD } from './support';
 import { benchTracing } from './tracing';
 
-const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const { tasks: TASKS, workers: WORKERS, concurrency: CONCURRENCY, batch: BATCH, handlers: HANDLERS } = WORKLOAD;
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 300);
-const HANDLERS = join(__dirname, 'handlers.cjs');
 
 async function finishedCount(coordinator: CoordinatorHandle): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${coordinator.httpPort}/metrics`)).text();

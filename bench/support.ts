@@ -1,5 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CoordinatorHandle } from '../test/support/processes';
+
+/** The end-to-end workload every part of `make bench` shares, from BENCH_* variables. */
+export const WORKLOAD = {
+  tasks: Number(process.env.BENCH_TASKS ?? 20_000),
+  workers: Number(process.env.BENCH_WORKERS ?? 2),
+  concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64),
+  /** Tasks per SubmitTasks call, 8 calls in flight. */
+  batch: Number(process.env.BENCH_BATCH ?? 500),
+  /** The no-op handlers. */
+  handlers: join(__dirname, 'handlers.cjs'),
+} as const;
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function cpuSeconds(pid: number): number {

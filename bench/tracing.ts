@@ -12,14 +12,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startOtlpReceiver } from '../test/support/otlp-receiver';
 import { ProcessGroup, REPO_ROOT, startCoordinator, startWorker } from '../test/support/processes';
-import { cpuSeconds } from './support';
+import { WORKLOAD, cpuSeconds } from './support';
 
-const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const BATCH = Number(process.env.BENCH_BATCH ?? 500);
+const { tasks: TASKS, workers: WORKERS, concurrency: CONCURRENCY, batch: BATCH, handlers: HANDLERS } = WORKLOAD;
 const REPS = Number(process.env.BENCH_REPS ?? 3);
-const HANDLERS = join(__dirname, 'handlers.cjs');
 
 interface Mode {
   readonly name: string;
