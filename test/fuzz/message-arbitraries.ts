@@ -4,6 +4,7 @@
  * must validate (names, limits, durations, enum values out of range, map keys like
  * `__proto__`). Ids may be references to objects the coordinator made (see known-ids.ts).
  */
+import type { GetStatsRequest } from '../../shared/gen/baton/v1/stats';
 import fc from 'fast-check';
 import type { Duration } from '../../shared/gen/google/protobuf/duration';
 import type { RetryPolicy, TaskState } from '../../shared/gen/baton/v1/task';
@@ -173,6 +174,8 @@ export const getTaskRequestArb: fc.Arbitrary<GetTaskRequest> = fc.record({ id: t
 export const watchTaskRequestArb: fc.Arbitrary<WatchTaskRequest> = fc.record({ id: taskIdArb });
 export const cancelTaskRequestArb: fc.Arbitrary<CancelTaskRequest> = fc.record({ id: taskIdArb });
 export const retryTaskRequestArb: fc.Arbitrary<RetryTaskRequest> = fc.record({ id: taskIdArb });
+/** GetStats takes no fields: what a fuzzer can vary is the bytes around them (unknown fields, garbage). */
+export const getStatsRequestArb: fc.Arbitrary<GetStatsRequest> = fc.constant({});
 
 export const listTasksRequestArb: fc.Arbitrary<ListTasksRequest> = fc.record({
   queue: fc.oneof(fc.constant(''), nameArb),

@@ -3,6 +3,7 @@
  * must be a status the server chose (never INTERNAL, never UNKNOWN, never silence), and an
  * OK answer must be a well-formed response.
  */
+import { GetStatsResponse } from '../../shared/gen/baton/v1/stats';
 import fc from 'fast-check';
 import { status } from '@grpc/grpc-js';
 import {
@@ -46,6 +47,7 @@ const DEFAULT_CASES: Record<RpcName, number> = {
   CancelTask: 4000,
   ListTasks: 3500,
   RetryTask: 4000,
+  GetStats: 1500,
   KeepAlive: 4500,
   Connect: 1500,
 };
@@ -61,6 +63,7 @@ const RESPONSE_DECODERS: Record<RpcName, (bytes: Buffer) => unknown> = {
   CancelTask: (b) => CancelTaskResponse.decode(b),
   ListTasks: (b) => ListTasksResponse.decode(b),
   RetryTask: (b) => RetryTaskResponse.decode(b),
+  GetStats: (b) => GetStatsResponse.decode(b),
   KeepAlive: (b) => KeepAliveResponse.decode(b),
   Connect: (b) => ConnectResponse.decode(b),
 };

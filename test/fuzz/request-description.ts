@@ -3,6 +3,7 @@
  * protobuf the generated decoder cannot take, or not the request type at all) and described
  * for reports. The fuzzer decodes leniently; the coordinator also refuses invalid UTF-8.
  */
+import { GetStatsRequest } from '../../shared/gen/baton/v1/stats';
 import {
   CancelTaskRequest,
   GetTaskRequest,
@@ -56,6 +57,7 @@ const REQUEST_DECODERS: Record<RpcName, (bytes: Buffer) => unknown> = {
   CancelTask: (b) => CancelTaskRequest.decode(b),
   ListTasks: (b) => ListTasksRequest.decode(b),
   RetryTask: (b) => RetryTaskRequest.decode(b),
+  GetStats: (b) => GetStatsRequest.decode(b),
   KeepAlive: (b) => KeepAliveRequest.decode(b),
   Connect: (b) => ConnectRequest.decode(b),
 };

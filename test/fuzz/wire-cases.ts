@@ -4,6 +4,7 @@
  * encoding with byte mutations, (c) pure random bytes. A Connect case carries one to three
  * messages for one stream; a unary case exactly one.
  */
+import { GetStatsRequest } from '../../shared/gen/baton/v1/stats';
 import fc from 'fast-check';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
@@ -28,6 +29,7 @@ import {
   submitTaskRequestArb,
   submitTasksRequestArb,
   watchTaskRequestArb,
+  getStatsRequestArb,
 } from './message-arbitraries';
 import type { RpcName } from '../support/raw-grpc-client';
 
@@ -70,6 +72,7 @@ const CODECS: Record<RpcName, Codec> = {
   CancelTask: codec(cancelTaskRequestArb, CancelTaskRequest),
   ListTasks: codec(listTasksRequestArb, ListTasksRequest),
   RetryTask: codec(retryTaskRequestArb, RetryTaskRequest),
+  GetStats: codec(getStatsRequestArb, GetStatsRequest),
   KeepAlive: codec(keepAliveRequestArb, KeepAliveRequest),
   Connect: codec(connectRequestArb, ConnectRequest),
 };

@@ -23,6 +23,7 @@ export const RPCS = {
   CancelTask: { path: '/baton.v1.TaskQueue/CancelTask', shape: 'unary' },
   ListTasks: { path: '/baton.v1.TaskQueue/ListTasks', shape: 'unary' },
   RetryTask: { path: '/baton.v1.TaskQueue/RetryTask', shape: 'unary' },
+  GetStats: { path: '/baton.v1.TaskQueue/GetStats', shape: 'unary' },
   KeepAlive: { path: '/baton.v1.WorkerService/KeepAlive', shape: 'unary' },
   Connect: { path: '/baton.v1.WorkerService/Connect', shape: 'bidi' },
 } as const;
