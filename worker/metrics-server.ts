@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../shared/errors';
+import { isLoopbackHost } from '../shared/loopback';
 import type { Logger } from '../shared/logger';
 
 export interface MetricsServerDeps {
@@ -33,13 +34,6 @@ export function parseListenAddress(address: string, key: string): ListenAddress 
   const port = Number(match?.[2]);
   if (!host || !(port <= 65535)) throw new ConfigError(key, `expected HOST:PORT, got "${address}"`);
   return { host, port };
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
 }
 
 /**

@@ -1,12 +1,4 @@
-import { isIP } from 'node:net';
-
-/** True for addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1';
-}
+import { isLoopbackHost } from '../../shared/loopback';
 
 function hostOf(address: string): string {
   return address.slice(0, address.lastIndexOf(':'));

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { exposureWarning, isLoopbackHost } from '../../../coordinator/security/exposure';
+import { exposureWarning } from '../../../coordinator/security/exposure';
+import { isLoopbackHost } from '../../../shared/loopback';
 
 describe('exposure warning', () => {
   it('knows loopback addresses', () => {

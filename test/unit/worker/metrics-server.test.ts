@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { ConfigError } from '../../../shared/errors';
 import { createLogger } from '../../../shared/logger';
-import { WorkerMetricsServer, isLoopbackHost, parseListenAddress, type MetricsServerDeps } from '../../../worker/metrics-server';
+import { isLoopbackHost } from '../../../shared/loopback';
+import { WorkerMetricsServer, parseListenAddress, type MetricsServerDeps } from '../../../worker/metrics-server';
 
 interface Reply {
   readonly status: number;
