@@ -73,7 +73,13 @@ describe('security: worker identity cannot be taken over', function () {
     const { task } = await client.submit('sleep', { ms: 60_000 }, { queue: 'owned', maxAttempts: 2 });
     const running = await waitForState(client, task.id, TaskState.TASK_STATE_RUNNING);
     const { leaseId } = running.attempts[0]!;
+    const linesBefore = coordinator.process.lines.length;
     await worker.kill(); // its lease is now orphaned, waiting for the real worker to come back
+    // The process is gone; the coordinator hears of the closed stream a moment later.
+    await coordinator.process.waitForLog(
+      (line) => line.msg === 'worker disconnected' && line.worker_id === 'real-worker' && coordinator.process.lines.indexOf(line) >= linesBefore,
+      'the coordinator noticing the worker is gone',
+    );
 
     const squatter = openStream(raw);
     squatter.stream.write({ message: { $case: 'hello', value: hello({ workerId: 'real-worker', queues: ['owned'], heldLeaseIds: [leaseId], resumeSecret: 'made-up-secret-0123456789' }) } });
