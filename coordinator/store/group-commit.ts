@@ -5,8 +5,13 @@
 import { MAX_TIMER_DELAY_MS } from '../../shared/clock';
 import { BatonError, UnavailableError, errorMessage, type ErrorCode } from '../../shared/errors';
 
-/** Wait for more writes this long after the first pending one, by default. */
-export const DEFAULT_COMMIT_INTERVAL_MS = 2;
+/**
+ * By default a batch commits as soon as the event loop has taken in what has arrived (on
+ * setImmediate): at once when idle, while under load a turn brings many writes and a
+ * synchronous commit that takes longer lets more arrive for the next one. A fixed wait only
+ * added latency: measured in bench/RESULTS.md (issue 8).
+ */
+export const DEFAULT_COMMIT_INTERVAL_MS = 0;
 /** Commit at once when this many items are pending, by default. */
 export const DEFAULT_COMMIT_MAX_BATCH = 1000;
 
@@ -24,7 +29,7 @@ export type CommitBatch<T> = (
 
 export interface GroupCommitterOptions<T> {
   readonly commit: CommitBatch<T>;
-  /** Delay after the first pending item before committing; 0 commits on setImmediate. Default 2 ms. */
+  /** Delay after the first pending item before committing; 0 (the default) commits on setImmediate. */
   readonly commitIntervalMs?: number;
   /** Pending items that trigger a commit at once. Default 1000. */
   readonly maxBatch?: number;

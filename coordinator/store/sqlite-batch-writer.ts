@@ -9,16 +9,16 @@ import { BatonError, InvalidArgumentError, NotFoundError } from '../../shared/er
 import type { Mutation } from '../core/task-store';
 import type { Statements } from './sqlite-statements';
 import { DuplicateTaskError } from './store-errors';
-import { attemptToRow, taskToRow, taskToUpdateParams, type AttemptRow, type TaskRow } from './sqlite-rows';
+import { attemptValues, taskInsertValues, taskUpdateValues, type SqliteValue } from './sqlite-rows';
 
 /**
  * A mutation converted to bound parameters when `write` is called: the core keeps mutating
  * its in-memory records, and the commit must persist them as they were at the call.
  */
 export type BoundMutation =
-  | { readonly kind: 'insertTask'; readonly row: TaskRow }
-  | { readonly kind: 'updateTask'; readonly params: ReturnType<typeof taskToUpdateParams> }
-  | { readonly kind: 'putAttempt'; readonly row: AttemptRow };
+  | { readonly kind: 'insertTask'; readonly taskId: string; readonly idempotencyKey: string | null; readonly values: SqliteValue[] }
+  | { readonly kind: 'updateTask'; readonly taskId: string; readonly values: SqliteValue[] }
+  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: number; readonly values: SqliteValue[] };
 
 /** What the store has committed since it opened; for metrics and tests. */
 export interface StoreCommitStats {
@@ -56,11 +56,11 @@ const SQLITE_CONSTRAINT = 'SQLITE_CONSTRAINT';
 export function bindMutation(mutation: Mutation): BoundMutation {
   switch (mutation.kind) {
     case 'insertTask':
-      return { kind: 'insertTask', row: taskToRow(mutation.task) };
+      return { kind: 'insertTask', taskId: mutation.task.id, idempotencyKey: mutation.task.idempotencyKey, values: taskInsertValues(mutation.task) };
     case 'updateTask':
-      return { kind: 'updateTask', params: taskToUpdateParams(mutation.task) };
+      return { kind: 'updateTask', taskId: mutation.task.id, values: taskUpdateValues(mutation.task) };
     case 'putAttempt':
-      return { kind: 'putAttempt', row: attemptToRow(mutation.taskId, mutation.attempt) };
+      return { kind: 'putAttempt', taskId: mutation.taskId, attempt: mutation.attempt.number, values: attemptValues(mutation.taskId, mutation.attempt) };
     default: {
       const unknownKind: never = mutation;
       throw new InvalidArgumentError(`unknown mutation kind ${JSON.stringify(unknownKind)}`);
@@ -177,15 +177,15 @@ export class SqliteBatchWriter {
     try {
       switch (mutation.kind) {
         case 'insertTask':
-          this.statements.insertTask.run(mutation.row);
+          this.statements.insertTask.run(...mutation.values);
           return;
         case 'updateTask':
-          if (this.statements.updateTask.run(mutation.params).changes === 0) {
-            throw new NotFoundError(`task ${mutation.params.id} does not exist`);
+          if (this.statements.updateTask.run(...mutation.values).changes === 0) {
+            throw new NotFoundError(`task ${mutation.taskId} does not exist`);
           }
           return;
         case 'putAttempt':
-          this.statements.putAttempt.run(mutation.row);
+          this.statements.putAttempt.run(...mutation.values);
           return;
       }
     } catch (err: unknown) {
@@ -202,17 +202,16 @@ function describeConstraintError(err: unknown, mutation: BoundMutation): unknown
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   if (!code.startsWith(SQLITE_CONSTRAINT)) return err;
   if (mutation.kind === 'insertTask') {
-    const { id, idempotency_key: key } = mutation.row;
+    const { taskId: id, idempotencyKey: key } = mutation;
     if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return new DuplicateTaskError('id', id, key, { cause: err });
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' && err instanceof Error && err.message.includes('idempotency_key')) {
       return new DuplicateTaskError('idempotencyKey', id, key, { cause: err });
     }
   }
   if (mutation.kind === 'putAttempt' && code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-    return new NotFoundError(`task ${mutation.row.task_id} does not exist (attempt ${mutation.row.number})`);
+    return new NotFoundError(`task ${mutation.taskId} does not exist (attempt ${mutation.attempt})`);
   }
-  const taskId =
-    mutation.kind === 'updateTask' ? mutation.params.id : mutation.kind === 'insertTask' ? mutation.row.id : mutation.row.task_id;
+  const { taskId } = mutation;
   // A CHECK or NOT NULL failure means the core built a bad record: a bug, but only this write's.
   return new BatonError('INTERNAL', `${mutation.kind} of task ${taskId} violates a store constraint: ${errorText(err)}`, {
     cause: err,

@@ -5,17 +5,17 @@ import type Database from 'better-sqlite3';
 import type { TaskFilter } from '../core/task-store';
 import { UNFINISHED_STATES_SQL } from './sqlite-schema';
 import {
+  ATTEMPT_COLUMNS,
   LIST_COLUMNS_SQL,
   MUTABLE_TASK_COLUMNS,
   TASK_COLUMNS,
   type AttemptRow,
+  type SqliteValue,
   type TaskListRow,
   type TaskRow,
-  taskToUpdateParams,
 } from './sqlite-rows';
 
 const TASK_SELECT = `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks`;
-const ATTEMPT_COLUMNS = ['task_id', 'number', 'worker_id', 'lease_id', 'worker_principal', 'worker_proof', 'started_at_ms', 'ended_at_ms', 'outcome', 'error'] as const;
 
 export interface ListParams {
   queue?: string;
@@ -36,9 +36,12 @@ export interface QueueStateCountRow extends StateCountRow {
 
 /** The prepared statements of one connection. */
 export interface Statements {
-  readonly insertTask: Database.Statement<[TaskRow]>;
-  readonly updateTask: Database.Statement<[ReturnType<typeof taskToUpdateParams>]>;
-  readonly putAttempt: Database.Statement<[AttemptRow]>;
+  /** Positional: sqlite-rows.ts taskInsertValues. */
+  readonly insertTask: Database.Statement<SqliteValue[]>;
+  /** Positional: sqlite-rows.ts taskUpdateValues. */
+  readonly updateTask: Database.Statement<SqliteValue[]>;
+  /** Positional: sqlite-rows.ts attemptValues. */
+  readonly putAttempt: Database.Statement<SqliteValue[]>;
   readonly getTask: Database.Statement<[string], TaskRow>;
   readonly getTaskSummary: Database.Statement<[string], TaskListRow>;
   readonly findByIdempotencyKey: Database.Statement<[string, string], TaskRow>;
@@ -54,20 +57,18 @@ export interface Statements {
 export function prepareStatements(db: Database.Database): Statements {
   const listCache = new Map<string, Database.Statement<[ListParams], TaskListRow>>();
   return {
-    insertTask: db.prepare(
-      `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map((c) => `@${c}`).join(', ')})`,
-    ),
+    insertTask: db.prepare<SqliteValue[]>(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${placeholders(TASK_COLUMNS.length)})`),
     // Only the mutable columns: the payload in particular is never rewritten.
-    updateTask: db.prepare(`UPDATE tasks SET ${MUTABLE_TASK_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`),
-    putAttempt: db.prepare(
-      `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((c) => `@${c}`).join(', ')})
+    updateTask: db.prepare<SqliteValue[]>(`UPDATE tasks SET ${MUTABLE_TASK_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`),
+    putAttempt: db.prepare<SqliteValue[]>(
+      `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${placeholders(ATTEMPT_COLUMNS.length)})
        ON CONFLICT (task_id, number) DO UPDATE SET ${ATTEMPT_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     getTask: db.prepare(`${TASK_SELECT} WHERE id = ?`),
     getTaskSummary: db.prepare<[string], TaskListRow>(`SELECT ${LIST_COLUMNS_SQL} FROM tasks WHERE id = ?`),
     findByIdempotencyKey: db.prepare(`${TASK_SELECT} WHERE queue = ? AND idempotency_key = ?`),
     getAttempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE task_id = ? ORDER BY number`),
-    // The literal IN list lets SQLite use the partial index tasks_unfinished.
+    // The literal IN list lets SQLite walk tasks_state_id once per state.
     loadUnfinished: db.prepare(`${TASK_SELECT} WHERE state IN ${UNFINISHED_STATES_SQL}`),
     loadRunningAttempts: db.prepare(
       `SELECT ${ATTEMPT_COLUMNS.map((c) => `a.${c}`).join(', ')}
@@ -104,6 +105,10 @@ export function prepareStatements(db: Database.Database): Statements {
       return statement;
     },
   };
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
 }
 
 /** The parameters of a listing: only the filters that are set, matching the statement `list` picks. */

@@ -23,7 +23,7 @@ export interface SqliteStoreOptions {
   readonly dataDir: string;
   /** SQLite `synchronous` level. FULL (default) survives power loss; NORMAL only a process crash. */
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /** Wait this long after the first queued write before committing; 0 commits on setImmediate. Default 2 ms, at most 60000. */
+  /** Wait this long after the first queued write before committing; 0 (the default) commits on setImmediate. At most 60000. */
   readonly commitIntervalMs?: number;
   /** Commit at once when this many mutations are queued. Default 1000. */
   readonly commitMaxBatch?: number;

@@ -118,6 +118,7 @@ describe('SqliteTaskStore.open', () => {
       ALTER TABLE attempts DROP COLUMN worker_principal;
       DROP INDEX tasks_queue_idempotency_key;
       CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX tasks_unfinished ON tasks (state) WHERE state IN ('scheduled', 'queued', 'running');
       UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
     db.close();
 
@@ -136,6 +137,30 @@ describe('SqliteTaskStore.open', () => {
     check.close();
   });
 
+  it('migrates a version 2 file: the partial unfinished index is dropped, and start-up still finds unfinished tasks', async () => {
+    const dataDir = temp.make();
+    const store = openStore(dataDir);
+    const queued = makeTask({ state: 'queued' });
+    const done = makeTask({ state: 'succeeded', finishedAtMs: 5 });
+    await store.write([{ kind: 'insertTask', task: queued }, { kind: 'insertTask', task: done }]);
+    await store.close();
+    const db = new Database(path.join(dataDir, 'baton.db'));
+    db.exec(`CREATE INDEX tasks_unfinished ON tasks (state) WHERE state IN ('scheduled', 'queued', 'running');
+      UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
+    db.close();
+
+    const reopened = openStore(dataDir);
+    try {
+      expect(reopened.loadUnfinished().map((task) => task.id)).to.deep.equal([queued.id]);
+    } finally {
+      await reopened.close();
+    }
+    const check = new Database(path.join(dataDir, 'baton.db'), { readonly: true });
+    expect(check.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'tasks_unfinished'`).pluck().get()).to.equal(0);
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).to.equal(String(SCHEMA_VERSION));
+    check.close();
+  });
+
   it('refuses a newer schema version, naming both versions', async () => {
     const dataDir = temp.make();
     await openStore(dataDir).close();
@@ -144,7 +169,7 @@ describe('SqliteTaskStore.open', () => {
     db.close();
     const err = thrownBy(() => openStore(dataDir));
     expect(err).to.be.instanceOf(FailedPreconditionError);
-    expect(err.message).to.match(/schema version 7, newer than this Baton supports \(version 2\)/);
+    expect(err.message).to.contain(`schema version 7, newer than this Baton supports (version ${SCHEMA_VERSION})`);
   });
 
   it('refuses out-of-range options, naming the key', () => {
