@@ -5,7 +5,7 @@ import { JSON_CONTENT_TYPE } from '../../shared/payload';
 import { durationToMs } from '../../shared/proto-time';
 import type { RetryPolicy } from '../../shared/gen/baton/v1/task';
 import type { SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
-import type { TaskSpec } from '../core/task';
+import { NO_ENTRIES, type TaskSpec } from '../core/task';
 import { checkName } from './names';
 import { defaultsFor, type SubmitPolicy } from './task-defaults';
 
@@ -47,7 +47,8 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
   return {
     queue,
     type: request.type,
-    payload: Buffer.from(request.payload),
+    // A view, not a copy: the store takes the bytes at commit and the ledger keeps none.
+    payload: Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength),
     contentType: checkContentType(request.contentType, `${field}content_type`),
     priority: request.priority,
     runAtMs,
@@ -125,5 +126,5 @@ function checkMap(map: Record<string, string>, field: string): Record<string, st
     if (!LABEL_KEY.test(key)) throw new InvalidArgumentError(`${field}: key "${key.slice(0, 64)}" has characters outside letters, digits and _ . : / -`);
     if (CONTROL_CHARACTERS.test(value)) throw new InvalidArgumentError(`${field}.${key}: the value holds control characters`);
   }
-  return { ...map };
+  return entries.length === 0 ? NO_ENTRIES : { ...map };
 }

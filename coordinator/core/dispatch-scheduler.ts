@@ -54,6 +54,7 @@ export class DispatchScheduler {
       sessions: this.deps.sessions,
       nowMs: this.deps.clock.now(),
       grant: (session, task, nowMs) => this.grant(session, task, nowMs),
+      payloadOf: (task) => this.deps.ledger.payloadOf(task),
       started: (lease, attempt) => {
         this.deps.began(lease, attempt);
         const task = this.deps.ledger.get(lease.taskId);

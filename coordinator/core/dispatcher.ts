@@ -13,6 +13,8 @@ export interface DispatchContext {
   readonly grant: (session: WorkerSession, task: TaskRecord, nowMs: number) => Lease;
   /** Called once the attempt has begun (the task is RUNNING). */
   readonly started: (lease: Lease, attempt: AttemptRecord) => void;
+  /** The task's payload, for its lease. */
+  readonly payloadOf: (task: TaskRecord) => Buffer;
 }
 
 /**
@@ -42,7 +44,7 @@ export function dispatch(context: DispatchContext): number {
         batch = [];
         grants.set(session, batch);
       }
-      batch.push({ lease, task });
+      batch.push({ lease, task, payload: context.payloadOf(task) });
       granted += 1;
       if (session.credit > 0) stillHungry.push(session);
     }

@@ -24,6 +24,8 @@ export interface RecoveryDeps {
 export function recoverUnfinished(deps: RecoveryDeps): number {
   const running = deps.store.loadRunningAttempts();
   let orphans = 0;
+  // The store may stream the rows: nothing is written until the scan is over.
+  const lost: TaskRecord[] = [];
   for (const task of deps.store.loadUnfinished()) {
     const attempt = running.get(task.id);
     if (task.state !== 'running') {
@@ -36,9 +38,10 @@ export function recoverUnfinished(deps: RecoveryDeps): number {
       deps.ledger.track(task);
       recordFailure(task, undefined, { outcome: 'worker_lost', error: 'running with no attempt record at start-up', retryable: true }, deps.clock.now(), deps.random);
       deps.ledger.place(task);
-      deps.ledger.persist(task).catch(() => undefined);
+      lost.push(task);
     }
   }
+  for (const task of lost) deps.ledger.persist(task).catch(() => undefined); // logged by the ledger
   return orphans;
 }
 

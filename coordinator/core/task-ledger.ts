@@ -3,7 +3,8 @@ import type { Logger } from '../../shared/logger';
 import type { TaskStore } from './task-store';
 import { QueueOccupancy } from './queue-occupancy';
 import { ReadyIndex } from './ready-index';
-import { isTerminal, type AttemptRecord, type TaskRecord } from './task';
+import { BatonError } from '../../shared/errors';
+import { isTerminal, PAYLOAD_IN_STORE, type AttemptRecord, type TaskRecord } from './task';
 import { TaskWatchers } from './task-watchers';
 import { TimerQueue } from './timer-queue';
 
@@ -61,11 +62,22 @@ export class TaskLedger {
     return this.tasks.get(taskId);
   }
 
-  /** Starts tracking a committed task and puts it where its state says. */
+  /** Starts tracking a committed task and puts it where its state says; its payload stays in the store. */
   track(task: TaskRecord): void {
+    task.payload = PAYLOAD_IN_STORE;
     if (!this.tasks.has(task.id)) this.occupancy.add(task.queue);
     this.tasks.set(task.id, task);
     this.place(task);
+  }
+
+  /**
+   * The payload of a tracked task, from the store: one indexed read when a lease is granted.
+   * @throws BatonError INTERNAL when the store has no such task (memory is ahead of the store).
+   */
+  payloadOf(task: TaskRecord): Buffer {
+    const payload = this.deps.store.readPayload(task.id);
+    if (payload === undefined) throw new BatonError('INTERNAL', `task ${task.id} is tracked but not in the store`);
+    return payload;
   }
 
   /** Files a queued task as ready, and a scheduled one under its run_at. */

@@ -3,7 +3,9 @@
  * PostgreSQL store can replace the embedded SQLite one.
  *
  * Writes are group-committed: `write` queues mutations and resolves once the transaction
- * that holds them has committed, in the order they were queued. Reads see committed data only.
+ * that holds them has committed, in the order they were queued. A store captures the
+ * mutations' values during the `write` call: the core goes on changing its records.
+ * Reads see committed data only.
  */
 import type { AttemptRecord, TaskRecord, TaskState } from './task';
 
@@ -47,13 +49,18 @@ export interface TaskStore {
   flush(): Promise<void>;
 
   getTask(id: string): TaskRecord | undefined;
+  /** A task's payload alone (dispatch reads it for the lease); undefined for an unknown task. */
+  readPayload(id: string): Buffer | undefined;
   /** The task without its payload and result (as listings have it): cheap to read however large they are. */
   getTaskSummary(id: string): TaskRecord | undefined;
   getAttempts(taskId: string): AttemptRecord[];
   /** The task of `queue` submitted with idempotency key `key`, if any: keys are scoped to their queue. */
   findByIdempotencyKey(queue: string, key: string): TaskRecord | undefined;
-  /** Every task in state scheduled, queued or running, for rebuilding the in-memory indexes. */
-  loadUnfinished(): TaskRecord[];
+  /**
+   * Every task in state scheduled, queued or running, for rebuilding the in-memory indexes,
+   * without payloads (see TaskRecord.payload) and in no particular order.
+   */
+  loadUnfinished(): Iterable<TaskRecord>;
   /** The open (running) attempt of each running task, keyed by task id. */
   loadRunningAttempts(): Map<string, AttemptRecord>;
   /** Newest first (by id), at most `limit`, with ids below `beforeId` when given. Payload and result are empty. */

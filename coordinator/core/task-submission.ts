@@ -88,7 +88,8 @@ export class TaskSubmission {
   private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
     const commit = this.deps.store.write(fresh.map((task) => ({ kind: 'insertTask', task: { ...task } }) as const));
     for (const [key, task] of batchKeys) {
-      const outcome = commit.then(() => ({ task: { ...task }, deduplicated: true }));
+      const { payload } = task; // the ledger lets go of it once the task is tracked
+      const outcome = commit.then(() => ({ task: { ...task, payload }, deduplicated: true }));
       outcome.catch(() => undefined); // its awaiters see the failure; nobody else must
       this.pendingKeys.set(key, outcome);
     }
@@ -117,7 +118,9 @@ export class TaskSubmission {
     if (pending) return pending;
     const stored = this.deps.store.findByIdempotencyKey(queue, key);
     if (!stored) return undefined;
-    return { task: { ...(this.deps.ledger.get(stored.id) ?? stored) }, deduplicated: true };
+    // The live record has the current state; only the store has the payload.
+    const live = this.deps.ledger.get(stored.id);
+    return { task: live ? { ...live, payload: stored.payload } : stored, deduplicated: true };
   }
 }
 

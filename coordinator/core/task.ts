@@ -35,7 +35,12 @@ export interface TaskRecord {
   readonly queue: string;
   readonly type: string;
   state: TaskState;
-  readonly payload: Buffer;
+  /**
+   * The submitted bytes. Empty in the ledger's records: from the commit of its submission the
+   * store holds a task's payload, and dispatch reads it back for the lease, so the memory an
+   * unfinished task costs does not grow with its payload (TaskLedger.payloadOf).
+   */
+  payload: Buffer;
   readonly contentType: string;
   readonly priority: number;
   /** Number of the current or latest attempt; 0 before the first lease. */
@@ -81,6 +86,12 @@ export interface TaskSpec {
   readonly labels: Readonly<Record<string, string>>;
   readonly traceContext: Readonly<Record<string, string>>;
 }
+
+/** The empty payload of a record whose payload is in the store. */
+export const PAYLOAD_IN_STORE: Buffer = Buffer.alloc(0);
+
+/** The labels or trace context of a task that has none, shared: a million queued tasks need not hold a million empty objects. */
+export const NO_ENTRIES: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A task with its attempt history, as GetTask returns it. */
 export interface TaskView {

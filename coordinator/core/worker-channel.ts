@@ -39,6 +39,8 @@ export type TaskReport =
 export interface LeaseGrant {
   readonly lease: Lease;
   readonly task: TaskRecord;
+  /** The task's payload, read from the store for this lease (the ledger's record holds none). */
+  readonly payload: Buffer;
 }
 
 export interface ResultAck {

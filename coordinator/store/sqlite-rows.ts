@@ -4,7 +4,7 @@
  */
 import type { BackoffPolicy } from '../../shared/backoff';
 import { BatonError } from '../../shared/errors';
-import type { AttemptOutcome, AttemptRecord, TaskRecord, TaskState } from '../core/task';
+import { NO_ENTRIES, type AttemptOutcome, type AttemptRecord, type TaskRecord, type TaskState } from '../core/task';
 
 /** A `tasks` row as better-sqlite3 binds and returns it (named parameters match the columns). */
 export interface TaskRow {
@@ -67,6 +67,9 @@ export const MUTABLE_TASK_COLUMNS = [
 export const LIST_COLUMNS_SQL =
   TASK_COLUMNS.filter((column) => column !== 'payload' && column !== 'result').join(', ') +
   ', result IS NOT NULL AS has_result';
+
+/** A listing row as better-sqlite3's raw mode returns it: the values of LIST_COLUMNS_SQL in order. */
+export type TaskListValues = readonly unknown[];
 
 const EMPTY = Buffer.alloc(0);
 
@@ -132,19 +135,57 @@ export function listRowToTask(row: TaskListRow): TaskRecord {
   return fromRow(row, EMPTY, row.has_result ? EMPTY : null);
 }
 
+/**
+ * A listed task from a raw-mode row. Start-up reads every unfinished task this way: a plain
+ * array per row costs half what better-sqlite3's row object does.
+ */
+export function listValuesToTask(values: TaskListValues): TaskRecord {
+  const [id, queue, type, state, contentType, priority, attempt, maxAttempts, attemptBudget, retry, maxInfraFailures, infraFailures,
+    timeoutMs, idempotencyKey, labels, traceContext, resultContentType, lastError, createdAtMs, updatedAtMs, runAtMs, finishedAtMs, hasResult] = values;
+  const row = {
+    id, queue, type, state, content_type: contentType, priority, attempt, max_attempts: maxAttempts, attempt_budget: attemptBudget, retry,
+    max_infra_failures: maxInfraFailures, infra_failures: infraFailures, timeout_ms: timeoutMs, idempotency_key: idempotencyKey, labels,
+    trace_context: traceContext, result_content_type: resultContentType, last_error: lastError, created_at_ms: createdAtMs,
+    updated_at_ms: updatedAtMs, run_at_ms: runAtMs, finished_at_ms: finishedAtMs, has_result: hasResult,
+  } as TaskListRow;
+  return listRowToTask(row);
+}
+
+/**
+ * Values that most tasks share (queue, type, content type, retry policy), one copy each: a
+ * start-up that loads a million tasks would otherwise hold a million copies of "default".
+ * Bounded: past its size it starts afresh, which costs only sharing.
+ */
+class Interner<T> {
+  private readonly values = new Map<string, T>();
+  constructor(private readonly make: (text: string) => T, private readonly maxSize = 10_000) {}
+
+  get(text: string): T {
+    let value = this.values.get(text);
+    if (value === undefined) {
+      if (this.values.size >= this.maxSize) this.values.clear();
+      value = this.make(text);
+      this.values.set(text, value);
+    }
+    return value;
+  }
+}
+
+const sharedStrings = new Interner((text) => text);
+
 function fromRow(row: Omit<TaskRow, 'payload' | 'result'>, payload: Buffer, result: Buffer | null): TaskRecord {
   return {
     id: row.id,
-    queue: row.queue,
-    type: row.type,
+    queue: sharedStrings.get(row.queue),
+    type: sharedStrings.get(row.type),
     state: row.state as TaskState, // the CHECK constraint admits only TaskState values
     payload,
-    contentType: row.content_type,
+    contentType: sharedStrings.get(row.content_type),
     priority: row.priority,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     attemptBudget: row.attempt_budget,
-    retry: parseJsonObject(row, 'retry') as unknown as BackoffPolicy,
+    retry: retryPolicyOf(row),
     maxInfraFailures: row.max_infra_failures,
     infraFailures: row.infra_failures,
     timeoutMs: row.timeout_ms,
@@ -198,6 +239,19 @@ export function rowToAttempt(row: AttemptRow): AttemptRecord {
 
 type JsonColumn = 'retry' | 'labels' | 'trace_context';
 
+/** Parsed policies by their JSON text: read-only once made, so tasks may share them. */
+const retryPolicies = new Map<string, BackoffPolicy>();
+
+function retryPolicyOf(row: Pick<TaskRow, 'id' | JsonColumn>): BackoffPolicy {
+  let policy = retryPolicies.get(row.retry);
+  if (policy === undefined) {
+    if (retryPolicies.size >= 1000) retryPolicies.clear();
+    policy = Object.freeze(parseJsonObject(row, 'retry')) as unknown as BackoffPolicy;
+    retryPolicies.set(row.retry, policy);
+  }
+  return policy;
+}
+
 function parseJsonObject(row: Pick<TaskRow, 'id' | JsonColumn>, column: JsonColumn): Record<string, unknown> {
   let value: unknown;
   try {
@@ -211,7 +265,8 @@ function parseJsonObject(row: Pick<TaskRow, 'id' | JsonColumn>, column: JsonColu
   return value as Record<string, unknown>;
 }
 
-function parseStringRecord(row: Pick<TaskRow, 'id' | JsonColumn>, column: 'labels' | 'trace_context'): Record<string, string> {
+function parseStringRecord(row: Pick<TaskRow, 'id' | JsonColumn>, column: 'labels' | 'trace_context'): Readonly<Record<string, string>> {
+  if (row[column] === '{}') return NO_ENTRIES;
   const value = parseJsonObject(row, column);
   for (const [key, entry] of Object.entries(value)) {
     if (typeof entry !== 'string') {

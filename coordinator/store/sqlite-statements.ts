@@ -12,6 +12,7 @@ import {
   type AttemptRow,
   type SqliteValue,
   type TaskListRow,
+  type TaskListValues,
   type TaskRow,
 } from './sqlite-rows';
 
@@ -46,7 +47,9 @@ export interface Statements {
   readonly getTaskSummary: Database.Statement<[string], TaskListRow>;
   readonly findByIdempotencyKey: Database.Statement<[string, string], TaskRow>;
   readonly getAttempts: Database.Statement<[string], AttemptRow>;
-  readonly loadUnfinished: Database.Statement<[], TaskRow>;
+  /** Raw mode: arrays in LIST_COLUMNS_SQL order (sqlite-rows.ts listValuesToTask). */
+  readonly loadUnfinished: Database.Statement<[], TaskListValues>;
+  readonly readPayload: Database.Statement<[string], Buffer>;
   readonly loadRunningAttempts: Database.Statement<[], AttemptRow>;
   readonly countRecentQueues: Database.Statement<[number], QueueStateCountRow>;
   readonly countQueue: Database.Statement<[string], StateCountRow>;
@@ -69,7 +72,8 @@ export function prepareStatements(db: Database.Database): Statements {
     findByIdempotencyKey: db.prepare(`${TASK_SELECT} WHERE queue = ? AND idempotency_key = ?`),
     getAttempts: db.prepare(`SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE task_id = ? ORDER BY number`),
     // The literal IN list lets SQLite walk tasks_state_id once per state.
-    loadUnfinished: db.prepare(`${TASK_SELECT} WHERE state IN ${UNFINISHED_STATES_SQL}`),
+    loadUnfinished: db.prepare<[], TaskListValues>(`SELECT ${LIST_COLUMNS_SQL} FROM tasks WHERE state IN ${UNFINISHED_STATES_SQL}`).raw(),
+    readPayload: db.prepare<[string], Buffer>('SELECT payload FROM tasks WHERE id = ?').pluck(),
     loadRunningAttempts: db.prepare(
       `SELECT ${ATTEMPT_COLUMNS.map((c) => `a.${c}`).join(', ')}
        FROM tasks t JOIN attempts a ON a.task_id = t.id AND a.number = t.attempt

@@ -10,7 +10,7 @@ import type { ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskS
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import { SqliteBatchWriter, bindMutation, type BoundMutation, type CommitObservation, type StoreCommitStats } from './sqlite-batch-writer';
 import { openBatonDatabase } from './sqlite-open';
-import { listRowToTask, rowToAttempt, rowToTask } from './sqlite-rows';
+import { listRowToTask, listValuesToTask, rowToAttempt, rowToTask } from './sqlite-rows';
 import { prepareStatements, toListParams, type Statements } from './sqlite-statements';
 
 export type { CommitObservation, StoreCommitStats } from './sqlite-batch-writer';
@@ -125,9 +125,13 @@ export class SqliteTaskStore implements TaskStore {
     return row === undefined ? undefined : rowToTask(row);
   }
 
-  /** Tasks in state scheduled, queued or running, in no particular order. */
-  loadUnfinished(): TaskRecord[] {
-    return this.openStatements().loadUnfinished.all().map(rowToTask);
+  readPayload(id: string): Buffer | undefined {
+    return this.openStatements().readPayload.get(id);
+  }
+
+  /** Tasks in state scheduled, queued or running, in no particular order, without payloads, one row at a time. */
+  *loadUnfinished(): Generator<TaskRecord> {
+    for (const values of this.openStatements().loadUnfinished.iterate()) yield listValuesToTask(values);
   }
 
   /** The attempt whose number is the task's current `attempt`, for each running task. */

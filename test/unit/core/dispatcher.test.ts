@@ -17,6 +17,7 @@ function run(ready: ReadyIndex, sessions: SessionRegistry): number {
     nowMs: 0,
     grant: (s, task): Lease => ({ leaseId: `${s.id}:${task.id}`, taskId: task.id, attempt: 1, workerId: s.workerId, proof: '', principal: 'anonymous', sessionId: s.id, startedAtMs: 0, deadlineMs: null, grantOrdinal: ++s.leasesGranted }),
     started: () => undefined,
+    payloadOf: (task) => task.payload,
   });
 }
 

@@ -151,7 +151,7 @@ describe('SqliteTaskStore.open', () => {
 
     const reopened = openStore(dataDir);
     try {
-      expect(reopened.loadUnfinished().map((task) => task.id)).to.deep.equal([queued.id]);
+      expect([...reopened.loadUnfinished()].map((task) => task.id)).to.deep.equal([queued.id]);
     } finally {
       await reopened.close();
     }
