@@ -2,6 +2,7 @@ import { ConfigError } from '../shared/errors';
 import { resolveSettings, type ConfigSources, type Setting } from '../shared/config';
 import type { SubmitPolicy, TaskDefaults } from './api/task-defaults';
 import { parseDurationMs } from '../shared/duration';
+import { splitHostPort } from '../shared/host-port';
 import { errorMessage } from '../shared/errors';
 import { DEFAULT_ENGINE_LIMITS, type EngineOptions } from './core/engine-options';
 import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits';
@@ -11,6 +12,7 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'listen', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'gRPC address (host:port; port 0 picks one)' },
   { key: 'http', type: { kind: 'string' }, default: '127.0.0.1:7071', help: 'HTTP address for /healthz, /readyz and /metrics ("off" disables)' },
   { key: 'data', type: { kind: 'string' }, default: './baton-data', help: 'data directory' },
+  { key: 'store', type: { kind: 'enum', values: ['sqlite', 'memory'] }, default: 'sqlite', help: 'task store: sqlite (durable, in --data) or memory (for benchmarks and trying things out: nothing survives a restart, --data is ignored)' },
   { key: 'heartbeatInterval', type: { kind: 'duration', minMs: 10 }, default: 2000, help: 'how often workers heartbeat' },
   { key: 'leaseTimeout', type: { kind: 'duration', minMs: 20 }, default: 10_000, help: 'silence after which a worker is dead and its leases expire' },
   { key: 'maxPayloadBytes', type: { kind: 'integer', min: 0, max: 64 * 1024 * 1024 }, default: 1024 * 1024, help: 'largest accepted payload' },
@@ -23,7 +25,7 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'maxInfraFailures', type: { kind: 'integer', min: -1, max: 1000 }, default: -1, help: 'lost-worker and timeout failures tolerated outside max attempts (-1: they count as attempts)' },
   { key: 'queues', type: { kind: 'object' }, default: {}, help: 'per-queue defaults, e.g. {"mail": {"timeout": "30s", "maxAttempts": 5}}' },
   { key: 'sync', type: { kind: 'enum', values: ['full', 'normal'] }, default: 'full', help: 'SQLite synchronous mode' },
-  { key: 'commitInterval', type: { kind: 'duration' }, default: 2, help: 'longest wait before a group commit' },
+  { key: 'commitInterval', type: { kind: 'duration' }, default: 0, help: 'extra wait for more writes before a group commit (0: commit once the loop has taken in what arrived)' },
   { key: 'commitMaxBatch', type: { kind: 'integer', min: 1, max: 100_000 }, default: 1000, help: 'mutations that force a group commit' },
   { key: 'shutdownGrace', type: { kind: 'duration' }, default: 10_000, help: 'how long shutdown waits for streams to close' },
   { key: 'tlsCert', type: { kind: 'string' }, default: '', help: 'PEM certificate (chain) of the gRPC and HTTP ports; with --tls-key turns TLS on' },
@@ -48,6 +50,8 @@ export interface CoordinatorConfig {
   /** Undefined when the HTTP endpoint is off. */
   readonly http: string | undefined;
   readonly dataDir: string;
+  /** Where tasks are kept: `sqlite` in `dataDir`, or `memory` (not durable; `dataDir` unused). */
+  readonly store: 'sqlite' | 'memory';
   readonly engine: EngineOptions;
   readonly submit: SubmitPolicy;
   readonly sync: 'FULL' | 'NORMAL';
@@ -101,6 +105,7 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
     listen: str('listen'),
     http,
     dataDir: str('data'),
+    store: str('store') === 'memory' ? 'memory' : 'sqlite',
     engine: {
       heartbeatIntervalMs: num('heartbeatInterval'),
       leaseTimeoutMs: num('leaseTimeout'),
@@ -137,8 +142,7 @@ function compileTls(certFile: string, keyFile: string, clientCaFile: string): Tl
 }
 
 function checkAddress(address: string, key: string): void {
-  const match = /^(.+):(\d{1,5})$/.exec(address);
-  if (!match || Number(match[2]) > 65535) throw new ConfigError(key, `expected host:port, got "${address}"`);
+  if (!splitHostPort(address)) throw new ConfigError(key, `expected host:port, got "${address}"`);
 }
 
 /** The keys a queue's entry in `queues` may set, each overriding the global default. */

@@ -22,6 +22,8 @@ import { HttpEndpoint, type HttpEndpointDeps } from './http/http-server';
 import { AttemptSpans } from './tracing/attempt-spans';
 import { CoordinatorMetrics } from './metrics';
 import { Readiness } from './readiness';
+import type { TaskStore } from './core/task-store';
+import { MemoryTaskStore } from './store/memory-store';
 import { SqliteTaskStore } from './store/sqlite-store';
 
 type CoordinatorState = 'serving' | 'stopping' | 'stopped';
@@ -45,7 +47,7 @@ export class Coordinator {
   private constructor(
     private readonly config: CoordinatorConfig,
     private readonly logger: Logger,
-    private readonly store: SqliteTaskStore,
+    private readonly store: TaskStore,
     private readonly engine: Engine,
     private readonly server: Server,
     private readonly http: HttpEndpoint | undefined,
@@ -74,7 +76,7 @@ export class Coordinator {
     // One refusal log for gRPC and HTTP: a refused /metrics scrape is counted like a refused call.
     const refusals = new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code));
     const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger, refusals });
-    let store: SqliteTaskStore;
+    let store: TaskStore;
     try {
       store = openStore(config, logger, metrics);
     } catch (err: unknown) {
@@ -113,7 +115,7 @@ export class Coordinator {
       const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
       const addresses = { grpc: `${host}:${grpcPort}`, httpPort };
       logger.info(
-        { grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, data: config.dataDir, tls: tls ? (tls.mutual ? 'mutual' : 'server') : 'off', tokens: authenticator.requiresToken },
+        { grpc: addresses.grpc, grpc_port: grpcPort, http_port: httpPort, store: config.store, data: config.store === 'sqlite' ? config.dataDir : undefined, tls: tls ? (tls.mutual ? 'mutual' : 'server') : 'off', tokens: authenticator.requiresToken },
         'coordinator listening',
       );
       return new Coordinator(config, logger, store, engine, server, http, { authenticator, guard, tls }, workerService, addresses, storeFailure, readiness);
@@ -207,14 +209,20 @@ async function listenHttp(config: CoordinatorConfig, deps: HttpEndpointDeps): Pr
   return { http, httpPort: await http.listen(config.http) };
 }
 
-function openStore(config: CoordinatorConfig, logger: Logger, metrics: CoordinatorMetrics): SqliteTaskStore {
+function openStore(config: CoordinatorConfig, logger: Logger, metrics: CoordinatorMetrics): TaskStore {
+  const onCommit = metrics.storeCommitted.bind(metrics);
+  if (config.store === 'memory') {
+    // Leaves --data alone: no directory is made, nothing is read from or written to it.
+    logger.warn({ store: 'memory' }, 'the task store is in memory (--store memory): nothing survives a restart; use it for benchmarks and trying things out');
+    return MemoryTaskStore.open({ commitIntervalMs: config.commitIntervalMs, commitMaxBatch: config.commitMaxBatch, logger, onCommit });
+  }
   return SqliteTaskStore.open({
     dataDir: config.dataDir,
     synchronous: config.sync,
     commitIntervalMs: config.commitIntervalMs,
     commitMaxBatch: config.commitMaxBatch,
     logger,
-    onCommit: (commit) => metrics.storeCommitted(commit),
+    onCommit,
   });
 }
 

@@ -94,7 +94,15 @@ export class BatonProcess {
 }
 
 export function spawnBaton(args: string[], label: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): BatonProcess {
-  const child = spawn(process.execPath, [...nodeArgs, BATON_JS, ...args], {
+  return spawnNodeScript(BATON_JS, args, label, env, nodeArgs);
+}
+
+/**
+ * Any node script as a child process whose JSON log lines can be awaited, such as a
+ * TypeScript one with `nodeArgs` `['--import', 'tsx']` (one process, so signals reach it).
+ */
+export function spawnNodeScript(script: string, args: readonly string[], label: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): BatonProcess {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -130,9 +138,17 @@ export async function startCoordinator(group: ProcessGroup, options: Coordinator
       options.nodeArgs,
     ),
   );
+  return coordinatorListening(proc, options.dataDir);
+}
+
+/**
+ * Waits for a coordinator process (or anything that logs like one) to log
+ * `coordinator listening` with its `grpc_port` and `http_port`, and returns its handle.
+ */
+export async function coordinatorListening(proc: BatonProcess, dataDir: string): Promise<CoordinatorHandle> {
   const line = await proc.waitForLog((l) => l.msg === 'coordinator listening', 'coordinator listening');
   const port = line.grpc_port as number;
-  return { process: proc, address: `127.0.0.1:${port}`, port, httpPort: line.http_port as number, dataDir: options.dataDir };
+  return { process: proc, address: `127.0.0.1:${port}`, port, httpPort: line.http_port as number, dataDir };
 }
 
 export interface WorkerHandleOptions {

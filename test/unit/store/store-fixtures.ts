@@ -1,11 +1,13 @@
 /**
- * Helpers for the SQLite store tests: temp data directories and task records.
+ * Helpers for the store tests: temp data directories, task records, and what the contract
+ * tests (task-store-contract.ts) need of a store.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AttemptRecord, TaskRecord } from '../../../coordinator/core/task';
-import { SqliteTaskStore, type SqliteStoreOptions } from '../../../coordinator/store/sqlite-store';
+import type { TaskStore } from '../../../coordinator/core/task-store';
+import { SqliteTaskStore, type CommitObservation, type SqliteStoreOptions, type StoreCommitStats } from '../../../coordinator/store/sqlite-store';
 import { uuidv7 } from '../../../shared/ids';
 import { silentLogger } from '../../../shared/logger';
 import { makeTask as baseTask } from '../../support/tasks';
@@ -29,6 +31,21 @@ export class TempDirs {
 export function openStore(dataDir: string, options: Partial<SqliteStoreOptions> = {}): SqliteTaskStore {
   return SqliteTaskStore.open({ dataDir, logger: silentLogger(), ...options });
 }
+
+/** A store under the contract tests: any TaskStore that counts its commits like the SQLite one. */
+export interface ContractStore extends TaskStore {
+  readonly stats: StoreCommitStats;
+}
+
+/** The options every store takes, which the contract tests vary. */
+export interface ContractStoreOptions {
+  readonly commitIntervalMs?: number;
+  readonly commitMaxBatch?: number;
+  readonly onCommit?: (observation: CommitObservation) => void;
+}
+
+/** Opens a fresh, empty store with a silent logger. */
+export type OpenContractStore = (options?: ContractStoreOptions) => ContractStore;
 
 let clockMs = Date.UTC(2030, 0, 1);
 
