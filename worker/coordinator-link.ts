@@ -1,36 +1,62 @@
-import { status as GrpcStatus, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { makeGenericClientConstructor, status as GrpcStatus, type ClientDuplexStream, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { grpcChannelSecurity, type ConnectionSecurity } from '../shared/connection-security';
 import {
+  ConnectRequest,
   WorkerServiceClient,
-  type Cancel,
-  type ConnectRequest,
+  WorkerServiceService,
   type ConnectResponse,
-  type Lease,
-  type ResultAck,
   type TaskResult,
-  type Welcome,
 } from '../shared/gen/baton/v1/worker_service';
+import { OrderedWriter } from './ordered-writer';
 import { DEFAULT_RECONNECT_BACKOFF } from './options';
+import type { HelloMessage, LinkFactory, LinkHandlers, WorkerLink } from './worker-link';
 
-export interface LinkHandlers {
-  welcome(welcome: Welcome): void;
-  leases(leases: Lease[]): void;
-  cancel(cancel: Cancel): void;
-  acks(acks: ResultAck[]): void;
-  /** The stream is over; `error` says why (undefined for a clean end). */
-  closed(error: ServiceError | undefined): void;
+/**
+ * The generated client, but for one copy: the generated serializer copies every encoded
+ * request once more (`Buffer.from` of a Uint8Array), and a Results message carries the
+ * handlers' results. The encoding is fresh for each message, so a view of it is safe.
+ */
+const ConnectClient = makeGenericClientConstructor(
+  {
+    ...WorkerServiceService,
+    connect: {
+      ...WorkerServiceService.connect,
+      requestSerialize: (value: ConnectRequest): Buffer => {
+        const bytes = ConnectRequest.encode(value).finish();
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      },
+    },
+  },
+  'baton.v1.WorkerService',
+) as unknown as typeof WorkerServiceClient;
+
+/** The gRPC links of one worker: one channel to `address`, made at the first `open()`. */
+export function grpcLinks(address: string, security: ConnectionSecurity): LinkFactory {
+  let client: WorkerServiceClient | undefined;
+  return {
+    open(handlers) {
+      client ??= CoordinatorLink.client(address, security);
+      return new CoordinatorLink(client, handlers);
+    },
+    close() {
+      client?.close();
+    },
+  };
 }
 
 /**
  * One Connect stream to the coordinator: typed senders one way, callbacks the other.
- * A new link is made for every reconnect; `closed` fires exactly once.
+ * A new link is made for every reconnect; `closed` fires exactly once. Writes honour the
+ * stream's back-pressure (ordered-writer.ts).
  */
-export class CoordinatorLink {
+export class CoordinatorLink implements WorkerLink {
   private readonly call: ClientDuplexStream<ConnectRequest, ConnectResponse>;
+  private readonly writer: OrderedWriter;
   private ended = false;
 
-  constructor(client: WorkerServiceClient, private readonly handlers: LinkHandlers) {
+  constructor(client: Pick<WorkerServiceClient, 'connect'>, private readonly handlers: LinkHandlers) {
     this.call = client.connect();
+    this.writer = new OrderedWriter(this.call);
     this.call.on('data', (response: ConnectResponse) => this.receive(response));
     this.call.on('error', (err: ServiceError) => this.finish(err));
     this.call.on('end', () => this.finish(undefined));
@@ -50,14 +76,14 @@ export class CoordinatorLink {
       // The coordinator is trusted to size its messages; a lease carries a payload of up to its limit.
       'grpc.max_receive_message_length': -1,
     });
-    return new WorkerServiceClient(address, channel.credentials, channel.options);
+    return new ConnectClient(address, channel.credentials, channel.options);
   }
 
   send(request: ConnectRequest): void {
-    if (!this.ended) this.call.write(request);
+    if (!this.ended) this.writer.write(request);
   }
 
-  hello(value: Extract<ConnectRequest['message'], { $case: 'hello' }>['value']): void {
+  hello(value: HelloMessage): void {
     this.send({ message: { $case: 'hello', value } });
   }
 
@@ -77,9 +103,9 @@ export class CoordinatorLink {
     this.send({ message: { $case: 'drain', value: {} } });
   }
 
-  /** Half-closes our side; the coordinator then ends the stream. */
+  /** Half-closes our side once the messages held back by back-pressure are written; the coordinator then ends the stream. */
   end(): void {
-    if (!this.ended) this.call.end();
+    if (!this.ended) this.writer.end();
   }
 
   /** Drops the stream at once. */
@@ -109,6 +135,7 @@ export class CoordinatorLink {
   private finish(error: ServiceError | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    this.writer.close();
     this.handlers.closed(error);
   }
 }

@@ -2,6 +2,12 @@
  * Runs in a worker thread: sends KeepAlive on a gRPC channel of its own every heartbeat
  * interval, so that the coordinator sees the process alive even while a handler blocks the
  * main thread's event loop. It knows nothing of leases; the main thread posts the session.
+ *
+ * Its timing stays on real time (Date.now, setInterval), not the worker's injected clock: a
+ * Clock is an object with functions, which cannot cross to another thread (workerData and
+ * messages are structured clones), and this thread exists to prove liveness in the time the
+ * coordinator measures while the main thread cannot run at all, so no main-thread clock could
+ * drive it. The main thread tells it the interval (from Welcome) with each session.
  */
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';

@@ -53,6 +53,8 @@ export class KeepAliveThread {
     this.thread = undefined;
     if (thread) {
       thread.postMessage({ kind: 'stop' } satisfies KeepAliveCommand);
+      // Real time, not the worker's clock: this waits for another thread to exit, which only
+      // real time passes for; a fake clock that no test advances would wait forever.
       const timer = setTimeout(() => void thread.terminate(), 2000);
       await this.exited;
       clearTimeout(timer);

@@ -3,11 +3,12 @@ import { envName, flagName, resolveSettings, showDefault, type Setting } from '.
 import { describeConnectionSecurity, loadConnectionSecurity, type ConnectionSecurity } from '../shared/connection-security';
 import { CONNECTION_SECURITY_SETTINGS, connectionSecurityFromFlagsAndEnv } from '../shared/connection-security-settings';
 import { errorMessage } from '../shared/errors';
+import { MAX_CONCURRENCY } from '../shared/limits';
 import { createLogger } from '../shared/logger';
 import { shutdownOnSignals } from '../shared/shutdown-on-signals';
 import { loadHandlerModule } from './handler-module';
 import { WorkerMetricsServer, parseListenAddress, type ListenAddress } from './metrics-server';
-import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './options';
+import { DEFAULT_CONCURRENCY } from './options';
 import { Worker } from './worker';
 import { PrometheusWorkerMetrics } from './worker-metrics';
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../shared/errors';
+import { splitHostPort } from '../shared/host-port';
 import { isLoopbackHost } from '../shared/loopback';
 import type { Logger } from '../shared/logger';
 
@@ -29,11 +30,10 @@ const MAX_HEADER_BYTES = 16 * 1024;
  * @throws ConfigError naming `key` when it is not one.
  */
 export function parseListenAddress(address: string, key: string): ListenAddress {
-  const match = /^(.+):(\d{1,5})$/.exec(address);
-  const host = match?.[1]?.replace(/^\[(.*)\]$/, '$1');
-  const port = Number(match?.[2]);
-  if (!host || !(port <= 65535)) throw new ConfigError(key, `expected HOST:PORT, got "${address}"`);
-  return { host, port };
+  const split = splitHostPort(address);
+  const host = split?.host.replace(/^\[(.*)\]$/, '$1');
+  if (!split || !host) throw new ConfigError(key, `expected HOST:PORT, got "${address}"`);
+  return { host, port: split.port };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { BackoffPolicy } from '../shared/backoff';
+import { systemClock, type Clock } from '../shared/clock';
 import {
   libraryConnectionSecurityOptions,
   loadConnectionSecurity,
@@ -9,13 +10,14 @@ import {
 } from '../shared/connection-security';
 import { parseDurationMs } from '../shared/duration';
 import { ConfigError } from '../shared/errors';
+import { splitHostPort } from '../shared/host-port';
+import { MAX_CONCURRENCY } from '../shared/limits';
 import { silentLogger, type Logger } from '../shared/logger';
 import type { HandlerMap } from './handler';
 import { checkHandlerMap } from './handler-module';
 import { NO_WORKER_METRICS, type WorkerMetrics } from './worker-metrics';
 
 export const DEFAULT_CONCURRENCY = 10;
-export const MAX_CONCURRENCY = 10_000;
 
 /** What a user writes to run a worker as a library. */
 export interface WorkerOptions {
@@ -56,6 +58,12 @@ export interface WorkerOptions {
    * or your own implementation. One instance per Worker. Default: none recorded.
    */
   readonly metrics?: WorkerMetrics;
+  /**
+   * Where the worker reads the time and sets its timers (heartbeats, reconnect backoff, the
+   * shutdown grace, the wait for the last acknowledgements). Default: the system clock. Tests
+   * pass a fake one; the keep-alive thread keeps real time (keep-alive.ts says why).
+   */
+  readonly clock?: Clock;
 }
 
 export interface CompiledWorkerOptions {
@@ -71,6 +79,7 @@ export interface CompiledWorkerOptions {
   readonly keepAliveThread: boolean;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
+  readonly clock: Clock;
 }
 
 export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, multiplier: 2, maxMs: 5000, jitter: 0.2 };
@@ -81,7 +90,7 @@ export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, multip
  * @throws ConfigError naming the option (`tls.ca`, `token`, `concurrency`, ...).
  */
 export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOptions {
-  if (!/^.+:\d{1,5}$/.test(options.coordinator)) {
+  if (!splitHostPort(options.coordinator)) {
     throw new ConfigError('coordinator', `expected host:port, got "${options.coordinator}"`);
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -107,5 +116,6 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     keepAliveThread: options.keepAliveThread ?? true,
     logger: options.logger ?? silentLogger(),
     metrics: options.metrics ?? NO_WORKER_METRICS,
+    clock: options.clock ?? systemClock,
   };
 }

@@ -1,20 +1,19 @@
 import type { TaskResult } from '../shared/gen/baton/v1/worker_service';
-import type { CoordinatorLink } from './coordinator-link';
+import type { AttemptOutcome } from './task-runner';
+import type { WorkerLink } from './worker-link';
 
 /** The part of a link the outbox uses. */
-export type ResultSender = Pick<CoordinatorLink, 'results' | 'credit'>;
-import type { AttemptOutcome } from './task-runner';
+export type ResultSender = Pick<WorkerLink, 'results' | 'credit'>;
 
 /**
- * Results on their way to the coordinator. Each is kept until the coordinator acknowledges
- * it, so that a result finished while disconnected, or sent to a stream that then broke, is
- * sent again after the next Welcome. Results and freed slots go out together, once per
- * event-loop turn, in messages the coordinator will accept.
+ * Results and freed slots on their way to the coordinator: they go out together, once per
+ * event-loop turn, in messages the coordinator will accept. Keeping each result until it is
+ * acknowledged is the attempt table's job (attempt-table.ts); a result finished while
+ * disconnected, or sent to a stream that then broke, is sent again with {@link resend}.
  */
 export class ResultOutbox {
   /** The largest result the coordinator accepts (from Welcome); bigger ones become failures. */
   maxResultBytes = Number.MAX_SAFE_INTEGER;
-  private readonly unacked = new Map<string, TaskResult>();
   private outgoing: TaskResult[] = [];
   private freedSlots = 0;
   private flushScheduled = false;
@@ -22,41 +21,32 @@ export class ResultOutbox {
   /** @param connected the link to send on now, or undefined while not welcomed. */
   constructor(private readonly connected: () => ResultSender | undefined) {}
 
-  /** Results not yet acknowledged. */
-  get pending(): number {
-    return this.unacked.size;
+  /** The message that reports `outcome`: a result over {@link maxResultBytes} becomes a non-retryable failure. */
+  resultOf(leaseId: string, outcome: AttemptOutcome): TaskResult {
+    return toTaskResult(leaseId, outcome, this.maxResultBytes);
   }
 
-  leaseIds(): IterableIterator<string> {
-    return this.unacked.keys();
-  }
-
-  add(leaseId: string, outcome: AttemptOutcome): void {
-    const result = toTaskResult(leaseId, outcome, this.maxResultBytes);
-    this.unacked.set(leaseId, result);
+  /** Sends `result` with the others of this turn. */
+  send(result: TaskResult): void {
     this.outgoing.push(result);
     this.scheduleFlush();
   }
 
-  /** A handler returned: its slot goes back to the coordinator as credit. */
+  /** A handler returned: its slot goes back to the coordinator as credit, after this turn's results. */
   slotFreed(): void {
     this.freedSlots += 1;
     this.scheduleFlush();
   }
 
-  /** The coordinator answered for this result (stored or refused): stop keeping it. */
-  settle(leaseId: string): void {
-    this.unacked.delete(leaseId);
-  }
-
-  /** After a Welcome: everything not yet acknowledged, on the new stream. */
-  resendAll(link: ResultSender): void {
-    sendInMessages(link, [...this.unacked.values()], this.maxResultBytes);
+  /** After a Welcome: every result not yet acknowledged, on the new stream. */
+  resend(link: ResultSender, unacked: readonly TaskResult[]): void {
+    sendInMessages(link, unacked, this.maxResultBytes);
   }
 
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
+    // An event-loop turn, not a time: it gathers what finished together into one message.
     setImmediate(() => {
       this.flushScheduled = false;
       const link = this.connected();
@@ -64,8 +54,8 @@ export class ResultOutbox {
         sendInMessages(link, this.outgoing, this.maxResultBytes);
         link.credit(this.freedSlots);
       }
-      // Undelivered results stay in `unacked` and go out after the next Welcome; the next
-      // Hello recomputes credit from scratch.
+      // Undelivered results stay unacknowledged in the attempt table and go out after the
+      // next Welcome; the next Hello recomputes credit from scratch.
       this.outgoing = [];
       this.freedSlots = 0;
     });

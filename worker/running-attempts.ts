@@ -1,30 +1,21 @@
 import type { Logger } from '../shared/logger';
 import { CancelReason, type Cancel, type Lease } from '../shared/gen/baton/v1/worker_service';
-import { AttemptSpan, type Revocation } from './attempt-span';
+import { AttemptSpan } from './attempt-span';
+import type { Attempt, AttemptTable, HandlerRun } from './attempt-table';
 import type { Handler, HandlerMap } from './handler';
 import type { CompiledWorkerOptions } from './options';
 import type { ResultOutbox } from './result-outbox';
 import { runAttempt, type AttemptOutcome } from './task-runner';
 import { UNKNOWN_TASK_TYPE, attemptMetricOutcome } from './worker-metrics';
 
-interface RunningAttempt {
-  readonly lease: Lease;
-  readonly controller: AbortController;
-  readonly span: AttemptSpan;
-  /** Set once the lease is taken back: the result would be rejected, so it is not sent. */
-  revokedBy: Revocation | undefined;
-  /** The task type as metrics label it: one value for every type without a handler, so they stay bounded. */
-  readonly metricType: string;
-  /** performance.now() when the handler was started. */
-  readonly startedMs: number;
-}
-
 /** What the running attempts need from the worker around them. */
 export interface RunningAttemptsContext {
   readonly options: Pick<CompiledWorkerOptions, 'workerId' | 'handlers' | 'metrics'>;
-  /** The worker's logger: each attempt logs through a child of it. */
+  /** The worker's logger. Lines about an attempt carry its fields; the handler's own logger is a child, made only if it asks. */
   readonly log: Logger;
-  /** Where finished attempts put their results. */
+  /** Where every attempt's state lives and changes. */
+  readonly table: AttemptTable;
+  /** Where finished attempts put their results and freed slots. */
   readonly outbox: ResultOutbox;
   /** True while the worker takes new leases (not draining): a finished attempt then frees its slot. */
   readonly takingLeases: () => boolean;
@@ -32,91 +23,95 @@ export interface RunningAttemptsContext {
   readonly changed: () => void;
 }
 
+/** The fields of every log line about an attempt: its task, number, type, and trace. */
+type AttemptLogFields = Record<string, unknown>;
+
 /**
- * The handlers running now, by lease: started for each lease received, aborted when the
- * coordinator takes the lease back or the shutdown grace is over, and their results handed
- * to the outbox unless the lease was taken back.
+ * The handlers: one started for each lease received, aborted when the coordinator takes the
+ * lease back or the shutdown grace is over, and its result handed to the outbox unless the
+ * lease was taken back. The hot path is {@link start} → runAttempt → {@link done}.
  */
 export class RunningAttempts {
-  private readonly running = new Map<string, RunningAttempt>();
-
   constructor(private readonly context: RunningAttemptsContext) {}
-
-  /** Handlers running now, those whose lease was taken back included. */
-  get size(): number {
-    return this.running.size;
-  }
-
-  /** The leases of every running handler, those taken back included: they still hold slots. */
-  leaseIds(): string[] {
-    return [...this.running.keys()];
-  }
-
-  /** Leases this worker still answers for: running, or finished with the result not yet acknowledged. */
-  heldLeaseIds(): string[] {
-    const running = [...this.running.values()].filter((attempt) => attempt.revokedBy === undefined).map((attempt) => attempt.lease.leaseId);
-    return [...new Set([...running, ...this.context.outbox.leaseIds()])];
-  }
 
   /** Starts a handler for each lease. */
   start(leases: readonly Lease[]): void {
-    const { options, log } = this.context;
+    const { options, log, table } = this.context;
     for (const lease of leases) {
-      const controller = new AbortController();
+      if (table.has(lease.leaseId)) {
+        // The coordinator never leases one lease twice; running it twice would make two results for one lease.
+        log.warn({ lease_id: lease.leaseId, task_id: lease.taskId }, 'lease received twice; ignoring the second');
+        continue;
+      }
       const span = AttemptSpan.start(lease, options.workerId);
       const metricType = Object.hasOwn(options.handlers, lease.type) ? lease.type : UNKNOWN_TASK_TYPE;
-      const attempt: RunningAttempt = { lease, controller, span, revokedBy: undefined, metricType, startedMs: performance.now() };
-      this.running.set(lease.leaseId, attempt);
+      const run: HandlerRun = { lease, controller: new AbortController(), span, metricType, startedMs: performance.now() };
+      const attempt = table.start(run);
       options.metrics.attemptStarted(lease.queue, metricType);
-      const logger = log.child({ task_id: lease.taskId, attempt: lease.attempt, type: lease.type, ...span.logFields });
-      logger.debug('attempt started');
-      runAttempt(lease, handlerOf(options.handlers, lease.type), controller.signal, logger, span).then(
-        (outcome) => this.done(attempt, outcome, logger),
-        (err: unknown) => logger.error({ err }, 'attempt runner failed'),
+      if (log.isLevelEnabled('debug')) log.debug(logFields(run), 'attempt started');
+      let handlerLog: Logger | undefined;
+      const handlerLogger = (): Logger => (handlerLog ??= log.child(logFields(run)));
+      runAttempt(lease, handlerOf(options.handlers, lease.type), run.controller.signal, handlerLogger, span).then(
+        (outcome) => this.done(attempt, run, outcome),
+        (err: unknown) => log.error({ ...logFields(run), err }, 'attempt runner failed'),
       );
     }
   }
 
   /** The coordinator took leases back: their handlers are aborted, and their results will not be sent. */
   cancel(cancel: Cancel): void {
+    const { table, log } = this.context;
     for (const leaseId of cancel.leaseIds) {
-      const attempt = this.running.get(leaseId);
-      this.context.outbox.settle(leaseId);
-      if (!attempt) continue;
-      attempt.revokedBy = cancel.reason === CancelReason.CANCEL_REASON_TIMEOUT ? 'timeout' : 'canceled';
-      this.context.log.info({ task_id: attempt.lease.taskId, lease_id: leaseId, reason: cancel.message, ...attempt.span.logFields }, 'attempt canceled by the coordinator');
-      attempt.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
+      // A finished attempt's result is not sent again: the coordinator would reject it.
+      if (table.settle(leaseId)) continue;
+      const attempt = table.get(leaseId);
+      const run = attempt?.run;
+      if (!attempt || !run) continue;
+      table.revoke(attempt, cancel.reason === CancelReason.CANCEL_REASON_TIMEOUT ? 'timeout' : 'canceled');
+      log.info({ task_id: run.lease.taskId, lease_id: leaseId, reason: cancel.message, ...run.span.logFields }, 'attempt canceled by the coordinator');
+      run.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
     }
   }
 
   /** The shutdown grace is over: every handler is aborted, and its lease no longer held. */
   abandonAll(): void {
-    for (const attempt of this.running.values()) {
-      attempt.revokedBy = 'shutdown';
-      attempt.controller.abort(new Error('the worker is shutting down'));
+    const { table } = this.context;
+    for (const attempt of table.withHandlers()) {
+      table.revoke(attempt, 'shutdown');
+      attempt.run?.controller.abort(new Error('the worker is shutting down'));
     }
   }
 
-  private done(attempt: RunningAttempt, outcome: AttemptOutcome, logger: Logger): void {
-    const { options, outbox } = this.context;
-    const leaseId = attempt.lease.leaseId;
-    this.running.delete(leaseId);
-    const metricOutcome = attemptMetricOutcome(outcome, attempt.revokedBy, outbox.maxResultBytes);
-    options.metrics.attemptEnded(attempt.lease.queue, attempt.metricType, metricOutcome, performance.now() - attempt.startedMs);
-    if (attempt.revokedBy) logger.info({ outcome: metricOutcome }, 'attempt ended after its lease was taken back; its result is dropped');
-    else if (outcome.kind === 'failure') logger.info({ err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
-    else logger.debug('attempt succeeded');
+  /** The handler returned: its result goes out (unless the lease was taken back), and its slot back. */
+  private done(attempt: Attempt, run: HandlerRun, outcome: AttemptOutcome): void {
+    const { options, outbox, table, log } = this.context;
+    const revokedBy = attempt.revokedBy;
+    const metricOutcome = attemptMetricOutcome(outcome, revokedBy, outbox.maxResultBytes);
+    options.metrics.attemptEnded(run.lease.queue, run.metricType, metricOutcome, performance.now() - run.startedMs);
+    if (revokedBy) log.info({ ...logFields(run), outcome: metricOutcome }, 'attempt ended after its lease was taken back; its result is dropped');
+    else if (outcome.kind === 'failure') log.info({ ...logFields(run), err_message: outcome.message, non_retryable: outcome.nonRetryable }, 'attempt failed');
+    else if (log.isLevelEnabled('debug')) log.debug(logFields(run), 'attempt succeeded');
     if (outcome.kind === 'success' && outcome.result.length > outbox.maxResultBytes) {
       // The outbox reports it as a non-retryable failure: the span says the same.
-      attempt.span.failed(new Error(`the result is ${outcome.result.length} bytes, over the coordinator's limit of ${outbox.maxResultBytes}`), true);
+      run.span.failed(new Error(`the result is ${outcome.result.length} bytes, over the coordinator's limit of ${outbox.maxResultBytes}`), true);
     }
-    attempt.span.end(attempt.revokedBy);
-    if (attempt.revokedBy === undefined) {
-      outbox.add(leaseId, outcome);
+    run.span.end(revokedBy);
+    if (revokedBy === undefined) {
+      const result = outbox.resultOf(run.lease.leaseId, outcome);
+      table.finish(attempt, result);
+      outbox.send(result);
+    } else {
+      table.drop(attempt);
     }
     if (this.context.takingLeases()) outbox.slotFreed();
     this.context.changed();
   }
+}
+
+/** What every line about the attempt carries, as its per-attempt child logger used to. */
+function logFields(run: HandlerRun): AttemptLogFields {
+  const { lease, span } = run;
+  return { task_id: lease.taskId, attempt: lease.attempt, type: lease.type, ...span.logFields };
 }
 
 /** The handler of a task type; never an inherited property such as `constructor`. */

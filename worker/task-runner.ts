@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger';
 import { JSON_CONTENT_TYPE, decodePayload, encodeJson } from '../shared/payload';
 import type { Lease } from '../shared/gen/baton/v1/worker_service';
 import type { AttemptSpan } from './attempt-span';
-import type { Handler } from './handler';
+import type { Handler, TaskContext } from './handler';
 import { isNonRetryable } from './non-retryable-error';
 
 export type AttemptOutcome =
@@ -15,16 +15,19 @@ export type AttemptOutcome =
  * Runs one lease's handler to completion, inside its attempt span's context, and describes
  * how it ended. Never throws: a handler's error, a bad payload and an unserialisable result
  * all become failures (and are recorded on the span).
+ * @param logger makes the handler's logger (`context.logger`), called only if the handler reads it.
  */
-export async function runAttempt(lease: Lease, handler: Handler | undefined, signal: AbortSignal, logger: Logger, span: AttemptSpan): Promise<AttemptOutcome> {
+export async function runAttempt(lease: Lease, handler: Handler | undefined, signal: AbortSignal, logger: () => Logger, span: AttemptSpan): Promise<AttemptOutcome> {
   if (!handler) {
     const message = `no handler for task type "${lease.type}" on this worker`;
     span.failed(new UnknownTaskTypeError(message), false);
     return { kind: 'failure', message, nonRetryable: false, errorType: 'UnknownTaskType' };
   }
   try {
-    const payload = decodePayload(lease.payload, lease.contentType);
-    const value: unknown = await context.with(span.context, () => handler(payload, {
+    // The lease's payload is this attempt's own (decoding the message copied it): a handler
+    // that takes raw bytes gets them without another copy.
+    const payload = decodePayload(lease.payload, lease.contentType, 'share');
+    const taskContext: TaskContext = {
       taskId: lease.taskId,
       attempt: lease.attempt,
       maxAttempts: lease.maxAttempts,
@@ -33,9 +36,13 @@ export async function runAttempt(lease: Lease, handler: Handler | undefined, sig
       labels: lease.labels,
       traceContext: lease.traceContext,
       signal,
-      logger,
+      // A pino child logger costs more than a no-op handler: made on first use only.
+      get logger() {
+        return logger();
+      },
       span: span.span,
-    }));
+    };
+    const value: unknown = await context.with(span.context, () => handler(payload, taskContext));
     if (Buffer.isBuffer(value)) return { kind: 'success', result: value, contentType: 'application/octet-stream' };
     return { kind: 'success', result: encodeJson(value), contentType: JSON_CONTENT_TYPE };
   } catch (err: unknown) {

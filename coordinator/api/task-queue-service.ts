@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/logger';
 import { TaskState as WireState } from '../../shared/gen/baton/v1/task';
 import type { ListTasksRequest, TaskQueueServer } from '../../shared/gen/baton/v1/task_queue';
 import type { Clock } from '../../shared/clock';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../shared/limits';
 import type { Engine } from '../core/engine';
 import type { TaskFilter } from '../core/task-store';
 import type { TaskRecord } from '../core/task';
@@ -20,8 +21,6 @@ import { TaskWatch } from './task-watch';
 import { unary } from './unary';
 import type { WatchLimiter } from './watch-limits';
 
-export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 1000;
 export const MAX_BATCH_SIZE = 10_000;
 /** Queues in a GetStats response unless the coordinator says otherwise: twice the default maxQueues. */
 export const DEFAULT_MAX_STATS_QUEUES = 2000;

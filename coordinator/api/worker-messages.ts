@@ -1,5 +1,6 @@
 import { DEFAULT_QUEUE } from '../../shared/default-queue';
 import { InvalidArgumentError, ResourceExhaustedError } from '../../shared/errors';
+import { MAX_CONCURRENCY } from '../../shared/limits';
 import { msToDuration } from '../../shared/proto-time';
 import type { Hello, Lease, TaskResult } from '../../shared/gen/baton/v1/worker_service';
 import type { HelloSpec, LeaseGrant, TaskReport } from '../core/worker-channel';
@@ -7,7 +8,6 @@ import { requireQueue, requireRole } from '../security/authenticator';
 import type { Principal } from '../security/principal';
 import { checkName } from './names';
 
-export const MAX_CONCURRENCY = 10_000;
 /** What one session may make the coordinator keep. */
 export const MAX_HELLO_QUEUES = 100;
 export const MAX_HELLO_TASK_TYPES = 1000;
@@ -100,19 +100,20 @@ export function toReport(result: TaskResult, index: number, maxResultBytes: numb
   return { leaseId: result.leaseId, kind: 'failure', message, nonRetryable: outcome.value.nonRetryable };
 }
 
-export function toWireLease({ lease, task }: LeaseGrant): Lease {
+export function toWireLease({ lease, task, payload }: LeaseGrant): Lease {
   return {
     leaseId: lease.leaseId,
     taskId: task.id,
     queue: task.queue,
     type: task.type,
-    payload: task.payload,
+    payload,
     contentType: task.contentType,
     attempt: lease.attempt,
     maxAttempts: task.maxAttempts,
     timeout: task.timeoutMs > 0 ? msToDuration(task.timeoutMs) : undefined,
     deadline: lease.deadlineMs === null ? undefined : new Date(lease.deadlineMs),
-    labels: { ...task.labels },
-    traceContext: { ...task.traceContext },
+    // Encoding only reads them: no copy.
+    labels: task.labels,
+    traceContext: task.traceContext,
   };
 }

@@ -1,6 +1,7 @@
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { BatonError, FailedPreconditionError, InvalidArgumentError, type ErrorCode } from '../../shared/errors';
 import { grpcStatusOf } from '../../shared/grpc-status';
+import { MAX_CONCURRENCY } from '../../shared/limits';
 import type { Logger } from '../../shared/logger';
 import { msToDuration } from '../../shared/proto-time';
 import { CancelReason as WireCancelReason, type ConnectRequest, type ConnectResponse, type Hello, type Lease } from '../../shared/gen/baton/v1/worker_service';
@@ -11,7 +12,7 @@ import type { Principal } from '../security/principal';
 import { decoded, type CallGuard } from './call-guard';
 import type { UndecodableMessage } from './strict-decoding';
 import { endStreamWithError, logError } from './unary';
-import { MAX_CONCURRENCY, checkLeaseId, toReport, toWireLease, validateHello, workerAccess } from './worker-messages';
+import { checkLeaseId, toReport, toWireLease, validateHello, workerAccess } from './worker-messages';
 
 export type ConnectCall = ServerDuplexStream<ConnectRequest | UndecodableMessage, ConnectResponse>;
 
@@ -95,13 +96,13 @@ export class WorkerStream implements WorkerChannel {
     let batch: Lease[] = [];
     let bytes = 0;
     for (const grant of grants) {
-      if (batch.length > 0 && bytes + grant.task.payload.length > LEASE_MESSAGE_BYTES) {
+      if (batch.length > 0 && bytes + grant.payload.length > LEASE_MESSAGE_BYTES) {
         this.write({ message: { $case: 'leases', value: { leases: batch } } });
         batch = [];
         bytes = 0;
       }
       batch.push(toWireLease(grant));
-      bytes += grant.task.payload.length;
+      bytes += grant.payload.length;
     }
     if (batch.length > 0) this.write({ message: { $case: 'leases', value: { leases: batch } } });
   }

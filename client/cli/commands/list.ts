@@ -1,4 +1,5 @@
 import type { Task, TaskState } from '../../../shared/gen/baton/v1/task';
+import { MAX_PAGE_SIZE } from '../../../shared/limits';
 import type { BatonClient } from '../../client';
 import { parseTaskState } from '../../task-state-names';
 import { EXIT_OK } from '../cli-io';
@@ -13,9 +14,6 @@ const NAME = 'list';
 
 /** Rows shown without `--limit`. */
 export const DEFAULT_LIST_LIMIT = 50;
-
-/** The coordinator's largest page. */
-const MAX_PAGE_SIZE = 1000;
 
 const OPTIONS = {
   ...GLOBAL_OPTIONS,

@@ -1,0 +1,45 @@
+import type { ServiceError } from '@grpc/grpc-js';
+import type { Cancel, ConnectRequest, Lease, ResultAck, TaskResult, Welcome } from '../shared/gen/baton/v1/worker_service';
+
+/** Why a stream ended: the gRPC status code and its details. */
+export type LinkError = Pick<ServiceError, 'code' | 'details'>;
+
+/** What the coordinator sends, as callbacks. */
+export interface LinkHandlers {
+  welcome(welcome: Welcome): void;
+  leases(leases: Lease[]): void;
+  cancel(cancel: Cancel): void;
+  acks(acks: ResultAck[]): void;
+  /** The stream is over; `error` says why (undefined for a clean end). Fires exactly once. */
+  closed(error: LinkError | undefined): void;
+}
+
+export type HelloMessage = Extract<ConnectRequest['message'], { $case: 'hello' }>['value'];
+
+/**
+ * One Connect stream as the worker runtime sees it: typed senders one way, {@link LinkHandlers}
+ * the other. coordinator-link.ts is the gRPC one; unit tests give the runtime a fake.
+ */
+export interface WorkerLink {
+  hello(value: HelloMessage): void;
+  heartbeat(leaseIds: string[], leasesReceived: number): void;
+  /** Sends nothing for 0 slots. */
+  credit(slots: number): void;
+  /** Sends nothing for an empty list. */
+  results(results: TaskResult[]): void;
+  drain(): void;
+  /** Half-closes our side once everything sent before has been written; the coordinator then ends the stream. */
+  end(): void;
+  /** Drops the stream at once. */
+  cancel(): void;
+}
+
+/**
+ * Opens the worker's streams: one per connection attempt, all to the same coordinator.
+ * The seam between the runtime (worker.ts) and gRPC.
+ */
+export interface LinkFactory {
+  open(handlers: LinkHandlers): WorkerLink;
+  /** Releases what the links shared (the channel). Called once, when the worker has stopped. */
+  close(): void;
+}
