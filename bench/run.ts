@@ -1,16 +1,20 @@
 /**
  * `make bench`: end-to-end figures on real processes (a coordinator on a temp dir, worker
- * processes, a client in this process). Prints a table; copy figures into bench/RESULTS.md
- * with the date and the machine.
+ * processes, a client in this process). By default: Baton beside BullMQ (bench/compare/,
+ * which writes its own section of bench/RESULTS.md), then redelivery, heartbeats, security
+ * and tracing, which print tables; copy those figures into bench/RESULTS.md with the date and the machine.
  *
  *   BENCH_TASKS=20000 BENCH_WORKERS=2 BENCH_CONCURRENCY=64 make bench
- *   node --import tsx bench/run.ts redelivery    (or heartbeats, security, tracing): one part only
+ *   node --import tsx bench/run.ts compare       (or redelivery, heartbeats, security, tracing): one part only
+ *   node --import tsx bench/run.ts throughput    Baton alone, sync full and normal (bench/compare-revisions.sh runs it)
  */
 import { join } from 'node:path';
 import { BatonClient } from '../client/index';
 import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from '../test/support/processes';
+import { benchCompare } from './compare/compare';
 import { benchHeartbeats } from './heartbeats';
 import { benchRedelivery } from './redelivery';
+import { SCALE_PARTS } from './scale';
 import { benchSecurity } from './security';
 import { WORKLOAD } from './support';
 import { benchTracing } from './tracing';
@@ -68,12 +72,42 @@ async function latency(client: BatonClient): Promise<void> {
   );
 }
 
+/** The comparison; the first SIGINT or SIGTERM stops it after cleaning up, a second exits at once. */
+async function compareUntilSignalled(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error(`${signal}: stopping once the run in progress is cleaned up (again to force)`);
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await benchCompare(process.argv.slice(2), controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function everyPart(): Promise<void> {
+  await compareUntilSignalled();
+  await benchRedelivery();
+  await benchHeartbeats();
+  await benchSecurity();
+  await benchTracing();
+}
+
 async function main(): Promise<void> {
   const only = process.argv[2];
+  if (only === undefined) return everyPart();
+  if (only === 'compare') return compareUntilSignalled();
   if (only === 'redelivery') return benchRedelivery();
   if (only === 'heartbeats') return benchHeartbeats();
   if (only === 'security') return benchSecurity();
   if (only === 'tracing') return benchTracing();
+  const scalePart = only === undefined ? undefined : SCALE_PARTS[only];
+  if (scalePart) return scalePart();
   console.log(`node ${process.version}; ${TASKS} tasks, batches of ${BATCH}`);
   for (const sync of ['full', 'normal']) {
     const group = new ProcessGroup();
@@ -87,12 +121,6 @@ async function main(): Promise<void> {
     } finally {
       await group.cleanup();
     }
-  }
-  if (only === undefined) {
-    await benchRedelivery();
-    await benchHeartbeats();
-    await benchSecurity();
-    await benchTracing();
   }
 }
 

@@ -20,7 +20,7 @@ export function cpuSeconds(pid: number): number {
   return ticks / 100; // USER_HZ is 100 on Linux
 }
 
-export async function metricSum(coordinator: CoordinatorHandle, name: string): Promise<number> {
+export async function metricSum(coordinator: Pick<CoordinatorHandle, 'httpPort'>, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${coordinator.httpPort}/metrics`)).text();
   let total = 0;
   for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) total += Number(match[1]);
