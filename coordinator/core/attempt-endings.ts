@@ -2,21 +2,20 @@ import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { AttemptTracer } from './attempt-tracer';
 import type { CoreMetrics } from './core-metrics';
-import type { Lease, LeaseTable } from './leases';
+import type { AttemptTable } from './attempt-table';
+import type { Lease } from './leases';
 import type { SessionRegistry } from './sessions';
 import type { AttemptRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { recordFailure, recordSuccess, type Failure } from './transitions';
 import type { CancelReason, ResultAck, TaskReport } from './worker-channel';
-import type { WorkerDeadlines } from './worker-deadlines';
 
 /** What ending an attempt needs from the worker gateway around it. */
 export interface AttemptEndingsDeps {
   readonly ledger: TaskLedger;
-  readonly leases: LeaseTable;
+  readonly attempts: AttemptTable;
   /** To tell a session's worker to abort an attempt taken from it. */
   readonly sessions: Pick<SessionRegistry, 'get'>;
-  readonly deadlines: Pick<WorkerDeadlines, 'forgetLease'>;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: CoreMetrics;
@@ -30,18 +29,11 @@ export interface AttemptEndingsDeps {
 /**
  * How an attempt ends: its worker's result (fenced by the lease), an expiry (execution
  * timeout, or its worker is gone), or a client's cancel; and how a stale result is refused.
- * Every ending drops the lease and its deadlines, records the outcome on the task and ends
- * the attempt's span. Holds the attempt record of each current lease.
+ * Every ending closes the attempt in the AttemptTable (lease and deadlines go), records the
+ * outcome on the task and ends the attempt's span.
  */
 export class AttemptEndings {
-  private readonly attempts = new Map<string, AttemptRecord>();
-
   constructor(private readonly deps: AttemptEndingsDeps) {}
-
-  /** The attempt of a current lease: begun by dispatch, or adopted at start-up. */
-  began(leaseId: string, attempt: AttemptRecord): void {
-    this.attempts.set(leaseId, attempt);
-  }
 
   /**
    * Applies a session's results. A result counts only if its lease is current and held by
@@ -52,7 +44,7 @@ export class AttemptEndings {
     const acks: Array<Promise<ResultAck>> = [];
     let stale = 0;
     for (const report of reports) {
-      const lease = this.deps.leases.get(report.leaseId);
+      const lease = this.deps.attempts.leases.get(report.leaseId);
       if (!lease || lease.sessionId !== sessionId) {
         stale += 1;
         acks.push(Promise.resolve(this.rejectStale(report.leaseId, lease)));
@@ -67,7 +59,7 @@ export class AttemptEndings {
 
   /** Takes a running task's lease away (client cancel); tells its worker to abort. */
   revoke(lease: Lease, reason: CancelReason, message: string): AttemptRecord | undefined {
-    const attempt = this.take(lease);
+    const attempt = this.deps.attempts.close(lease);
     if (lease.sessionId) this.deps.sessions.get(lease.sessionId)?.channel.sendCancel([lease.leaseId], reason, message);
     this.deps.tracer.attemptEnded(lease.leaseId, { outcome: 'canceled', error: message });
     return attempt;
@@ -75,7 +67,7 @@ export class AttemptEndings {
 
   /** The lease's execution deadline passed: its worker is told to abort, and the attempt fails. */
   timedOut(leaseId: string): void {
-    const lease = this.deps.leases.get(leaseId);
+    const lease = this.deps.attempts.leases.get(leaseId);
     if (!lease) return;
     const session = lease.sessionId ? this.deps.sessions.get(lease.sessionId) : undefined;
     const message = `execution timeout of ${(lease.deadlineMs ?? 0) - lease.startedAtMs}ms exceeded`;
@@ -86,7 +78,7 @@ export class AttemptEndings {
   /** Ends a lease as a failed attempt (timeout, or its worker is gone). */
   expire(lease: Lease, outcome: 'timed_out' | 'worker_lost', error: string): void {
     const nowMs = this.deps.clock.now();
-    const attempt = this.take(lease);
+    const attempt = this.deps.attempts.close(lease);
     const task = this.deps.ledger.get(lease.taskId);
     if (task?.state !== 'running' || task.attempt !== lease.attempt) {
       this.deps.tracer.attemptEnded(lease.leaseId, { outcome, error });
@@ -99,7 +91,7 @@ export class AttemptEndings {
   }
 
   private async applyReport(lease: Lease, report: TaskReport, nowMs: number): Promise<ResultAck> {
-    const attempt = this.take(lease);
+    const attempt = this.deps.attempts.close(lease);
     const task = this.deps.ledger.get(lease.taskId);
     if (!task || !attempt) {
       this.deps.tracer.attemptEnded(lease.leaseId, { outcome: 'failed', error: 'the task of this lease is missing' });
@@ -147,14 +139,5 @@ export class AttemptEndings {
     const why = lease ? 'it is held by another session' : 'it expired, was canceled, or was never granted';
     const message = `lease ${leaseId} is not current: ${why}; the result was discarded`;
     return { leaseId, error: { code: 'FAILED_PRECONDITION', message } };
-  }
-
-  /** Drops the lease with its deadlines, and hands back its attempt record. */
-  private take(lease: Lease): AttemptRecord | undefined {
-    this.deps.leases.remove(lease.leaseId);
-    this.deps.deadlines.forgetLease(lease.leaseId);
-    const attempt = this.attempts.get(lease.leaseId);
-    this.attempts.delete(lease.leaseId);
-    return attempt;
   }
 }

@@ -1,31 +1,28 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
+import type { AttemptTable } from './attempt-table';
 import type { AttemptTracer } from './attempt-tracer';
 import type { CoreMetrics } from './core-metrics';
 import { dispatch } from './dispatcher';
-import type { Lease, LeaseTable } from './leases';
 import type { SessionRegistry, WorkerSession } from './sessions';
-import type { AttemptRecord, TaskRecord } from './task';
+import type { TaskRecord } from './task';
 import type { TaskLedger } from './task-ledger';
-import type { WorkerDeadlines } from './worker-deadlines';
+import type { LeaseGrant } from './worker-channel';
 
 /** What running dispatch passes needs from the worker gateway around it. */
 export interface DispatchSchedulerDeps {
   readonly ledger: TaskLedger;
   readonly sessions: SessionRegistry;
-  readonly leases: LeaseTable;
-  readonly deadlines: Pick<WorkerDeadlines, 'leaseDeadlineAt'>;
+  readonly attempts: AttemptTable;
   readonly clock: Clock;
   readonly metrics: CoreMetrics;
   readonly tracer: AttemptTracer;
-  /** The attempt of a new lease has begun (its task is RUNNING). */
-  readonly began: (lease: Lease, attempt: AttemptRecord) => void;
 }
 
 /**
- * When dispatch runs and what a grant records. Requests are coalesced into one pass per turn
- * (dispatcher.ts); each lease granted gets its execution deadline, the dispatch-latency
- * metric and its attempt span, and the begun attempt is persisted.
+ * When dispatch runs and what one lease takes. Requests are coalesced into one pass per turn
+ * (dispatcher.ts picks the tasks and batches each session's leases); for every lease, `lease`
+ * is the whole hot path: the attempt opens, the metric and span start, the RUNNING state is
+ * written through the group commit, and the payload is read back from the store.
  */
 export class DispatchScheduler {
   private requested = false;
@@ -49,38 +46,16 @@ export class DispatchScheduler {
   }
 
   private dispatchNow(): void {
-    dispatch({
-      ready: this.deps.ledger.ready,
-      sessions: this.deps.sessions,
-      nowMs: this.deps.clock.now(),
-      grant: (session, task, nowMs) => this.grant(session, task, nowMs),
-      payloadOf: (task) => this.deps.ledger.payloadOf(task),
-      started: (lease, attempt) => {
-        this.deps.began(lease, attempt);
-        const task = this.deps.ledger.get(lease.taskId);
-        if (task) this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
-      },
-    });
+    const nowMs = this.deps.clock.now();
+    dispatch({ ready: this.deps.ledger.ready, sessions: this.deps.sessions, lease: (session, task) => this.lease(session, task, nowMs) });
   }
 
-  private grant(session: WorkerSession, task: TaskRecord, nowMs: number): Lease {
-    const lease: Lease = {
-      leaseId: randomUUID(),
-      taskId: task.id,
-      attempt: task.attempt + 1,
-      workerId: session.workerId,
-      proof: session.proof,
-      principal: session.principal,
-      sessionId: session.id,
-      startedAtMs: nowMs,
-      deadlineMs: task.timeoutMs > 0 ? nowMs + task.timeoutMs : null,
-      grantOrdinal: ++session.leasesGranted,
-    };
-    this.deps.leases.add(lease);
-    if (lease.deadlineMs !== null) this.deps.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
+  private lease(session: WorkerSession, task: TaskRecord, nowMs: number): LeaseGrant {
     const queueWaitMs = Math.max(0, nowMs - task.runAtMs);
+    const { lease, attempt } = this.deps.attempts.open(session, task, nowMs);
     this.deps.metrics.dispatchLatency(task.queue, queueWaitMs);
     this.deps.tracer.attemptStarted(task, lease, queueWaitMs);
-    return lease;
+    this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
+    return { lease, task, payload: this.deps.ledger.payloadOf(task) };
   }
 }

@@ -1,20 +1,13 @@
-import type { Lease } from './leases';
 import type { ReadyIndex } from './ready-index';
 import type { SessionRegistry, WorkerSession } from './sessions';
-import type { AttemptRecord, TaskRecord } from './task';
-import { beginAttempt } from './transitions';
+import type { TaskRecord } from './task';
 import type { LeaseGrant } from './worker-channel';
 
 export interface DispatchContext {
   readonly ready: ReadyIndex;
   readonly sessions: SessionRegistry;
-  readonly nowMs: number;
-  /** Creates and records the lease for `task` on `session`. */
-  readonly grant: (session: WorkerSession, task: TaskRecord, nowMs: number) => Lease;
-  /** Called once the attempt has begun (the task is RUNNING). */
-  readonly started: (lease: Lease, attempt: AttemptRecord) => void;
-  /** The task's payload, for its lease. */
-  readonly payloadOf: (task: TaskRecord) => Buffer;
+  /** Leases `task` to `session` (its attempt begins) and returns what the worker is sent. */
+  readonly lease: (session: WorkerSession, task: TaskRecord) => LeaseGrant;
 }
 
 /**
@@ -35,16 +28,14 @@ export function dispatch(context: DispatchContext): number {
     for (const session of candidates) {
       const task = context.ready.take(session.queues, session.types);
       if (!task) continue;
-      const lease = context.grant(session, task, context.nowMs);
-      const attempt = beginAttempt(task, lease, context.nowMs);
-      context.started(lease, attempt);
+      const grant = context.lease(session, task);
       session.credit -= 1;
       let batch = grants.get(session);
       if (!batch) {
         batch = [];
         grants.set(session, batch);
       }
-      batch.push({ lease, task, payload: context.payloadOf(task) });
+      batch.push(grant);
       granted += 1;
       if (session.credit > 0) stillHungry.push(session);
     }

@@ -3,11 +3,12 @@ import type { Clock } from '../../shared/clock';
 import { ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { AttemptEndings } from './attempt-endings';
+import { AttemptTable } from './attempt-table';
 import type { AttemptTracer } from './attempt-tracer';
 import type { CoreMetrics } from './core-metrics';
 import { DispatchScheduler } from './dispatch-scheduler';
 import { limitsOf, type EngineOptions } from './engine-options';
-import { LeaseTable, type Lease } from './leases';
+import type { Lease, LeaseTable } from './leases';
 import { SessionRegistry, type WorkerSession } from './sessions';
 import type { AttemptRecord, TaskRecord } from './task';
 import type { TaskLedger } from './task-ledger';
@@ -26,14 +27,13 @@ export interface WorkerGatewayDeps {
 }
 
 /**
- * Everything about workers: their sessions, the leases they hold, liveness, results, and
- * the expiry of leases whose worker went quiet or whose execution deadline passed. How an
- * attempt ends is attempt-endings.ts; when dispatch runs and what a grant records,
- * dispatch-scheduler.ts.
+ * Everything about workers: their sessions, liveness, credit and results, and which leases
+ * they hold. The attempts themselves (lease, record, deadline) are attempt-table.ts; how one
+ * begins, dispatch-scheduler.ts; how one ends, attempt-endings.ts.
  */
 export class WorkerGateway {
-  readonly leases = new LeaseTable();
   readonly sessions = new SessionRegistry();
+  private readonly attempts: AttemptTable;
   private readonly reservations = new WorkerIdReservations();
   private readonly deadlines: WorkerDeadlines;
   private readonly endings: AttemptEndings;
@@ -52,12 +52,17 @@ export class WorkerGateway {
       },
       onError: (err, what) => this.log.error({ err, deadline: what }, 'a deadline handler failed'),
     });
+    this.attempts = new AttemptTable(this.deadlines);
     const { ledger, clock, metrics, tracer, random } = deps;
-    const { leases, sessions, deadlines } = this;
+    const { attempts, sessions } = this;
     const requestDispatch = (): void => this.requestDispatch();
-    this.endings = new AttemptEndings({ ledger, leases, sessions, deadlines, clock, log: this.log, metrics, tracer, random, requestDispatch });
-    const began = (lease: Lease, attempt: AttemptRecord): void => this.endings.began(lease.leaseId, attempt);
-    this.dispatcher = new DispatchScheduler({ ledger, sessions, leases, deadlines, clock, metrics, tracer, began });
+    this.endings = new AttemptEndings({ ledger, attempts, sessions, clock, log: this.log, metrics, tracer, random, requestDispatch });
+    this.dispatcher = new DispatchScheduler({ ledger, sessions, attempts, clock, metrics, tracer });
+  }
+
+  /** The current leases, by id, task and session. */
+  get leases(): LeaseTable {
+    return this.attempts.leases;
   }
 
   /**
@@ -237,11 +242,9 @@ export class WorkerGateway {
   /** At start-up: a lease that was running before the restart, waiting to be reclaimed. */
   adoptOrphan(task: TaskRecord, lease: Lease, attempt: AttemptRecord): void {
     const untilMs = this.deps.clock.now() + this.deps.options.leaseTimeoutMs;
-    this.leases.add(lease);
-    this.endings.began(lease.leaseId, attempt);
+    this.attempts.adopt(lease, attempt);
     this.deadlines.orphanExpiresAt(lease.leaseId, untilMs);
     if (lease.proof !== '') this.reservations.reserve(lease.principal, lease.workerId, lease.proof, untilMs);
-    if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
     this.deps.tracer.attemptStarted(task, lease, undefined);
   }
 

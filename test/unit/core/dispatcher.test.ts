@@ -14,10 +14,10 @@ function run(ready: ReadyIndex, sessions: SessionRegistry): number {
   return dispatch({
     ready,
     sessions,
-    nowMs: 0,
-    grant: (s, task): Lease => ({ leaseId: `${s.id}:${task.id}`, taskId: task.id, attempt: 1, workerId: s.workerId, proof: '', principal: 'anonymous', sessionId: s.id, startedAtMs: 0, deadlineMs: null, grantOrdinal: ++s.leasesGranted }),
-    started: () => undefined,
-    payloadOf: (task) => task.payload,
+    lease: (s, task) => {
+      const lease: Lease = { leaseId: `${s.id}:${task.id}`, taskId: task.id, attempt: 1, workerId: s.workerId, proof: '', principal: 'anonymous', sessionId: s.id, startedAtMs: 0, deadlineMs: null, grantOrdinal: ++s.leasesGranted };
+      return { lease, task, payload: task.payload };
+    },
   });
 }
 
