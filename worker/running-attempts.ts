@@ -51,10 +51,10 @@ export class RunningAttempts {
       if (log.isLevelEnabled('debug')) log.debug(logFields(run), 'attempt started');
       let handlerLog: Logger | undefined;
       const handlerLogger = (): Logger => (handlerLog ??= log.child(logFields(run)));
-      runAttempt(lease, handlerOf(options.handlers, lease.type), run.controller.signal, handlerLogger, span).then(
-        (outcome) => this.done(attempt, run, outcome),
-        (err: unknown) => log.error({ ...logFields(run), err }, 'attempt runner failed'),
-      );
+      // The catch covers done() too: a bookkeeping fault is logged, never an unhandled rejection that ends the process.
+      runAttempt(lease, handlerOf(options.handlers, lease.type), run.controller.signal, handlerLogger, span)
+        .then((outcome) => this.done(attempt, run, outcome))
+        .catch((err: unknown) => log.error({ ...logFields(run), err }, 'attempt runner failed'));
     }
   }
 

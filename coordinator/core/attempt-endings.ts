@@ -102,7 +102,6 @@ export class AttemptEndings {
     if (report.kind === 'success') {
       recordSuccess(task, attempt, report.result, report.contentType, nowMs);
       this.deps.metrics.attemptEnded(task.queue, 'succeeded');
-      this.deps.metrics.taskFinished(task.queue, 'succeeded');
     } else {
       this.fail(task.id, attempt, { outcome: 'failed', error: report.message, retryable: !report.nonRetryable }, nowMs, lease.leaseId);
     }
@@ -125,8 +124,6 @@ export class AttemptEndings {
     if (verdict.kind === 'retry') {
       this.deps.metrics.retryScheduled(task.queue);
       this.deps.ledger.place(task);
-    } else {
-      this.deps.metrics.taskFinished(task.queue, 'dead');
     }
     this.deps.log.info(
       { task_id: taskId, attempt: task.attempt, outcome: failure.outcome, err_message: failure.error, next: verdict.kind, ...this.deps.tracer.logFields(task, leaseId) },

@@ -50,12 +50,22 @@ export class DispatchScheduler {
     dispatch({ ready: this.deps.ledger.ready, sessions: this.deps.sessions, lease: (session, task) => this.lease(session, task, nowMs) });
   }
 
-  private lease(session: WorkerSession, task: TaskRecord, nowMs: number): LeaseGrant {
+  /** @returns undefined when the payload cannot be read: nothing was granted, and the store failure stops the coordinator. */
+  private lease(session: WorkerSession, task: TaskRecord, nowMs: number): LeaseGrant | undefined {
+    let payload: Buffer;
+    try {
+      payload = this.deps.ledger.payloadOf(task);
+    } catch (err: unknown) {
+      // The task is out of the ready index and stays so: the restart that follows a store
+      // failure recovers it from the store, where it is still queued.
+      this.deps.ledger.storeFailed(err, task, 'reading the payload for a lease failed');
+      return undefined;
+    }
     const queueWaitMs = Math.max(0, nowMs - task.runAtMs);
     const { lease, attempt } = this.deps.attempts.open(session, task, nowMs);
     this.deps.metrics.dispatchLatency(task.queue, queueWaitMs);
     this.deps.tracer.attemptStarted(task, lease, queueWaitMs);
     this.deps.ledger.persist(task, attempt).catch(() => undefined); // logged by the ledger
-    return { lease, task, payload: this.deps.ledger.payloadOf(task) };
+    return { lease, task, payload };
   }
 }

@@ -6,8 +6,11 @@ import type { LeaseGrant } from './worker-channel';
 export interface DispatchContext {
   readonly ready: ReadyIndex;
   readonly sessions: SessionRegistry;
-  /** Leases `task` to `session` (its attempt begins) and returns what the worker is sent. */
-  readonly lease: (session: WorkerSession, task: TaskRecord) => LeaseGrant;
+  /**
+   * Leases `task` to `session` (its attempt begins) and returns what the worker is sent, or
+   * undefined when it could not (the session then takes no more in this pass).
+   */
+  readonly lease: (session: WorkerSession, task: TaskRecord) => LeaseGrant | undefined;
 }
 
 /**
@@ -29,6 +32,7 @@ export function dispatch(context: DispatchContext): number {
       const task = context.ready.take(session.queues, session.types);
       if (!task) continue;
       const grant = context.lease(session, task);
+      if (!grant) continue;
       session.credit -= 1;
       let batch = grants.get(session);
       if (!batch) {

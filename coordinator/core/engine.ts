@@ -71,7 +71,11 @@ export class Engine {
       logger: this.log,
       onReady: () => this.workers.requestDispatch(),
       onStoreFailure: (err) => this.storeFailed(err),
-      onFinished: (task) => this.activity.taskFinished(task.queue, task.state),
+      // Counted once committed: a finished count never runs ahead of what the store holds.
+      onFinished: (task) => {
+        this.metrics.taskFinished(task.queue, task.state);
+        this.activity.taskFinished(task.queue, task.state);
+      },
       traceFields: (task) => this.tracer.logFields(task),
     });
     this.workers = new WorkerGateway({
@@ -161,7 +165,6 @@ export class Engine {
     if (attempt) this.metrics.attemptEnded(task.queue, 'canceled');
     this.ledger.unplace(taskId);
     recordCancel(task, attempt, this.deps.clock.now());
-    this.metrics.taskFinished(task.queue, 'canceled');
     await this.ledger.persist(task, attempt);
     this.log.info({ task_id: taskId, ...this.tracer.logFields(task) }, 'task canceled');
     return this.get(taskId);

@@ -80,6 +80,12 @@ export class TaskLedger {
     return payload;
   }
 
+  /** A store operation about `task` failed outside a write: logged, and the coordinator stops (see onStoreFailure). */
+  storeFailed(err: unknown, task: TaskRecord, what: string): void {
+    this.deps.logger.error({ err, task_id: task.id, ...this.deps.traceFields?.(task) }, what);
+    this.deps.onStoreFailure(err);
+  }
+
   /** Files a queued task as ready, and a scheduled one under its run_at. */
   place(task: TaskRecord): void {
     if (task.state === 'queued') {

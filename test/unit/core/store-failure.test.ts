@@ -14,6 +14,7 @@ import { taskSpec } from '../../support/tasks';
 /** The real store, whose writes can be made to fail as a full disk would fail them. */
 class FailingStore {
   failing = false;
+  failingReads = false;
   constructor(readonly real: SqliteTaskStore) {}
 
   asTaskStore(): TaskStore {
@@ -22,6 +23,12 @@ class FailingStore {
         if (property === 'write') {
           return (mutations: readonly Mutation[]) =>
             this.failing ? Promise.reject(new Error('disk I/O error')) : target.write(mutations);
+        }
+        if (property === 'readPayload') {
+          return (id: string) => {
+            if (this.failingReads) throw new Error('disk I/O error (read)');
+            return target.readPayload(id);
+          };
         }
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -87,6 +94,20 @@ describe('Engine when the store fails a write', () => {
     const [again] = await engine.workers.report(back.sessionId, [{ leaseId: lease.leaseId, kind: 'success', result: Buffer.from('1'), contentType: 'application/json' }]);
     expect(again!.error).to.equal(undefined);
     expect((await engine.get(outcome!.task.id)).task.state).to.equal('succeeded');
+  });
+
+  it('grants no lease when the payload cannot be read: the worker keeps its credit, and the store failure stops the coordinator', async () => {
+    const channel = new RecordingChannel();
+    const hello = { principal: 'anonymous', workerId: 'w', hostname: '', queues: ['default'], types: [], concurrency: 1, heldLeaseIds: [], resumeSecret: '' };
+    const { sessionId } = engine.workers.open(hello, channel);
+    store.failingReads = true;
+    const [outcome] = await engine.submit([SPEC]);
+    await settle();
+    expect(channel.grants).to.deep.equal([]);
+    expect(engine.workers.sessions.get(sessionId)?.credit).to.equal(1);
+    expect(engine.workers.leases.size).to.equal(0);
+    expect(failures).to.have.length(1);
+    expect((await engine.get(outcome!.task.id)).task.state, 'still queued in the store, for the restart').to.equal('queued');
   });
 
   it('rejects a submission with an idempotency key cleanly, with no stray rejection', async () => {
