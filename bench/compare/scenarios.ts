@@ -115,18 +115,23 @@ function preFilled(workers: number): Scenario {
   };
 }
 
-/** Workers connected first; first submit → last completion. */
+/** Workers connected first, and warmed up by COMPARE.warmupTasks untimed tasks; first submit → last completion. */
 function endToEnd(id: string, title: string, measures: string, tasks: number, submit: (run: SystemRun, signal: AbortSignal) => Promise<void>): Scenario {
   return {
     id,
     title,
-    measures,
+    measures: COMPARE.warmupTasks > 0 ? `${measures}; after ${COMPARE.warmupTasks} untimed warm-up tasks in bulk` : measures,
     async run(run, signal) {
       await run.startWorkers(COMPARE.workers);
+      const warmup = COMPARE.warmupTasks;
+      if (warmup > 0) {
+        await submitInBatches(run, warmup, signal);
+        await waitForFinished(run, warmup, signal);
+      }
       const startedMs = performance.now();
       await submit(run, signal);
       const submittedMs = performance.now();
-      const endResolutionMs = await waitForFinished(run, tasks, signal);
+      const endResolutionMs = await waitForFinished(run, warmup + tasks, signal);
       const seconds = (performance.now() - endResolutionMs - startedMs) / 1000;
       return { kind: 'rate', tasks, seconds, tasksPerSecond: tasks / seconds, submitPerSecond: tasks / ((submittedMs - startedMs) / 1000), endResolutionMs };
     },

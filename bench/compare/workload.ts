@@ -28,6 +28,12 @@ export const COMPARE = {
   streamInFlight: 64,
   /** Tasks of the one-submit-at-a-time stream; BENCH_STREAM_TASKS (default: BENCH_TASKS, at most 5,000). */
   streamTasks: envNumber('BENCH_STREAM_TASKS', Math.min(WORKLOAD.tasks, 5000)),
+  /**
+   * Tasks run, untimed, before an end-to-end scenario is timed, so that it measures processes
+   * past their JIT warm-up (both systems alike; pre-filled runs stay cold: they measure workers
+   * starting on a backlog). BENCH_WARMUP_TASKS; 0 for none.
+   */
+  warmupTasks: process.env.BENCH_WARMUP_TASKS === '0' ? 0 : envNumber('BENCH_WARMUP_TASKS', 2000),
   /** Sequential tasks of the latency scenario; BENCH_LATENCY_TASKS. */
   latencyTasks: envNumber('BENCH_LATENCY_TASKS', 2000),
   /** Shortest and longest gap between two questions of how many tasks have finished (scenarios.ts). */

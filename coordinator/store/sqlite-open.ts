@@ -177,6 +177,8 @@ function notOurs(filePath: string): Error {
 
 /** Pages of WAL (4 KiB each) after which a commit checkpoints them into the database file. */
 const WAL_CHECKPOINT_PAGES = 10_000;
+/** What the WAL file is cut back to after a checkpoint (bytes): a little over one checkpoint's worth. */
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 function configureConnection(db: Database.Database, options: OpenDatabaseOptions, filePath: string): void {
   const journalMode = db.pragma('journal_mode = WAL', { simple: true });
@@ -190,6 +192,8 @@ function configureConnection(db: Database.Database, options: OpenDatabaseOptions
   // the event loop; every 40 MB of WAL instead of every 4 MB cut the store's cost per task by a
   // fifth (bench/RESULTS.md). Durability is the same: the WAL is the log.
   db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+  // After a checkpoint the WAL is reused from its start; this truncates a file a burst grew.
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
 }
 
 /** Creates the schema and the marker rows in one transaction. */
