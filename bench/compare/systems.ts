@@ -68,14 +68,14 @@ function memoryStoreCandidate(): Candidate {
   return { name, system: batonSystem(name, realCoordinator(['--store', 'memory'])) };
 }
 
-/** The contract of bench/transport/standin-process.ts, coded against before it exists. */
+/** The contract of bench/transport/standin-process.ts, loaded only when the transport system is selected. */
 interface StandInModule {
   readonly startStandIn: (group: ProcessGroup) => Promise<CoordinatorEndpoint>;
 }
 
 async function transportCandidate(): Promise<Candidate> {
   const name = 'transport';
-  if (!existsSync(STAND_IN_MODULE)) return { name, reason: 'bench/transport/standin-process.ts does not exist (yet)' };
+  if (!existsSync(STAND_IN_MODULE)) return { name, reason: 'bench/transport/standin-process.ts does not exist' };
   // A CommonJS module imported: its exports are named, or under `default` when Node cannot tell.
   const loaded = (await import(STAND_IN_MODULE)) as Partial<StandInModule> & { readonly default?: Partial<StandInModule> };
   const startStandIn = loaded.startStandIn ?? loaded.default?.startStandIn;

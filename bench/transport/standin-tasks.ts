@@ -218,7 +218,7 @@ function newTask(request: SubmitTaskRequest, queue: string, nowMs: number): Task
     queue,
     type: request.type,
     state: TaskState.TASK_STATE_QUEUED,
-    payload: Buffer.from(request.payload), // the real coordinator copies it out of the request too
+    payload: Buffer.from(request.payload), // a copy: the stand-in holds every task for its life, and must not pin the request's buffer
     contentType: request.contentType === '' ? JSON_CONTENT_TYPE : request.contentType,
     priority: request.priority,
     attempt: 0,

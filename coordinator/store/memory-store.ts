@@ -20,7 +20,7 @@ import { capture, copyTask, summaryOf, type CapturedMutation, type MutableFields
 const MAX_COMMIT_INTERVAL_MS = 60_000;
 
 export interface MemoryStoreOptions {
-  /** Wait this long after the first queued write before committing; 0 commits on setImmediate. Default 2 ms, at most 60000. */
+  /** Wait this long after the first queued write before committing; 0 (the default) commits on setImmediate. At most 60000. */
   readonly commitIntervalMs?: number;
   /** Commit at once when this many mutations are queued. Default 1000. */
   readonly commitMaxBatch?: number;

@@ -158,29 +158,33 @@ export function listValuesToTask(values: TaskListValues): TaskRecord {
  */
 class Interner<T> {
   private readonly values = new Map<string, T>();
-  constructor(private readonly make: (text: string) => T, private readonly maxSize = 10_000) {}
+  constructor(private readonly maxSize: number) {}
 
-  get(text: string): T {
+  /** The value made from `text` before, or `make(text)` now. */
+  get(text: string, make: (text: string) => T): T {
     let value = this.values.get(text);
     if (value === undefined) {
       if (this.values.size >= this.maxSize) this.values.clear();
-      value = this.make(text);
+      value = make(text);
       this.values.set(text, value);
     }
     return value;
   }
 }
 
-const sharedStrings = new Interner((text) => text);
+const sharedStrings = new Interner<string>(10_000);
+const same = (text: string): string => text;
+/** Parsed policies, read-only once made, so that tasks may share them. */
+const retryPolicies = new Interner<BackoffPolicy>(1000);
 
 function fromRow(row: Omit<TaskRow, 'payload' | 'result'>, payload: Buffer, result: Buffer | null): TaskRecord {
   return {
     id: row.id,
-    queue: sharedStrings.get(row.queue),
-    type: sharedStrings.get(row.type),
+    queue: sharedStrings.get(row.queue, same),
+    type: sharedStrings.get(row.type, same),
     state: row.state as TaskState, // the CHECK constraint admits only TaskState values
     payload,
-    contentType: sharedStrings.get(row.content_type),
+    contentType: sharedStrings.get(row.content_type, same),
     priority: row.priority,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
@@ -239,17 +243,8 @@ export function rowToAttempt(row: AttemptRow): AttemptRecord {
 
 type JsonColumn = 'retry' | 'labels' | 'trace_context';
 
-/** Parsed policies by their JSON text: read-only once made, so tasks may share them. */
-const retryPolicies = new Map<string, BackoffPolicy>();
-
 function retryPolicyOf(row: Pick<TaskRow, 'id' | JsonColumn>): BackoffPolicy {
-  let policy = retryPolicies.get(row.retry);
-  if (policy === undefined) {
-    if (retryPolicies.size >= 1000) retryPolicies.clear();
-    policy = Object.freeze(parseJsonObject(row, 'retry')) as unknown as BackoffPolicy;
-    retryPolicies.set(row.retry, policy);
-  }
-  return policy;
+  return retryPolicies.get(row.retry, () => Object.freeze(parseJsonObject(row, 'retry')) as unknown as BackoffPolicy);
 }
 
 function parseJsonObject(row: Pick<TaskRow, 'id' | JsonColumn>, column: JsonColumn): Record<string, unknown> {

@@ -45,6 +45,9 @@ export function describeTaskStoreContract(open: OpenContractStore): void {
           priority: -7,
           attempt: 2,
           maxAttempts: 5,
+          attemptBudget: 4,
+          maxInfraFailures: 6,
+          infraFailures: 1,
           retry: { initialMs: 250, multiplier: 1.5, maxMs: 30_000, jitter: 0.1 },
           timeoutMs: 45_000,
           idempotencyKey: 'order-42',
@@ -69,6 +72,13 @@ export function describeTaskStoreContract(open: OpenContractStore): void {
         expect(store.findByIdempotencyKey(task.queue, 'order-42')).to.deep.equal(task);
         expect(store.findByIdempotencyKey('other-queue', 'order-42')).to.equal(undefined); // keys are per queue
         expect(store.getAttempts(task.id)).to.deep.equal([first, second]);
+        // Every other read path, each field distinct from the others: a column bound or read in
+        // the wrong position shows here.
+        const summary = { ...task, payload: Buffer.alloc(0), result: Buffer.alloc(0) };
+        expect(store.getTaskSummary(task.id)).to.deep.equal(summary);
+        expect(store.listTasks({}, 10).tasks).to.deep.equal([summary]);
+        expect([...store.loadUnfinished()]).to.deep.equal([summary]);
+        expect(store.readPayload(task.id)).to.deep.equal(task.payload);
       });
 
       it('round-trips the null and empty values', async () => {
@@ -100,10 +110,11 @@ export function describeTaskStoreContract(open: OpenContractStore): void {
           maxAttempts: 9,
           result: Buffer.from('{"ok":true}'),
           resultContentType: 'application/json',
+          infraFailures: 2,
           lastError: 'earlier failure',
           updatedAtMs: task.updatedAtMs + 10,
           runAtMs: task.runAtMs + 5,
-          finishedAtMs: task.updatedAtMs + 10,
+          finishedAtMs: task.updatedAtMs + 20,
         };
         await store.write([{ kind: 'updateTask', task: updated }]);
         expect(store.getTask(task.id)).to.deep.equal({ ...updated, payload: task.payload });
