@@ -1,3 +1,4 @@
+import { SubmitCoalescer } from './submit-coalescer';
 import type { ClientOptions } from '@grpc/grpc-js';
 import {
   grpcChannelSecurity,
@@ -47,6 +48,12 @@ export interface BatonClientOptions {
    * interceptor is added after any `interceptors` (or `interceptor_providers`) given here.
    */
   readonly channelOptions?: Partial<ClientOptions>;
+  /**
+   * Concurrent `submit` calls made in the same turn of the event loop share one SubmitTasks
+   * call (a lone one is a SubmitTask as ever); each still resolves or rejects on its own
+   * (submit-coalescer.ts). A submit with a `signal` always travels alone. Default true.
+   */
+  readonly coalesceSubmits?: boolean;
 }
 
 /** What {@link BatonClient.submit} resolves with. */
@@ -111,6 +118,7 @@ export class BatonClient {
   readonly address: string;
   private readonly callTimeoutMs: number;
   private readonly grpc: TaskQueueClient;
+  private readonly coalescer: SubmitCoalescer | undefined;
   private closed = false;
 
   /**
@@ -128,6 +136,12 @@ export class BatonClient {
       ...options.channelOptions,
     });
     this.grpc = new TaskQueueClient(this.address, channel.credentials, channel.options);
+    if (options.coalesceSubmits ?? true) {
+      this.coalescer = new SubmitCoalescer({
+        sendOne: (request) => this.unary(this.grpc.submitTask.bind(this.grpc), request, undefined),
+        sendMany: async (requests) => (await this.unary(this.grpc.submitTasks.bind(this.grpc), { requests }, undefined)).responses,
+      });
+    }
   }
 
   /**
@@ -139,7 +153,10 @@ export class BatonClient {
    */
   async submit(type: string, payload?: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
     const request = toSubmitTaskRequest(type, payload, options);
-    const response = await tracedSubmit(request, (traced) => this.unary(this.grpc.submitTask.bind(this.grpc), traced, options.signal));
+    const { coalescer } = this;
+    const response = await tracedSubmit(request, (traced) =>
+      coalescer && !options.signal ? coalescer.submit(traced) : this.unary(this.grpc.submitTask.bind(this.grpc), traced, options.signal),
+    );
     return toSubmitResult(response);
   }
 

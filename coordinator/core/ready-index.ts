@@ -34,7 +34,8 @@ function runsBefore(a: ReadyEntry, b: ReadyEntry): boolean {
  */
 export class ReadyIndex {
   private readonly queues = new Map<string, Map<string, Heap<ReadyEntry>>>();
-  private readonly tokens = new Map<string, { readonly token: number; readonly queue: string }>();
+  /** Each ready task's live entry (the one in its type's heap): a task costs one entry object, not two. */
+  private readonly tokens = new Map<string, ReadyEntry>();
   private readonly depth = new Map<string, number>();
   /**
    * Per queue, its ready tasks by due time, for the age of the oldest (the other heaps order
@@ -52,7 +53,8 @@ export class ReadyIndex {
   add(task: TaskRecord): void {
     this.remove(task.id);
     const token = ++this.nextToken;
-    this.tokens.set(task.id, { token, queue: task.queue });
+    const entry: ReadyEntry = { task, token };
+    this.tokens.set(task.id, entry);
     this.depth.set(task.queue, (this.depth.get(task.queue) ?? 0) + 1);
     let byType = this.queues.get(task.queue);
     if (!byType) {
@@ -64,7 +66,7 @@ export class ReadyIndex {
       heap = new Heap(runsBefore);
       byType.set(task.type, heap);
     }
-    heap.push({ task, token });
+    heap.push(entry);
     let due = this.byDueTime.get(task.queue);
     if (!due) {
       due = new Heap(dueEarlier);
@@ -78,12 +80,13 @@ export class ReadyIndex {
     const entry = this.tokens.get(taskId);
     if (!entry) return;
     this.tokens.delete(taskId);
-    const depth = (this.depth.get(entry.queue) ?? 1) - 1;
+    const { queue } = entry.task;
+    const depth = (this.depth.get(queue) ?? 1) - 1;
     if (depth > 0) {
-      this.depth.set(entry.queue, depth);
+      this.depth.set(queue, depth);
     } else {
-      this.depth.delete(entry.queue);
-      this.byDueTime.delete(entry.queue);
+      this.depth.delete(queue);
+      this.byDueTime.delete(queue);
     }
   }
 
@@ -150,7 +153,7 @@ export class ReadyIndex {
 
   private liveHead(heap: Heap<ReadyEntry>): ReadyEntry | undefined {
     for (let head = heap.peek(); head; head = heap.peek()) {
-      if (this.tokens.get(head.task.id)?.token === head.token) return head;
+      if (this.tokens.get(head.task.id) === head) return head;
       heap.pop();
     }
     return undefined;

@@ -1,3 +1,4 @@
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -119,6 +120,35 @@ describe('BatonClient against a real coordinator', function () {
     // jitter 0 is sent as set, not taken for "unset": the task keeps 0, not the default.
     expect(got.retry).to.deep.include({ multiplier: 3, jitter: 0 });
     expect(got.retry?.initialBackoff).to.deep.equal({ seconds: 2, nanos: 0 });
+  });
+
+  it('sends concurrent submits together, and each still gets its own task or its own refusal', async () => {
+    const methods: string[] = [];
+    const recording: Interceptor = (options, next) => {
+      methods.push(String(options.method_definition.path));
+      return new InterceptingCall(next(options));
+    };
+    const observed = new BatonClient({ address: coordinator.address, channelOptions: { interceptors: [recording] } });
+    try {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => observed.submit('noop', { i }, { queue: IDLE_QUEUE })));
+      expect(new Set(results.map((result) => result.task.id)).size).to.equal(50);
+      expect(methods.length, 'fewer calls than submits').to.be.below(50);
+      expect(methods).to.include('/baton.v1.TaskQueue/SubmitTasks');
+      for (const [i, result] of results.entries()) expect(client.decodePayload(await client.get(result.task.id))).to.deep.equal({ i });
+
+      // One bad submit among good ones fails alone, with the message it would have had alone.
+      const outcomes = await Promise.allSettled([
+        observed.submit('noop', {}, { queue: IDLE_QUEUE }),
+        observed.submit('noop', {}, { queue: 'not a queue name!' }),
+        observed.submit('noop', {}, { queue: IDLE_QUEUE }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+      const refused = (outcomes[1] as PromiseRejectedResult).reason as BatonError;
+      expect(refused.code).to.equal('INVALID_ARGUMENT');
+      expect(refused.message).to.match(/^queue: /);
+    } finally {
+      observed.close();
+    }
   });
 
   it('delays a task: SCHEDULED, with run_at the delay after creation', async () => {
