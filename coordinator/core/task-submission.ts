@@ -86,7 +86,8 @@ export class TaskSubmission {
   }
 
   private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
-    const commit = this.deps.store.write(fresh.map((task) => ({ kind: 'insertTask', task: { ...task } }) as const));
+    // No copy: a store captures what it writes during the call (TaskStore.write).
+    const commit = this.deps.store.write(fresh.map((task) => ({ kind: 'insertTask', task }) as const));
     for (const [key, task] of batchKeys) {
       const { payload } = task; // the ledger lets go of it once the task is tracked
       const outcome = commit.then(() => ({ task: { ...task, payload }, deduplicated: true }));
