@@ -5,11 +5,11 @@
  * recording-handlers.cjs writes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { BatonClient, SubmitItem } from '../client/index';
 import type { CoordinatorHandle } from '../test/support/processes';
 import { metricSum, sleepMs } from './support';
+export { freePort } from './support';
 
 /** Handlers whose `noop` records each start (task id, attempt, wall-clock ms) in BENCH_RUN_LOG_DIR. */
 export const RECORDING_HANDLERS = join(__dirname, 'recording-handlers.cjs');
@@ -37,17 +37,6 @@ export function describeMemory(memory: ProcessMemory): string {
   return `VmRSS ${mib(memory.rss)} (anon ${mib(memory.rssAnon)}, file ${mib(memory.rssFile)}), VmHWM ${mib(memory.hwm)}`;
 }
 
-/** A TCP port that was free a moment ago (for a process that must listen where we expect it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Polls /readyz until it answers 200; resolves with performance.now() at that answer. */
 export async function waitUntilReady(httpPort: number, timeoutMs: number, pollMs = 20): Promise<number> {

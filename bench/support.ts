@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoordinatorHandle } from '../test/support/processes';
@@ -32,3 +33,15 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A TCP port that was free a moment ago (for a process that must listen where we expect it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -9,8 +9,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { BatonProcess, type ProcessGroup } from '../../test/support/processes';
+import { freePort } from '../support';
 
 /** Where Debian puts it; REDIS_SERVER overrides. */
 const DEFAULT_REDIS_SERVER = '/usr/bin/redis-server';
@@ -40,17 +40,6 @@ export function redisVersion(binary: string): string {
   return /v=(\S+)/.exec(out)?.[1] ?? 'unknown';
 }
 
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * Starts redis-server in `group` and resolves once it accepts connections.

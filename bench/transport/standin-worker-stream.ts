@@ -12,10 +12,10 @@ import { toStatusObject } from '../../shared/grpc-status';
 import type { Logger } from '../../shared/logger';
 import { msToDuration } from '../../shared/proto-time';
 import { CancelReason, type ConnectRequest, type ConnectResponse, type Hello, type Lease } from '../../shared/gen/baton/v1/worker_service';
+import { leaseMessages } from '../../coordinator/api/worker-messages';
 import type { SessionChannel, WorkerHub } from './standin-workers';
 
 /** As the real coordinator: leases go out in messages of about this many payload bytes at most (one lease at least). */
-const LEASE_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** The real coordinator's largest concurrency (shared/limits.ts). */
 const MAX_CONCURRENCY = 10_000;
 
@@ -64,19 +64,11 @@ export class StandInWorkerStream implements SessionChannel {
   }
 
   sendLeases(leases: readonly Lease[]): void {
-    let batch: Lease[] = [];
-    let bytes = 0;
-    for (const lease of leases) {
-      if (batch.length > 0 && bytes + lease.payload.length > LEASE_MESSAGE_BYTES) {
-        this.write({ message: { $case: 'leases', value: { leases: batch } } });
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(lease);
-      bytes += lease.payload.length;
+    for (const message of leaseMessages(leases, (lease) => lease.payload.length)) {
+      this.write({ message: { $case: 'leases', value: { leases: message } } });
     }
-    if (batch.length > 0) this.write({ message: { $case: 'leases', value: { leases: batch } } });
   }
+
 
   sendUnknownLeases(leaseIds: readonly string[]): void {
     const value = { leaseIds: [...leaseIds], reason: CancelReason.CANCEL_REASON_UNKNOWN_LEASE, message: 'not current: expired, reassigned, or never granted to this session' };

@@ -117,3 +117,28 @@ export function toWireLease({ lease, task, payload }: LeaseGrant): Lease {
     traceContext: task.traceContext,
   };
 }
+
+/** Payload bytes per Leases message at most (one lease alone may exceed it). */
+export const LEASE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Splits leases into messages of at most LEASE_MESSAGE_BYTES of payload, in order: many small
+ * leases share a message, a large one is never held back for want of room.
+ */
+export function leaseMessages<T>(items: readonly T[], payloadBytes: (item: T) => number): T[][] {
+  const messages: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = payloadBytes(item);
+    if (batch.length > 0 && bytes + size > LEASE_MESSAGE_BYTES) {
+      messages.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) messages.push(batch);
+  return messages;
+}

@@ -4,7 +4,7 @@ import { grpcStatusOf } from '../../shared/grpc-status';
 import { MAX_CONCURRENCY } from '../../shared/limits';
 import type { Logger } from '../../shared/logger';
 import { msToDuration } from '../../shared/proto-time';
-import { CancelReason as WireCancelReason, type ConnectRequest, type ConnectResponse, type Hello, type Lease } from '../../shared/gen/baton/v1/worker_service';
+import { CancelReason as WireCancelReason, type ConnectRequest, type ConnectResponse, type Hello } from '../../shared/gen/baton/v1/worker_service';
 import type { EngineOptions } from '../core/engine-options';
 import type { WorkerGateway } from '../core/worker-gateway';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../core/worker-channel';
@@ -12,7 +12,7 @@ import type { Principal } from '../security/principal';
 import { decoded, type CallGuard } from './call-guard';
 import type { UndecodableMessage } from './strict-decoding';
 import { endStreamWithError, logError } from './unary';
-import { checkLeaseId, toReport, toWireLease, validateHello, workerAccess } from './worker-messages';
+import { checkLeaseId, leaseMessages, toReport, toWireLease, validateHello, workerAccess } from './worker-messages';
 
 export type ConnectCall = ServerDuplexStream<ConnectRequest | UndecodableMessage, ConnectResponse>;
 
@@ -26,9 +26,6 @@ export interface WorkerStreamOptions {
   /** A stream that has not sent Hello by then is closed. */
   readonly helloTimeoutMs: number;
 }
-
-/** Leases go out in messages of about this many payload bytes at most (one lease at least). */
-const LEASE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 const WIRE_CANCEL_REASON: Record<CancelReason, WireCancelReason> = {
   canceled: WireCancelReason.CANCEL_REASON_CANCELED,
@@ -93,18 +90,9 @@ export class WorkerStream implements WorkerChannel {
   }
 
   sendLeases(grants: readonly LeaseGrant[]): void {
-    let batch: Lease[] = [];
-    let bytes = 0;
-    for (const grant of grants) {
-      if (batch.length > 0 && bytes + grant.payload.length > LEASE_MESSAGE_BYTES) {
-        this.write({ message: { $case: 'leases', value: { leases: batch } } });
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(toWireLease(grant));
-      bytes += grant.payload.length;
+    for (const message of leaseMessages(grants, (grant) => grant.payload.length)) {
+      this.write({ message: { $case: 'leases', value: { leases: message.map(toWireLease) } } });
     }
-    if (batch.length > 0) this.write({ message: { $case: 'leases', value: { leases: batch } } });
   }
 
   sendCancel(leaseIds: readonly string[], reason: CancelReason, message: string): void {

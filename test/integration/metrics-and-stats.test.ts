@@ -226,6 +226,10 @@ describe('readiness during shutdown', function () {
     const held: ClientHttp2Stream = session.request({ ':method': 'POST', ':path': '/baton.v1.TaskQueue/GetStats', 'content-type': 'application/grpc', te: 'trailers' });
     held.on('error', () => undefined);
     await new Promise<void>((resolve) => held.once('ready', () => resolve()));
+    // The server handles frames in order: once it answers a PING sent after the request's
+    // HEADERS, the call is registered, and the shutdown must wait for it (under load the
+    // SIGTERM could otherwise overtake the HEADERS, and the shutdown find nothing to wait for).
+    await new Promise<void>((resolve, reject) => session.ping((err) => (err ? reject(err) : resolve())));
     try {
       coordinator.process.signal('SIGTERM');
       await coordinator.process.waitForLog((line) => line.msg === 'coordinator shutting down', 'shutting down');

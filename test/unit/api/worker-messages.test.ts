@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_HOSTNAME_LENGTH, validateHello } from '../../../coordinator/api/worker-messages';
+import { LEASE_MESSAGE_BYTES, MAX_HOSTNAME_LENGTH, leaseMessages, validateHello } from '../../../coordinator/api/worker-messages';
 import { ANONYMOUS } from '../../../coordinator/security/principal';
 import { InvalidArgumentError } from '../../../shared/errors';
 import type { Hello } from '../../../shared/gen/baton/v1/worker_service';
@@ -28,3 +28,14 @@ describe('validateHello: hostname', () => {
     expect(validateHello({ ...HELLO, hostname: 'h'.repeat(MAX_HOSTNAME_LENGTH) }, ANONYMOUS).hostname).to.have.length(MAX_HOSTNAME_LENGTH);
   });
 });
+
+describe('leaseMessages', () => {
+  it('puts small leases in one message, starts another past the byte limit, and sends a large lease alone', () => {
+    const small = LEASE_MESSAGE_BYTES / 4;
+    const sizes = [small, small, small, small, 1, LEASE_MESSAGE_BYTES * 2, 1];
+    const messages = leaseMessages(sizes.map((bytes, index) => ({ index, bytes })), (lease) => lease.bytes);
+    expect(messages.map((message) => message.map((lease) => lease.index))).to.deep.equal([[0, 1, 2, 3], [4], [5], [6]]);
+    expect(leaseMessages([], () => 0)).to.deep.equal([]);
+  });
+});
+
