@@ -106,8 +106,12 @@ async function main(): Promise<void> {
   if (only === 'heartbeats') return benchHeartbeats();
   if (only === 'security') return benchSecurity();
   if (only === 'tracing') return benchTracing();
-  const scalePart = only === undefined ? undefined : SCALE_PARTS[only];
+  const scalePart = Object.hasOwn(SCALE_PARTS, only) ? SCALE_PARTS[only] : undefined;
   if (scalePart) return scalePart();
+  if (only !== 'throughput' && only !== 'throughput-only') {
+    const parts = ['compare', 'throughput', 'redelivery', 'heartbeats', 'security', 'tracing', ...Object.keys(SCALE_PARTS)];
+    throw new Error(`unknown part "${only}"; the parts are: ${parts.join(', ')}`);
+  }
   console.log(`node ${process.version}; ${TASKS} tasks, batches of ${BATCH}`);
   for (const sync of ['full', 'normal']) {
     const group = new ProcessGroup();

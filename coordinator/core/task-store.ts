@@ -58,7 +58,8 @@ export interface TaskStore {
   findByIdempotencyKey(queue: string, key: string): TaskRecord | undefined;
   /**
    * Every task in state scheduled, queued or running, for rebuilding the in-memory indexes,
-   * without payloads (see TaskRecord.payload) and in no particular order.
+   * without payloads (see TaskRecord.payload) and in no particular order. A store may stream
+   * the rows: no write may be made until the iteration is over (SQLite refuses one meanwhile).
    */
   loadUnfinished(): Iterable<TaskRecord>;
   /** The open (running) attempt of each running task, keyed by task id. */
