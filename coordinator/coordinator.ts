@@ -21,6 +21,7 @@ import { Engine } from './core/engine';
 import { HttpEndpoint, type HttpEndpointDeps } from './http/http-server';
 import { AttemptSpans } from './tracing/attempt-spans';
 import { CoordinatorMetrics } from './metrics';
+import { shutdownGrpcServer } from './grpc-shutdown';
 import { Readiness } from './readiness';
 import type { TaskStore } from './core/task-store';
 import { MemoryTaskStore } from './store/memory-store';
@@ -174,7 +175,7 @@ export class Coordinator {
     };
     await step(() => this.workerService.close('the coordinator is shutting down'));
     await step(() => this.engine.close());
-    await step(() => shutdownServer(this.server, this.config.shutdownGraceMs));
+    await step(() => shutdownGrpcServer(this.server, this.config.shutdownGraceMs));
     await step(() => this.http?.close());
     await step(() => this.store.close());
     this.state = 'stopped';
@@ -246,21 +247,6 @@ function bind(server: Server, address: string, credentials: ServerCredentials): 
     server.bindAsync(address, credentials, (err, port) => {
       if (err) reject(new UnavailableError(`cannot listen on ${address}: ${bindFailure(err)}`, { cause: err }));
       else resolve(port);
-    });
-  });
-}
-
-/** tryShutdown can wait forever on open streams: fall back to forceShutdown after the grace. */
-function shutdownServer(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    timer.unref();
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
     });
   });
 }

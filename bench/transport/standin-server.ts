@@ -17,6 +17,7 @@ import type { Logger } from '../../shared/logger';
 import { TaskQueueService } from '../../shared/gen/baton/v1/task_queue';
 import { WorkerServiceService } from '../../shared/gen/baton/v1/worker_service';
 import { OpenWatches, createStandInTaskQueue, createStandInWorkerService, type StandInServiceDeps } from './standin-services';
+import { shutdownGrpcServer } from '../../coordinator/grpc-shutdown';
 import { TaskBook } from './standin-tasks';
 import { WorkerHub } from './standin-workers';
 
@@ -93,7 +94,7 @@ export class StandInServer {
     // grpc-js's tryShutdown waits for open streams: end them first.
     this.hub.close('the coordinator is shutting down');
     this.watches.closeAll('the coordinator is shutting down; watch again');
-    await shutdownGrpc(this.grpc, this.shutdownGraceMs);
+    await shutdownGrpcServer(this.grpc, this.shutdownGraceMs);
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.transition('stopping', 'stopped');
     this.log.info('coordinator stopped');
@@ -134,21 +135,6 @@ function listenHttp(server: HttpServer, address: string): Promise<number> {
     server.listen(Number(address.slice(colon + 1)), address.slice(0, colon), () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** tryShutdown can wait forever: fall back to forceShutdown after the grace. */
-function shutdownGrpc(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, graceMs);
-    timer.unref();
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
     });
   });
 }
