@@ -111,11 +111,12 @@ export class TaskLedger {
    * Once committed, watchers see the snapshot and a terminal task is forgotten here.
    */
   persist(task: TaskRecord, attempt?: AttemptRecord): Promise<void> {
+    // The store captures what it writes during the call; the snapshot is for the watchers.
     const snapshot: TaskRecord = { ...task };
     const mutations = attempt
       ? [
           { kind: 'updateTask', task: snapshot } as const,
-          { kind: 'putAttempt', taskId: task.id, attempt: { ...attempt } } as const,
+          { kind: 'putAttempt', taskId: task.id, attempt } as const,
         ]
       : [{ kind: 'updateTask', task: snapshot } as const];
     return this.deps.store.write(mutations).then(

@@ -197,7 +197,7 @@ export class WorkerGateway {
     const session = this.sessions.get(sessionId);
     if (!session || session.draining) return;
     session.lastSeenMs = this.deps.clock.now();
-    const held = this.leases.heldBy(sessionId).length;
+    const held = this.leases.countHeldBy(sessionId);
     session.credit = Math.min(session.credit + slots, Math.max(0, session.concurrency - held));
     this.requestDispatch();
   }
