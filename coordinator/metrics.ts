@@ -40,7 +40,7 @@ const DEPTH_STATES = ['scheduled', 'queued', 'running'] as const;
 export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
   readonly registry = new Registry();
   private readonly submitted = new Counter({ name: 'baton_tasks_submitted_total', help: 'Tasks accepted', labelNames: ['queue'], registers: [this.registry] });
-  private readonly finished = new Counter({ name: 'baton_tasks_finished_total', help: 'Tasks that reached a terminal state', labelNames: ['queue', 'state'], registers: [this.registry] });
+  private readonly finished = new Counter({ name: 'baton_tasks_finished_total', help: 'Tasks whose terminal state has committed', labelNames: ['queue', 'state'], registers: [this.registry] });
   private readonly attempts = new Counter({ name: 'baton_attempts_total', help: 'Attempts ended, by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly retries = new Counter({ name: 'baton_retries_total', help: 'Retries scheduled', labelNames: ['queue'], registers: [this.registry] });
   private readonly stale = new Counter({ name: 'baton_stale_results_total', help: 'Results rejected because their lease was not current', registers: [this.registry] });

@@ -56,7 +56,7 @@ export class StandInServer {
   static async start(options: StandInOptions): Promise<StandInServer> {
     const registry = new Registry();
     // The real coordinator's names and labels (coordinator/metrics.ts), so benchmarks count alike.
-    const finished = new Counter({ name: 'baton_tasks_finished_total', help: 'Tasks that reached a terminal state', labelNames: ['queue', 'state'], registers: [registry] });
+    const finished = new Counter({ name: 'baton_tasks_finished_total', help: 'Tasks whose terminal state has committed', labelNames: ['queue', 'state'], registers: [registry] });
     const submitted = new Counter({ name: 'baton_tasks_submitted_total', help: 'Tasks accepted', labelNames: ['queue'], registers: [registry] });
     const now = (): number => Date.now();
     const book = new TaskBook((queue, state) => finished.inc({ queue, state }));
