@@ -4,6 +4,21 @@
 /** A transient error: Baton retries it with backoff. A NonRetryableError would not be retried. */
 class FlakyError extends Error {}
 
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 export default {
   /** Adds numbers: baton submit add '{"a": 2, "b": 3}' --wait */
   async add({ a, b }) {
@@ -32,5 +47,23 @@ export default {
   async flaky({ succeedOn = 2 } = {}, ctx) {
     if (ctx.attempt < succeedOn) throw new FlakyError(`attempt ${ctx.attempt} fails on purpose`);
     return { succeededOnAttempt: ctx.attempt };
+  },
+
+  /**
+   * Counts down a second at a time, reporting its progress on the way (the worker sends the
+   * latest report every 250 ms): baton submit countdown '{"seconds": 5}' --wait
+   */
+  async countdown({ seconds = 5 } = {}, ctx) {
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
+      const err = new Error('countdown needs whole seconds from 1 to 600');
+      err.name = 'NonRetryableError';
+      throw err;
+    }
+    for (let left = seconds; left > 0; left -= 1) {
+      ctx.progress((seconds - left) / seconds, `${left}s to go`);
+      await sleep(1000, ctx.signal);
+    }
+    // No final progress(1): the result says it is done, and supersedes any report still waiting.
+    return { countedDownFrom: seconds };
   },
 };

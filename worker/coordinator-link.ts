@@ -5,6 +5,7 @@ import {
   WorkerServiceClient,
   WorkerServiceService,
   type ConnectResponse,
+  type ProgressReport,
   type TaskResult,
 } from '../shared/gen/baton/v1/worker_service';
 import { OrderedWriter } from './ordered-writer';
@@ -97,6 +98,11 @@ export class CoordinatorLink implements WorkerLink {
 
   results(results: TaskResult[]): void {
     if (results.length > 0) this.send({ message: { $case: 'results', value: { results } } });
+  }
+
+  progress(reports: ProgressReport[]): boolean {
+    if (reports.length === 0) return true;
+    return !this.ended && this.writer.tryWrite({ message: { $case: 'progress', value: { reports } } });
   }
 
   drain(): void {

@@ -21,6 +21,23 @@ export interface TaskContext {
    * while the handler runs, so spans the handler starts nest under it without this.
    */
   readonly span: Span;
+  /**
+   * Reports how far the attempt has got, for whoever watches the task: `fraction` of the work
+   * done, from 0 to 1, and optionally what it is doing now. Cheap enough to call in a tight
+   * loop: the worker keeps only the latest report of each attempt, and sends the latest ones
+   * together at most once per `progressIntervalMs` (default 250 ms): the latest report goes
+   * out within one interval of being made (while connected), never at once. A report still
+   * waiting when the attempt ends is never sent: the result supersedes it. After the attempt
+   * ended, or once {@link signal} aborted, a call does nothing.
+   * It is bound to this attempt: pass it around on its own if you like.
+   * @param fraction a finite number from 0 to 1; nothing checks that it only grows.
+   * @param message what the handler is doing; at most 512 UTF-8 bytes, a longer one is cut at
+   *   a character boundary. Default: empty.
+   * @throws RangeError, naming the value, when `fraction` is not a finite number in [0, 1],
+   *   and TypeError when `message` is not a string: checked on every call, even one ignored
+   *   because the attempt ended.
+   */
+  readonly progress: (fraction: number, message?: string) => void;
 }
 
 /**

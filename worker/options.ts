@@ -15,9 +15,14 @@ import { MAX_CONCURRENCY } from '../shared/limits';
 import { silentLogger, type Logger } from '../shared/logger';
 import type { HandlerMap } from './handler';
 import { checkHandlerMap } from './handler-module';
+import { DEFAULT_PROGRESS_INTERVAL_MS } from './progress-reports';
 import { NO_WORKER_METRICS, type WorkerMetrics } from './worker-metrics';
 
 export const DEFAULT_CONCURRENCY = 10;
+/** Below this, coalescing saves the coordinator little: a handler reporting in a loop would cost it a message every few ms. */
+export const MIN_PROGRESS_INTERVAL_MS = 10;
+/** Above this, what a watcher sees would no longer read as progress. */
+export const MAX_PROGRESS_INTERVAL_MS = 60_000;
 
 /** What a user writes to run a worker as a library. */
 export interface WorkerOptions {
@@ -51,6 +56,12 @@ export interface WorkerOptions {
    * event loop does not cost its lease. Default true.
    */
   readonly keepAliveThread?: boolean;
+  /**
+   * How often progress from `ctx.progress()` goes to the coordinator, in ms: each lease's
+   * latest report, all of them in one message, at most once per interval. An integer from
+   * 10 to 60000. Default 250.
+   */
+  readonly progressIntervalMs?: number;
   readonly logger?: Logger;
   /**
    * Where the worker reports attempts, handler run times, reconnects and its live counts: a
@@ -60,8 +71,9 @@ export interface WorkerOptions {
   readonly metrics?: WorkerMetrics;
   /**
    * Where the worker reads the time and sets its timers (heartbeats, reconnect backoff, the
-   * shutdown grace, the wait for the last acknowledgements). Default: the system clock. Tests
-   * pass a fake one; the keep-alive thread keeps real time (keep-alive.ts says why).
+   * shutdown grace, the wait for the last acknowledgements, progress rounds). Default: the
+   * system clock. Tests pass a fake one; the keep-alive thread keeps real time (keep-alive.ts
+   * says why).
    */
   readonly clock?: Clock;
 }
@@ -77,6 +89,7 @@ export interface CompiledWorkerOptions {
   readonly shutdownGraceMs: number;
   readonly reconnectBackoff: BackoffPolicy;
   readonly keepAliveThread: boolean;
+  readonly progressIntervalMs: number;
   readonly logger: Logger;
   readonly metrics: WorkerMetrics;
   readonly clock: Clock;
@@ -97,6 +110,10 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
     throw new ConfigError('concurrency', `must be an integer between 1 and ${MAX_CONCURRENCY}, got ${concurrency}`);
   }
+  const progressIntervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  if (!Number.isInteger(progressIntervalMs) || progressIntervalMs < MIN_PROGRESS_INTERVAL_MS || progressIntervalMs > MAX_PROGRESS_INTERVAL_MS) {
+    throw new ConfigError('progressIntervalMs', `must be an integer number of ms between ${MIN_PROGRESS_INTERVAL_MS} and ${MAX_PROGRESS_INTERVAL_MS}, got ${progressIntervalMs}`);
+  }
   const queues = options.queues && options.queues.length > 0 ? [...options.queues] : ['default'];
   let shutdownGraceMs: number;
   try {
@@ -114,6 +131,7 @@ export function compileWorkerOptions(options: WorkerOptions): CompiledWorkerOpti
     shutdownGraceMs,
     reconnectBackoff: options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF,
     keepAliveThread: options.keepAliveThread ?? true,
+    progressIntervalMs,
     logger: options.logger ?? silentLogger(),
     metrics: options.metrics ?? NO_WORKER_METRICS,
     clock: options.clock ?? systemClock,

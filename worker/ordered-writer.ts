@@ -21,7 +21,9 @@ export interface BackPressuredStream<T> {
  * at the tail (slots add up) and a heartbeat replaces a heartbeat at the tail (the newer one
  * says everything the older did), so there is at most one of each per held results message.
  * Order is kept otherwise: a credit must not overtake the results before it, or the
- * coordinator would count their leases as still held and cap the credit.
+ * coordinator would count their leases as still held and cap the credit. Progress never waits
+ * here: it is written with {@link tryWrite} or not at all (progress-reports.ts keeps the
+ * latest and tries again later).
  */
 export class OrderedWriter {
   private held: ConnectRequest[] = [];
@@ -45,6 +47,18 @@ export class OrderedWriter {
       return;
     }
     if (!this.stream.write(message)) this.waitForDrain();
+  }
+
+  /**
+   * Writes `message` only if it goes out now, behind nothing: for what is better dropped (and
+   * made again later) than held, such as progress. Nothing is written, and false returned,
+   * while messages wait for the stream to drain, or once `end()` or `close()` was called.
+   * @returns true if `message` was written.
+   */
+  tryWrite(message: ConnectRequest): boolean {
+    if (this.closed || this.endRequested || this.waitingForDrain) return false;
+    if (!this.stream.write(message)) this.waitForDrain();
+    return true;
   }
 
   /** Half-closes the stream once everything held is written. Idempotent. */

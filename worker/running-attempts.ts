@@ -2,8 +2,10 @@ import type { Logger } from '../shared/logger';
 import { CancelReason, type Cancel, type Lease } from '../shared/gen/baton/v1/worker_service';
 import { AttemptSpan } from './attempt-span';
 import type { Attempt, AttemptTable, HandlerRun } from './attempt-table';
-import type { Handler, HandlerMap } from './handler';
+import type { Handler, HandlerMap, TaskContext } from './handler';
 import type { CompiledWorkerOptions } from './options';
+import { checkProgress } from './progress-input';
+import type { ProgressCoalescer } from './progress-reports';
 import type { ResultOutbox } from './result-outbox';
 import { runAttempt, type AttemptOutcome } from './task-runner';
 import { UNKNOWN_TASK_TYPE, attemptMetricOutcome } from './worker-metrics';
@@ -17,6 +19,8 @@ export interface RunningAttemptsContext {
   readonly table: AttemptTable;
   /** Where finished attempts put their results and freed slots. */
   readonly outbox: ResultOutbox;
+  /** Where handlers' progress waits, coalesced, until it goes out or its attempt ends. */
+  readonly progress: Pick<ProgressCoalescer, 'report' | 'drop'>;
   /** True while the worker takes new leases (not draining): a finished attempt then frees its slot. */
   readonly takingLeases: () => boolean;
   /** Wakes whoever waits on the worker's state (close waits for the handlers to finish). */
@@ -52,7 +56,7 @@ export class RunningAttempts {
       let handlerLog: Logger | undefined;
       const handlerLogger = (): Logger => (handlerLog ??= log.child(logFields(run)));
       // The catch covers done() too: a bookkeeping fault is logged, never an unhandled rejection that ends the process.
-      runAttempt(lease, handlerOf(options.handlers, lease.type), run.controller.signal, handlerLogger, span)
+      runAttempt(lease, handlerOf(options.handlers, lease.type), run.controller.signal, handlerLogger, span, this.progressOf(attempt, run))
         .then((outcome) => this.done(attempt, run, outcome))
         .catch((err: unknown) => log.error({ ...logFields(run), err }, 'attempt runner failed'));
     }
@@ -68,6 +72,7 @@ export class RunningAttempts {
       const run = attempt?.run;
       if (!attempt || !run) continue;
       table.revoke(attempt, cancel.reason === CancelReason.CANCEL_REASON_TIMEOUT ? 'timeout' : 'canceled');
+      this.context.progress.drop(leaseId);
       log.info({ task_id: run.lease.taskId, lease_id: leaseId, reason: cancel.message, ...run.span.logFields }, 'attempt canceled by the coordinator');
       run.controller.abort(new Error(cancel.message || 'canceled by the coordinator'));
     }
@@ -78,13 +83,16 @@ export class RunningAttempts {
     const { table } = this.context;
     for (const attempt of table.withHandlers()) {
       table.revoke(attempt, 'shutdown');
+      this.context.progress.drop(attempt.leaseId);
       attempt.run?.controller.abort(new Error('the worker is shutting down'));
     }
   }
 
   /** The handler returned: its result goes out (unless the lease was taken back), and its slot back. */
   private done(attempt: Attempt, run: HandlerRun, outcome: AttemptOutcome): void {
-    const { options, outbox, table, log } = this.context;
+    const { options, outbox, table, log, progress } = this.context;
+    // Before the result is queued: no progress may follow it on the stream.
+    progress.drop(run.lease.leaseId);
     const revokedBy = attempt.revokedBy;
     const metricOutcome = attemptMetricOutcome(outcome, revokedBy, outbox.maxResultBytes);
     options.metrics.attemptEnded(run.lease.queue, run.metricType, metricOutcome, performance.now() - run.startedMs);
@@ -105,6 +113,21 @@ export class RunningAttempts {
     }
     if (this.context.takingLeases()) outbox.slotFreed();
     this.context.changed();
+  }
+
+  /**
+   * The attempt's `ctx.progress`: checks its arguments, then keeps the report for the next
+   * round while the handler runs with its lease held. Once the attempt was revoked (its
+   * signal aborted) or its handler returned, reports are ignored.
+   */
+  private progressOf(attempt: Attempt, run: HandlerRun): TaskContext['progress'] {
+    const { progress } = this.context;
+    const { leaseId } = run.lease;
+    const signal = run.controller.signal;
+    return (fraction: unknown, message?: unknown): void => {
+      const checked = checkProgress(fraction, message);
+      if (attempt.state === 'running' && !signal.aborted) progress.report(leaseId, checked.fraction, checked.message);
+    };
   }
 }
 

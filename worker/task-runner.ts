@@ -16,8 +16,16 @@ export type AttemptOutcome =
  * how it ended. Never throws: a handler's error, a bad payload and an unserialisable result
  * all become failures (and are recorded on the span).
  * @param logger makes the handler's logger (`context.logger`), called only if the handler reads it.
+ * @param progress the handler's `context.progress`.
  */
-export async function runAttempt(lease: Lease, handler: Handler | undefined, signal: AbortSignal, logger: () => Logger, span: AttemptSpan): Promise<AttemptOutcome> {
+export async function runAttempt(
+  lease: Lease,
+  handler: Handler | undefined,
+  signal: AbortSignal,
+  logger: () => Logger,
+  span: AttemptSpan,
+  progress: TaskContext['progress'],
+): Promise<AttemptOutcome> {
   if (!handler) {
     const message = `no handler for task type "${lease.type}" on this worker`;
     span.failed(new UnknownTaskTypeError(message), false);
@@ -41,6 +49,7 @@ export async function runAttempt(lease: Lease, handler: Handler | undefined, sig
         return logger();
       },
       span: span.span,
+      progress,
     };
     const value: unknown = await context.with(span.context, () => handler(payload, taskContext));
     if (Buffer.isBuffer(value)) return { kind: 'success', result: value, contentType: 'application/octet-stream' };

@@ -1,5 +1,5 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import type { Cancel, ConnectRequest, Lease, ResultAck, TaskResult, Welcome } from '../shared/gen/baton/v1/worker_service';
+import type { Cancel, ConnectRequest, Lease, ProgressReport, ResultAck, TaskResult, Welcome } from '../shared/gen/baton/v1/worker_service';
 
 /** Why a stream ended: the gRPC status code and its details. */
 export type LinkError = Pick<ServiceError, 'code' | 'details'>;
@@ -27,6 +27,13 @@ export interface WorkerLink {
   credit(slots: number): void;
   /** Sends nothing for an empty list. */
   results(results: TaskResult[]): void;
+  /**
+   * Sends the reports in one ProgressReports message only if the stream takes it at once.
+   * While back-pressure holds messages back (or once the stream is over) it sends nothing
+   * and returns false: the caller keeps coalescing, rather than queue progress behind (or
+   * ahead of) results. Sends nothing for an empty list, and returns true.
+   */
+  progress(reports: ProgressReport[]): boolean;
   drain(): void;
   /** Half-closes our side once everything sent before has been written; the coordinator then ends the stream. */
   end(): void;

@@ -13,6 +13,7 @@ import { grpcLinks } from './coordinator-link';
 import { KeepAliveThread } from './keep-alive';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './options';
 import { holdProcessOpen } from './process-hold';
+import { ProgressCoalescer, maxReportsPerMessage } from './progress-reports';
 import { ResultOutbox } from './result-outbox';
 import { RunningAttempts } from './running-attempts';
 import type { LinkError, LinkFactory, WorkerLink } from './worker-link';
@@ -65,6 +66,8 @@ export class Worker {
   private readonly attempts = new AttemptTable();
   /** Results and freed slots on their way out. */
   private readonly outbox = new ResultOutbox(() => (this.welcomed ? this.link : undefined));
+  /** Handlers' progress, coalesced: each lease's latest report, once per progress interval. */
+  private readonly progress: ProgressCoalescer;
   /** The handlers (running-attempts.ts). */
   private readonly running: RunningAttempts;
   private heartbeat: TimerHandle | undefined;
@@ -89,11 +92,18 @@ export class Worker {
     this.changes = new ChangeSignal(this.clock);
     this.links = links ?? grpcLinks(this.options.coordinator, this.options.security);
     this.log = this.options.logger.child({ component: 'worker', worker_id: this.options.workerId });
+    this.progress = new ProgressCoalescer({
+      clock: this.clock,
+      intervalMs: this.options.progressIntervalMs,
+      maxPerMessage: maxReportsPerMessage(this.options.concurrency),
+      connected: () => (this.welcomed ? this.link : undefined),
+    });
     this.running = new RunningAttempts({
       options: this.options,
       log: this.log,
       table: this.attempts,
       outbox: this.outbox,
+      progress: this.progress,
       takingLeases: () => this.state === 'running',
       changed: () => this.changes.notify(),
     });
@@ -162,6 +172,7 @@ export class Worker {
   private async drainAndStop(): Promise<void> {
     if (this.state === 'created') {
       this.transition('stopped');
+      this.progress.stop();
       return;
     }
     try {
@@ -172,6 +183,7 @@ export class Worker {
       if (!(await this.changes.waitFor(() => this.attempts.handlersRunning === 0, graceOverMs))) this.abandonRunning();
       await this.changes.waitFor(() => this.attempts.awaitingAck === 0 || !this.welcomed, this.clock.now() + ACK_WAIT_MS);
       this.transition('stopped');
+      this.progress.stop();
       this.stopReconnecting.abort();
       this.stopHeartbeat();
       this.link?.end();
@@ -179,6 +191,7 @@ export class Worker {
       this.link?.cancel();
       await this.loop;
     } finally {
+      this.progress.stop(); // again, in case a step above failed
       try {
         await this.keepAlive.stop();
       } finally {

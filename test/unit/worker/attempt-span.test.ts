@@ -27,7 +27,7 @@ function lease(attempt = 1): Lease {
 
 async function run(handler: Handler | undefined, revokedBy?: Revocation): Promise<void> {
   const span = AttemptSpan.start(lease(), 'worker-a');
-  await runAttempt(lease(), handler, new AbortController().signal, () => silentLogger(), span);
+  await runAttempt(lease(), handler, new AbortController().signal, () => silentLogger(), span, () => undefined);
   span.end(revokedBy);
 }
 

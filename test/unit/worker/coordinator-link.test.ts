@@ -57,4 +57,20 @@ describe('CoordinatorLink', () => {
     expect(closed).to.deep.equal([{ code: 14, details: 'gone' }]);
     expect(call.written).to.deep.equal([]);
   });
+
+  it('sends progress only when the stream takes it at once, and says so', () => {
+    const { call, link } = open();
+    const reports = [{ leaseId: 'a', fraction: 0.5, message: '' }];
+    expect(link.progress([]), 'an empty list: nothing to send').to.equal(true);
+    expect(call.written).to.deep.equal([]);
+    expect(link.progress(reports)).to.equal(true);
+    call.full = true;
+    link.results([result]);
+    expect(link.progress(reports), 'results wait for the drain: progress does not queue behind them').to.equal(false);
+    call.full = false;
+    call.emit('drain');
+    expect(call.written).to.deep.equal(['progress', 'results']);
+    call.emit('end');
+    expect(link.progress(reports), 'the stream is over').to.equal(false);
+  });
 });

@@ -4,6 +4,7 @@ import {
   Lease,
   Welcome,
   type ConnectRequest,
+  type ProgressReport,
   type TaskResult,
 } from '../../../shared/gen/baton/v1/worker_service';
 import { msToDuration } from '../../../shared/proto-time';
@@ -22,6 +23,8 @@ export class FakeLink implements WorkerLink {
   readonly sent: Sent[] = [];
   halfClosed = false;
   canceled = false;
+  /** False while the test plays a stream whose writes wait on back-pressure: progress() then sends nothing. */
+  writable = true;
   private over = false;
 
   constructor(private readonly handlers: LinkHandlers) {}
@@ -42,6 +45,13 @@ export class FakeLink implements WorkerLink {
 
   results(results: TaskResult[]): void {
     if (results.length > 0) this.sent.push({ $case: 'results', value: { results } });
+  }
+
+  progress(reports: ProgressReport[]): boolean {
+    if (reports.length === 0) return true;
+    if (!this.writable || this.over || this.halfClosed) return false;
+    this.sent.push({ $case: 'progress', value: { reports } });
+    return true;
   }
 
   drain(): void {
@@ -96,7 +106,7 @@ export class FakeLink implements WorkerLink {
     return hello;
   }
 
-  /** Every message as a short line (`results a,b`, `credit 1`, `heartbeat a|2`), to check order. */
+  /** Every message as a short line (`results a,b`, `credit 1`, `heartbeat a|2`, `progress a=0.5`), to check order. */
   get transcript(): string[] {
     return this.sent.map((m) => {
       switch (m.$case) {
@@ -110,6 +120,8 @@ export class FakeLink implements WorkerLink {
           return `results ${m.value.results.map((r) => `${r.leaseId}:${r.outcome?.$case ?? ''}`).join(',')}`;
         case 'drain':
           return 'drain';
+        case 'progress':
+          return `progress ${m.value.reports.map((r) => `${r.leaseId}=${r.fraction}`).join(',')}`;
       }
     });
   }

@@ -32,6 +32,8 @@ function show(request: ConnectRequest): string {
       return `results ${m.value.results.map((r) => r.leaseId).join(',')}`;
     case 'heartbeat':
       return `heartbeat ${m.value.leaseIds.join(',')}`;
+    case 'progress':
+      return `progress ${m.value.reports.map((r) => r.leaseId).join(',')}`;
     default:
       return m?.$case ?? 'empty';
   }
@@ -42,6 +44,7 @@ const results = (...leaseIds: string[]): ConnectRequest => ({
   message: { $case: 'results', value: { results: leaseIds.map((leaseId) => ({ leaseId, outcome: { $case: 'success', value: { result: Buffer.alloc(0), contentType: '' } } })) } },
 });
 const heartbeat = (...leaseIds: string[]): ConnectRequest => ({ message: { $case: 'heartbeat', value: { leaseIds, leasesReceived: 0 } } });
+const progress = (leaseId: string): ConnectRequest => ({ message: { $case: 'progress', value: { reports: [{ leaseId, fraction: 0.5, message: '' }] } } });
 
 describe('OrderedWriter (back-pressure on the Connect stream)', () => {
   it('writes straight through while write() returns true', () => {
@@ -124,5 +127,23 @@ describe('OrderedWriter (back-pressure on the Connect stream)', () => {
     writer.write(results('c'));
     stream.drained();
     expect(stream.written).to.deep.equal(['results a']);
+  });
+
+  it('tryWrite() writes only when nothing waits: never holds a message, never gets ahead of held ones', () => {
+    const stream = new FakeStream();
+    const writer = new OrderedWriter(stream);
+    expect(writer.tryWrite(progress('p1'))).to.equal(true);
+    stream.full = true;
+    expect(writer.tryWrite(progress('p2')), 'accepted, though the buffer is now full').to.equal(true);
+    expect(writer.tryWrite(progress('p3'))).to.equal(false);
+    writer.write(results('a'));
+    expect(writer.tryWrite(progress('p4'))).to.equal(false);
+    expect(writer.heldCount).to.equal(1);
+    stream.drained();
+    expect(stream.written).to.deep.equal(['progress p1', 'progress p2', 'results a']);
+    expect(writer.tryWrite(progress('p5'))).to.equal(true);
+    writer.end();
+    expect(writer.tryWrite(progress('p6')), 'nothing after end()').to.equal(false);
+    expect(stream.written.at(-1)).to.equal('progress p5');
   });
 });
