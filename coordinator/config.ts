@@ -1,10 +1,10 @@
 import { ConfigError } from '../shared/errors';
 import { resolveSettings, type ConfigSources, type Setting } from '../shared/config';
 import type { SubmitPolicy, TaskDefaults } from './api/task-defaults';
-import { parseDurationMs } from '../shared/duration';
 import { splitHostPort } from '../shared/host-port';
-import { errorMessage } from '../shared/errors';
-import { DEFAULT_ENGINE_LIMITS, type EngineOptions } from './core/engine-options';
+import { DEFAULT_ENGINE_LIMITS, DEFAULT_MAX_SCHEDULES, DEFAULT_RETENTION, type EngineOptions } from './core/engine-options';
+import { DEFAULT_QUEUE_SETTINGS } from './core/queue-settings';
+import { compileQueueConfig } from './queue-config';
 import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits';
 
 /** Every coordinator setting, with its default; flags, BATON_* variables and the config file use these names. */
@@ -23,7 +23,11 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'retryJitter', type: { kind: 'number', min: 0, max: 1 }, default: 0.2, help: 'fraction of the delay that is randomised' },
   { key: 'defaultTimeout', type: { kind: 'duration' }, default: 0, help: 'execution timeout for tasks that set none (0: none)' },
   { key: 'maxInfraFailures', type: { kind: 'integer', min: -1, max: 1000 }, default: -1, help: 'lost-worker and timeout failures tolerated outside max attempts (-1: they count as attempts)' },
-  { key: 'queues', type: { kind: 'object' }, default: {}, help: 'per-queue defaults, e.g. {"mail": {"timeout": "30s", "maxAttempts": 5}}' },
+  { key: 'queues', type: { kind: 'object' }, default: {}, help: 'per-queue defaults and limits, e.g. {"mail": {"timeout": "30s", "maxAttempts": 5, "concurrency": 2, "rate": 20}}' },
+  { key: 'retention', type: { kind: 'duration', minMs: 1000 }, default: DEFAULT_QUEUE_SETTINGS.retentionMs, help: 'how long succeeded and canceled tasks are kept (per queue: queues.NAME.retention)' },
+  { key: 'deadRetention', type: { kind: 'duration', minMs: 1000 }, default: DEFAULT_QUEUE_SETTINGS.deadRetentionMs, help: 'how long dead tasks are kept (per queue: queues.NAME.deadRetention)' },
+  { key: 'retentionSweepInterval', type: { kind: 'duration', minMs: 10 }, default: DEFAULT_RETENTION.sweepIntervalMs, help: 'how often finished tasks past their retention are deleted' },
+  { key: 'maxSchedules', type: { kind: 'integer', min: 1, max: 10_000_000 }, default: DEFAULT_MAX_SCHEDULES, help: 'schedules in total' },
   { key: 'sync', type: { kind: 'enum', values: ['full', 'normal'] }, default: 'full', help: 'SQLite synchronous mode' },
   { key: 'commitInterval', type: { kind: 'duration' }, default: 0, help: 'extra wait for more writes before a group commit (0: commit once the loop has taken in what arrived)' },
   { key: 'commitMaxBatch', type: { kind: 'integer', min: 1, max: 100_000 }, default: 1000, help: 'mutations that force a group commit' },
@@ -101,6 +105,7 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
     timeoutMs: num('defaultTimeout'),
     maxInfraFailures: num('maxInfraFailures') < 0 ? null : num('maxInfraFailures'),
   };
+  const queueConfig = compileQueueConfig(defaults, s.queues as Readonly<Record<string, unknown>>);
   return {
     listen: str('listen'),
     http,
@@ -116,8 +121,12 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
         maxWorkerSessions: num('maxWorkers'),
         maxWorkerSessionsPerCredential: Math.min(num('maxWorkersPerCredential'), num('maxWorkers')),
       },
+      queues: queueConfig.settings,
+      queueDefaults: { retentionMs: num('retention'), deadRetentionMs: num('deadRetention') },
+      retention: { ...DEFAULT_RETENTION, sweepIntervalMs: num('retentionSweepInterval') },
+      maxSchedules: num('maxSchedules'),
     },
-    submit: compileSubmitPolicy(num('maxPayloadBytes'), defaults, s.queues as Readonly<Record<string, unknown>>),
+    submit: { maxPayloadBytes: num('maxPayloadBytes'), defaults, queues: queueConfig.taskDefaults },
     sync: str('sync') === 'normal' ? 'NORMAL' : 'FULL',
     commitIntervalMs: num('commitInterval'),
     commitMaxBatch: num('commitMaxBatch'),
@@ -143,49 +152,4 @@ function compileTls(certFile: string, keyFile: string, clientCaFile: string): Tl
 
 function checkAddress(address: string, key: string): void {
   if (!splitHostPort(address)) throw new ConfigError(key, `expected host:port, got "${address}"`);
-}
-
-/** The keys a queue's entry in `queues` may set, each overriding the global default. */
-const QUEUE_KEYS = ['maxAttempts', 'timeout', 'retryInitialBackoff', 'retryMultiplier', 'retryMaxBackoff', 'retryJitter', 'maxInfraFailures'];
-
-function compileSubmitPolicy(maxPayloadBytes: number, defaults: TaskDefaults, queues: Readonly<Record<string, unknown>>): SubmitPolicy {
-  const compiled = new Map<string, TaskDefaults>();
-  for (const [queue, raw] of Object.entries(queues)) {
-    const where = `queues.${queue}`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(where, 'expected an object of queue defaults');
-    const entry = raw as Record<string, unknown>;
-    for (const key of Object.keys(entry)) {
-      if (!QUEUE_KEYS.includes(key)) throw new ConfigError(`${where}.${key}`, `unknown queue setting (known: ${QUEUE_KEYS.join(', ')})`);
-    }
-    const duration = (key: string, fallback: number): number => {
-      const value = entry[key];
-      if (value === undefined) return fallback;
-      try {
-        return parseDurationMs(value as string | number, `${where}.${key}`);
-      } catch (err: unknown) {
-        throw new ConfigError(`${where}.${key}`, errorMessage(err), { cause: err });
-      }
-    };
-    const number = (key: string, fallback: number, min: number, max: number): number => {
-      const value = entry[key];
-      if (value === undefined) return fallback;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-        throw new ConfigError(`${where}.${key}`, `must be a number between ${min} and ${max}, got ${JSON.stringify(value)}`);
-      }
-      return value;
-    };
-    const infra = entry.maxInfraFailures === undefined ? defaults.maxInfraFailures : number('maxInfraFailures', -1, -1, 1000);
-    compiled.set(queue, {
-      maxAttempts: number('maxAttempts', defaults.maxAttempts, 1, 1000),
-      timeoutMs: duration('timeout', defaults.timeoutMs),
-      retry: {
-        initialMs: duration('retryInitialBackoff', defaults.retry.initialMs),
-        multiplier: number('retryMultiplier', defaults.retry.multiplier, 1, 100),
-        maxMs: duration('retryMaxBackoff', defaults.retry.maxMs),
-        jitter: number('retryJitter', defaults.retry.jitter, 0, 1),
-      },
-      maxInfraFailures: infra === null || infra < 0 ? null : infra,
-    });
-  }
-  return { maxPayloadBytes, defaults, queues: compiled };
 }

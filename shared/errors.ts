@@ -44,6 +44,13 @@ export class NotFoundError extends BatonError {
   }
 }
 
+/** The request would create something whose name is taken. */
+export class AlreadyExistsError extends BatonError {
+  constructor(message: string) {
+    super('ALREADY_EXISTS', message);
+  }
+}
+
 /** The request is well-formed but the target is in the wrong state for it. */
 export class FailedPreconditionError extends BatonError {
   constructor(message: string, options?: { cause?: unknown }) {

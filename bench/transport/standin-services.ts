@@ -88,6 +88,19 @@ export function createStandInTaskQueue(deps: StandInServiceDeps, watches: OpenWa
     listTasks: unimplemented('ListTasks'),
     retryTask: unimplemented('RetryTask'),
     getStats: unimplemented('GetStats'),
+    createSchedule: unimplemented('CreateSchedule'),
+    updateSchedule: unimplemented('UpdateSchedule'),
+    deleteSchedule: unimplemented('DeleteSchedule'),
+    getSchedule: unimplemented('GetSchedule'),
+    listSchedules: unimplemented('ListSchedules'),
+    pauseSchedule: unimplemented('PauseSchedule'),
+    resumeSchedule: unimplemented('ResumeSchedule'),
+    triggerSchedule: unimplemented('TriggerSchedule'),
+    updateQueue: unimplemented('UpdateQueue'),
+    getQueue: unimplemented('GetQueue'),
+    listQueues: unimplemented('ListQueues'),
+    pauseQueue: unimplemented('PauseQueue'),
+    resumeQueue: unimplemented('ResumeQueue'),
   };
 }
 

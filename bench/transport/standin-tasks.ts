@@ -237,6 +237,9 @@ function newTask(request: SubmitTaskRequest, queue: string, nowMs: number): Task
     runAt: now,
     finishedAt: undefined,
     attempts: [],
+    schedule: '',
+    scheduleFireTime: undefined,
+    progress: undefined,
   };
 }
 

@@ -64,6 +64,9 @@ export function toWireTask(task: TaskRecord, attempts: readonly AttemptRecord[] 
     runAt: new Date(task.runAtMs),
     finishedAt: task.finishedAtMs === null ? undefined : new Date(task.finishedAtMs),
     attempts: attempts.map(toWireAttempt),
+    schedule: task.scheduleName ?? '',
+    scheduleFireTime: task.scheduleFireMs === null ? undefined : new Date(task.scheduleFireMs),
+    progress: task.progress === null ? undefined : { fraction: task.progress.fraction, message: task.progress.message, updatedAt: new Date(task.progress.atMs) },
   };
 }
 

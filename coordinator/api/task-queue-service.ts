@@ -18,6 +18,8 @@ import { withSubmissionTrace } from './submission-trace';
 import { validateSubmission } from './submit-validation';
 import type { SubmitPolicy } from './task-defaults';
 import { TaskWatch } from './task-watch';
+import { queueHandlers } from './queue-handlers';
+import { scheduleHandlers } from './schedule-handlers';
 import { unary } from './unary';
 import type { WatchLimiter } from './watch-limits';
 
@@ -59,6 +61,8 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
     return task;
   };
   return {
+    ...scheduleHandlers({ engine, policy, clock, guard }),
+    ...queueHandlers(engine, guard),
     submitTask: unary(guard, 'SubmitTask', CLIENT_ROLES, async (request, caller) => {
       const spec = withSubmissionTrace(validateSubmission(request, policy, clock.now()));
       requireQueue(caller, spec.queue, 'SubmitTask');
@@ -138,11 +142,25 @@ function listFilter(request: ListTasksRequest, caller: Principal): TaskFilter {
     throw new PermissionDeniedError(`ListTasks: this credential is limited to queues ${[...caller.queues].join(', ')}; name one of them in queue (baton list --queue)`);
   }
   if (request.queue !== '') requireQueue(caller, request.queue, 'ListTasks');
+  if (request.schedule !== '') checkName(request.schedule, 'schedule');
+  const createdFromMs = timeBound(request.createdAfter, 'created_after');
+  const createdBeforeMs = timeBound(request.createdBefore, 'created_before');
   return {
     ...(request.queue ? { queue: request.queue } : {}),
     ...(request.type ? { type: request.type } : {}),
     ...(state ? { state } : {}),
+    ...(request.schedule ? { schedule: request.schedule } : {}),
+    ...(createdFromMs !== undefined ? { createdFromMs } : {}),
+    ...(createdBeforeMs !== undefined ? { createdBeforeMs } : {}),
   };
+}
+
+/** A listing's time bound; ids hold 48-bit millisecond times, so bounds outside them are refused. */
+function timeBound(date: Date | undefined, field: string): number | undefined {
+  if (date === undefined) return undefined;
+  const ms = date.getTime();
+  if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 48) throw new InvalidArgumentError(`${field}: not a time a task can have been created at`);
+  return ms;
 }
 
 const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -4,10 +4,10 @@ import { grpcStatusOf } from '../../shared/grpc-status';
 import { MAX_CONCURRENCY } from '../../shared/limits';
 import type { Logger } from '../../shared/logger';
 import { msToDuration } from '../../shared/proto-time';
-import { CancelReason as WireCancelReason, type ConnectRequest, type ConnectResponse, type Hello } from '../../shared/gen/baton/v1/worker_service';
+import { CancelReason as WireCancelReason, type ConnectRequest, type ConnectResponse, type Hello, type ProgressReport as WireProgressReport } from '../../shared/gen/baton/v1/worker_service';
 import type { EngineOptions } from '../core/engine-options';
 import type { WorkerGateway } from '../core/worker-gateway';
-import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../core/worker-channel';
+import { MAX_PROGRESS_MESSAGE_BYTES, type CancelReason, type LeaseGrant, type ProgressReport, type ResultAck, type WorkerChannel } from '../core/worker-channel';
 import type { Principal } from '../security/principal';
 import { decoded, type CallGuard } from './call-guard';
 import type { UndecodableMessage } from './strict-decoding';
@@ -155,6 +155,9 @@ export class WorkerStream implements WorkerChannel {
       case 'drain':
         gateway.drain(sessionId);
         return;
+      case 'progress':
+        gateway.progress(sessionId, message.value.reports.map((report, index) => toProgress(report, index)));
+        return;
       case 'results': {
         const reports = message.value.results.map((result, index) => toReport(result, index, this.deps.maxResultBytes));
         gateway.report(sessionId, reports).then(
@@ -228,4 +231,18 @@ export class WorkerStream implements WorkerChannel {
     this.helloSettled = true;
     this.onHelloSettled();
   }
+}
+
+/** A wire progress report, checked: a fraction outside [0, 1] or an overlong message ends the stream. */
+function toProgress(report: WireProgressReport, index: number): ProgressReport {
+  const field = `progress.reports[${index}]`;
+  checkLeaseId(report.leaseId, `${field}.lease_id`);
+  if (!Number.isFinite(report.fraction) || report.fraction < 0 || report.fraction > 1) {
+    throw new InvalidArgumentError(`${field}.fraction: must be a number from 0 to 1, got ${report.fraction}`);
+  }
+  const bytes = Buffer.byteLength(report.message, 'utf8');
+  if (bytes > MAX_PROGRESS_MESSAGE_BYTES) {
+    throw new InvalidArgumentError(`${field}.message: ${bytes} bytes is over the limit of ${MAX_PROGRESS_MESSAGE_BYTES}`);
+  }
+  return { leaseId: report.leaseId, fraction: report.fraction, message: report.message };
 }

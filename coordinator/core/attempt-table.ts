@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LeaseTable, type Lease } from './leases';
+import { QueueOccupancy } from './queue-occupancy';
 import type { WorkerSession } from './sessions';
 import type { AttemptRecord, TaskRecord } from './task';
 import { beginAttempt } from './transitions';
@@ -20,6 +21,8 @@ export interface OpenAttempt {
 export class AttemptTable {
   /** The index of leases by id, task and session. */
   readonly leases = new LeaseTable();
+  /** Attempts running by queue, orphaned ones included: what queue concurrency limits count. */
+  readonly runningByQueue = new QueueOccupancy();
   private readonly records = new Map<string, AttemptRecord>();
 
   constructor(private readonly deadlines: Pick<WorkerDeadlines, 'leaseDeadlineAt' | 'forgetLease'>) {}
@@ -29,6 +32,7 @@ export class AttemptTable {
     const lease: Lease = {
       leaseId: randomUUID(),
       taskId: task.id,
+      queue: task.queue,
       attempt: task.attempt + 1,
       workerId: session.workerId,
       proof: session.proof,
@@ -50,6 +54,7 @@ export class AttemptTable {
 
   /** Ends the lease: drops it with its deadlines, and hands back its attempt record for the ending to fill in. */
   close(lease: Lease): AttemptRecord | undefined {
+    if (this.leases.get(lease.leaseId) === lease) this.runningByQueue.remove(lease.queue);
     this.leases.remove(lease.leaseId);
     this.deadlines.forgetLease(lease.leaseId);
     const attempt = this.records.get(lease.leaseId);
@@ -59,6 +64,7 @@ export class AttemptTable {
 
   private track(lease: Lease, attempt: AttemptRecord): void {
     this.leases.add(lease);
+    this.runningByQueue.add(lease.queue);
     this.records.set(lease.leaseId, attempt);
     if (lease.deadlineMs !== null) this.deadlines.leaseDeadlineAt(lease.leaseId, lease.deadlineMs);
   }

@@ -3,6 +3,7 @@ import type { AttemptTable } from './attempt-table';
 import type { AttemptTracer } from './attempt-tracer';
 import type { CoreMetrics } from './core-metrics';
 import { dispatch } from './dispatcher';
+import type { QueueFlow } from './queue-flow';
 import type { SessionRegistry, WorkerSession } from './sessions';
 import type { TaskRecord } from './task';
 import type { TaskLedger } from './task-ledger';
@@ -16,6 +17,7 @@ export interface DispatchSchedulerDeps {
   readonly clock: Clock;
   readonly metrics: CoreMetrics;
   readonly tracer: AttemptTracer;
+  readonly flow: QueueFlow;
 }
 
 /**
@@ -47,7 +49,13 @@ export class DispatchScheduler {
 
   private dispatchNow(): void {
     const nowMs = this.deps.clock.now();
-    dispatch({ ready: this.deps.ledger.ready, sessions: this.deps.sessions, lease: (session, task) => this.lease(session, task, nowMs) });
+    dispatch({
+      ready: this.deps.ledger.ready,
+      sessions: this.deps.sessions,
+      lease: (session, task) => this.lease(session, task, nowMs),
+      flow: this.deps.flow,
+      nowMs,
+    });
   }
 
   /** @returns undefined when the payload cannot be read: nothing was granted, and the store failure stops the coordinator. */

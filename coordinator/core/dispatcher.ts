@@ -1,3 +1,4 @@
+import type { QueueFlow } from './queue-flow';
 import type { ReadyIndex } from './ready-index';
 import type { SessionRegistry, WorkerSession } from './sessions';
 import type { TaskRecord } from './task';
@@ -11,11 +12,15 @@ export interface DispatchContext {
    * undefined when it could not (the session then takes no more in this pass).
    */
   readonly lease: (session: WorkerSession, task: TaskRecord) => LeaseGrant | undefined;
+  /** Which queues may start a task now (pause, concurrency, rate) and in which order (weights). */
+  readonly flow: Pick<QueueFlow, 'startable' | 'started'>;
+  readonly nowMs: number;
 }
 
 /**
  * One dispatch pass: hands ready tasks to sessions with credit, one lease per session per
- * round so that work spreads evenly, until tasks or credit run out. Only sessions of queues
+ * round so that work spreads evenly, until tasks or credit run out. Each lease comes from the
+ * session's queue that queue flow puts first among those that may start a task. Only sessions of queues
  * with ready tasks take part, and a session drops out once it has no credit or nothing it
  * can run is left, so a pass costs O(leases granted + sessions of those queues). Leases for
  * the same session go out in one message.
@@ -29,7 +34,7 @@ export function dispatch(context: DispatchContext): number {
   while (candidates.length > 0 && context.ready.size > 0) {
     const stillHungry: WorkerSession[] = [];
     for (const session of candidates) {
-      const task = context.ready.take(session.queues, session.types);
+      const task = takeFor(session, context);
       if (!task) continue;
       const grant = context.lease(session, task);
       if (!grant) continue;
@@ -47,4 +52,18 @@ export function dispatch(context: DispatchContext): number {
   }
   for (const [session, batch] of grants) session.channel.sendLeases(batch);
   return granted;
+}
+
+/** The next task for `session`: from the first of its queues with work that flow control lets start one. */
+function takeFor(session: WorkerSession, context: DispatchContext): TaskRecord | undefined {
+  const { ready, flow, nowMs } = context;
+  const withWork = session.queues.length === 1 ? session.queues : session.queues.filter((queue) => ready.hasReady(queue));
+  for (const queue of flow.startable(withWork, nowMs)) {
+    const task = ready.take(queue, session.types);
+    if (task) {
+      flow.started(queue, nowMs);
+      return task;
+    }
+  }
+  return undefined;
 }

@@ -1,3 +1,5 @@
+import type { QueueSettingsOverride } from './queue-settings';
+
 /** Timing and limits the core enforces; compiled from the coordinator's configuration. */
 export interface EngineOptions {
   /** How often workers must heartbeat (told to them in Welcome). */
@@ -6,7 +8,36 @@ export interface EngineOptions {
   readonly leaseTimeoutMs: number;
   /** What any number of callers together can make the core hold. Default {@link DEFAULT_ENGINE_LIMITS}. */
   readonly limits?: EngineLimits;
+  /** Settings of named queues from the config file (UpdateQueue's stored ones override them). */
+  readonly queues?: ReadonlyMap<string, QueueSettingsOverride>;
+  /** Settings of every queue from the config file (retention), under each queue's own. */
+  readonly queueDefaults?: QueueSettingsOverride;
+  /** Retention of finished tasks. Default {@link DEFAULT_RETENTION}. */
+  readonly retention?: RetentionOptions;
+  /** Schedules at most. Default 100,000. Setting `maxSchedules`. */
+  readonly maxSchedules?: number;
 }
+
+/** How finished tasks are deleted once their queue's retention passed. */
+export interface RetentionOptions {
+  /** How often a sweep runs. */
+  readonly sweepIntervalMs: number;
+  /** Tasks deleted per transaction: small, so that dispatch never waits long behind one. */
+  readonly batchSize: number;
+  /** Batches per sweep at most; the rest waits for the next sweep. */
+  readonly maxBatchesPerSweep: number;
+  /** Pages given back to the file system after a sweep that deleted something. */
+  readonly reclaimPages: number;
+}
+
+export const DEFAULT_RETENTION: RetentionOptions = {
+  sweepIntervalMs: 60_000,
+  batchSize: 500,
+  maxBatchesPerSweep: 100,
+  reclaimPages: 4096,
+};
+
+export const DEFAULT_MAX_SCHEDULES = 100_000;
 
 /**
  * Bounds on memory that callers control. Each refusal is RESOURCE_EXHAUSTED with a message

@@ -4,7 +4,10 @@ import type { Logger } from '../../shared/logger';
 import type { ListPage, TaskFilter, TaskStore } from './task-store';
 import { NO_TRACING, type AttemptTracer } from './attempt-tracer';
 import { NO_METRICS, type CoreMetrics } from './core-metrics';
-import { limitsOf, type EngineOptions } from './engine-options';
+import { DEFAULT_MAX_SCHEDULES, DEFAULT_RETENTION, limitsOf, type EngineOptions } from './engine-options';
+import { ScheduleRunner } from '../schedules/schedule-runner';
+import { QueueAdmin } from './queue-admin';
+import { RetentionSweeper } from './retention-sweeper';
 import { QueueActivity } from './queue-activity';
 import { queueDepths, statsSnapshot, workerSlots, type QueueDepth, type StatsSnapshot, type StatsSources, type WorkerSlots } from './stats-snapshot';
 import { recoverUnfinished } from './start-up-recovery';
@@ -44,6 +47,11 @@ type EngineState = 'created' | 'running' | 'failed' | 'closed';
  */
 export class Engine {
   readonly workers: WorkerGateway;
+  /** Cron and interval schedules, firing through this engine. */
+  readonly schedules: ScheduleRunner;
+  /** Queue settings at run time (UpdateQueue). */
+  readonly queues: QueueAdmin;
+  private readonly retention: RetentionSweeper;
   private readonly ledger: TaskLedger;
   private readonly submission: TaskSubmission;
   /** Tasks a RetryTask is requeueing right now: a second one at the same time is refused. */
@@ -75,6 +83,7 @@ export class Engine {
       onFinished: (task) => {
         this.metrics.taskFinished(task.queue, task.state);
         this.activity.taskFinished(task.queue, task.state);
+        this.schedules.taskFinished(task);
       },
       traceFields: (task) => this.tracer.logFields(task),
     });
@@ -96,12 +105,41 @@ export class Engine {
       activity: this.activity,
       onStoreFailure: (err) => this.storeFailed(err),
     });
+    this.schedules = new ScheduleRunner({
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      submit: (specs, alongside) => this.submission.submit(specs, alongside),
+      isUnfinished: (taskId) => this.ledger.get(taskId) !== undefined,
+      maxSchedules: deps.options.maxSchedules ?? DEFAULT_MAX_SCHEDULES,
+      random: deps.random ?? Math.random,
+    });
+    this.queues = new QueueAdmin({
+      store: deps.store,
+      flow: this.workers.flow,
+      counts: (queue) => ({
+        running: this.workers.runningIn(queue),
+        queued: this.ledger.ready.depthByQueue().get(queue) ?? 0,
+        scheduled: this.ledger.scheduled.count(queue),
+      }),
+      busyQueues: () => this.ledger.occupancy.queues(),
+      maxQueues: limitsOf(deps.options).maxQueues,
+    });
+    this.retention = new RetentionSweeper({
+      store: deps.store,
+      clock: deps.clock,
+      logger: this.log,
+      flow: this.workers.flow,
+      options: deps.options.retention ?? DEFAULT_RETENTION,
+      onDeleted: () => this.activity.finishedTasksDeleted(),
+    });
   }
 
   /** Rebuilds the in-memory indexes from the store. Running tasks wait one lease window to be reclaimed. */
   start(): void {
     this.transition('created', 'running');
     this.activity.seed(this.deps.store.countRecentQueues(statsQueuesOf(this.deps.options)));
+    this.queues.start();
     const orphans = recoverUnfinished({
       store: this.deps.store,
       ledger: this.ledger,
@@ -110,6 +148,8 @@ export class Engine {
       adoptOrphan: (task, lease, attempt) => this.workers.adoptOrphan(task, lease, attempt),
     });
     for (const queue of this.ledger.occupancy.queues()) this.activity.track(queue);
+    this.schedules.start();
+    this.retention.start();
     this.log.info({ unfinished: this.ledger.size, orphaned_leases: orphans, ready: this.ledger.ready.size }, 'engine started');
   }
 
@@ -206,6 +246,11 @@ export class Engine {
     return this.get(taskId);
   }
 
+  /** Deletes the finished tasks whose retention has passed, now; resolves to how many. */
+  sweepRetention(): Promise<number> {
+    return this.retention.sweep();
+  }
+
   /** Per queue: tasks by state, rates, backlog age; per connected worker: slots and liveness. */
   stats(): StatsSnapshot {
     return statsSnapshot(this.statsSources(), this.deps.clock.now());
@@ -249,6 +294,8 @@ export class Engine {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.schedules.close();
+    this.retention.close();
     this.workers.close('the coordinator is shutting down');
     this.ledger.close();
     await this.deps.store.flush();

@@ -5,6 +5,8 @@
 export interface Lease {
   readonly leaseId: string;
   readonly taskId: string;
+  /** The task's queue: what queue concurrency limits count running attempts by. */
+  readonly queue: string;
   readonly attempt: number;
   readonly workerId: string;
   /** See worker-admission.ts: only a session with the same proof may reclaim this lease. */

@@ -114,6 +114,11 @@ export class QueueActivity {
   }
 
   /** True when `queue` is kept (active recently, or with unfinished tasks). */
+  /** Retention deleted finished tasks: every queue's finished counts are read from the store again when next asked for. */
+  finishedTasksDeleted(): void {
+    for (const entry of this.entries.values()) entry.finished = null;
+  }
+
   has(queue: string): boolean {
     return this.entries.has(queue);
   }

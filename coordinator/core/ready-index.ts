@@ -99,34 +99,37 @@ export class ReadyIndex {
   }
 
   /**
-   * Takes the task that should run next among `queues`, restricted to `types` unless it is
-   * empty (any type).
+   * Takes the task of `queue` that should run next, restricted to `types` unless it is empty
+   * (any type). Priorities are strict within a queue; between queues, queue-flow.ts decides.
    */
-  take(queues: readonly string[], types: ReadonlySet<string>): TaskRecord | undefined {
+  take(queue: string, types: ReadonlySet<string>): TaskRecord | undefined {
+    const byType = this.queues.get(queue);
+    if (!byType) return undefined;
     let bestHeap: Heap<ReadyEntry> | undefined;
     let best: ReadyEntry | undefined;
-    for (const queue of queues) {
-      const byType = this.queues.get(queue);
-      if (!byType) continue;
-      for (const [type, heap] of byType) {
-        if (types.size > 0 && !types.has(type)) continue;
-        const head = this.liveHead(heap);
-        if (!head) {
-          // Queue and type names come from clients: forget the ones with nothing left.
-          byType.delete(type);
-          if (byType.size === 0) this.queues.delete(queue);
-          continue;
-        }
-        if (head && (!best || runsBefore(head, best))) {
-          best = head;
-          bestHeap = heap;
-        }
+    for (const [type, heap] of byType) {
+      if (types.size > 0 && !types.has(type)) continue;
+      const head = this.liveHead(heap);
+      if (!head) {
+        // Queue and type names come from clients: forget the ones with nothing left.
+        byType.delete(type);
+        if (byType.size === 0) this.queues.delete(queue);
+        continue;
+      }
+      if (!best || runsBefore(head, best)) {
+        best = head;
+        bestHeap = heap;
       }
     }
     if (!best || !bestHeap) return undefined;
     bestHeap.pop();
     this.remove(best.task.id);
     return best.task;
+  }
+
+  /** Whether `queue` has a ready task (of any type). */
+  hasReady(queue: string): boolean {
+    return this.depth.has(queue);
   }
 
   /** Queues that have at least one ready task. */

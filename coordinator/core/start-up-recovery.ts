@@ -51,6 +51,7 @@ function orphanLease(task: TaskRecord, attempt: AttemptRecord): Lease {
   return {
     leaseId,
     taskId: task.id,
+    queue: task.queue,
     attempt: number,
     workerId,
     proof,

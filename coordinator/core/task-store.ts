@@ -7,6 +7,8 @@
  * mutations' values during the `write` call: the core goes on changing its records.
  * Reads see committed data only.
  */
+import type { ScheduleRecord } from '../schedules/schedule';
+import type { QueueSettingsOverride } from './queue-settings';
 import type { AttemptRecord, TaskRecord, TaskState } from './task';
 
 export type Mutation =
@@ -15,12 +17,38 @@ export type Mutation =
   /** Overwrites the mutable fields of an existing task (state, attempt, result, times...). */
   | { readonly kind: 'updateTask'; readonly task: TaskRecord }
   /** Inserts or replaces the attempt (taskId, attempt.number). */
-  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: AttemptRecord };
+  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: AttemptRecord }
+  /** Deletes finished tasks with their attempts; ids not in the store are ignored. */
+  | { readonly kind: 'deleteTasks'; readonly taskIds: readonly string[] }
+  /** Inserts or replaces the schedule (by spec.name). */
+  | { readonly kind: 'putSchedule'; readonly schedule: ScheduleRecord }
+  /** Deletes the schedule if it exists; its tasks stay. */
+  | { readonly kind: 'deleteSchedule'; readonly name: string }
+  /** Inserts or replaces a queue's stored settings; an empty override deletes the row. */
+  | { readonly kind: 'putQueueSettings'; readonly queue: string; readonly settings: QueueSettingsOverride };
 
 export interface TaskFilter {
   readonly queue?: string;
   readonly state?: TaskState;
   readonly type?: string;
+  /** Tasks a schedule's fires submitted. */
+  readonly schedule?: string;
+  /** Tasks created at or after this time (by their UUIDv7 id, which starts with it). */
+  readonly createdFromMs?: number;
+  /** Tasks created before this time. */
+  readonly createdBeforeMs?: number;
+}
+
+/** Which finished tasks retention deletes in one pass (see TaskStore.findExpired). */
+export interface ExpiryRule {
+  /** Finished states this rule covers. */
+  readonly states: readonly TaskState[];
+  /** Tasks that finished before this time have expired. */
+  readonly finishedBeforeMs: number;
+  /** Only this queue; every queue when absent. */
+  readonly queue?: string;
+  /** Not these queues (those with rules of their own); only without `queue`. */
+  readonly exceptQueues?: readonly string[];
 }
 
 export interface ListPage {
@@ -74,6 +102,24 @@ export interface TaskStore {
   countRecentQueues(maxQueues: number): QueueStateCount[];
   /** One queue's tasks by state (states without tasks are absent): one indexed count, O(tasks of the queue). */
   countQueue(queue: string): StateCount[];
+
+  /**
+   * Ids of at most `limit` tasks that `rule` says have expired, oldest first. Cheap however
+   * many tasks are kept: it reads only tasks created before rule.finishedBeforeMs (a task
+   * cannot finish before it was created), through an index.
+   */
+  findExpired(rule: ExpiryRule, limit: number): string[];
+  /**
+   * Gives back to the file system up to `maxPages` pages that deleted rows freed (SQLite's
+   * incremental vacuum), so that the file stops growing under a steady load. Returns the
+   * pages freed. Runs outside the group commit; call it between commits, not during one.
+   */
+  reclaimSpace(maxPages: number): number;
+
+  /** Every schedule, for the scheduler at start-up. */
+  loadSchedules(): ScheduleRecord[];
+  /** Every queue's stored settings (those UpdateQueue set), by queue. */
+  loadQueueSettings(): Map<string, QueueSettingsOverride>;
 
   /** Commits what is queued, then closes. Idempotent. */
   close(): Promise<void>;

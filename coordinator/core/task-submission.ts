@@ -7,7 +7,7 @@ import type { QueueActivity } from './queue-activity';
 import { admitSubmission, QueueOccupancy } from './queue-occupancy';
 import type { TaskRecord, TaskSpec } from './task';
 import type { TaskLedger } from './task-ledger';
-import type { TaskStore } from './task-store';
+import type { Mutation, TaskStore } from './task-store';
 
 export interface SubmitOutcome {
   readonly task: TaskRecord;
@@ -42,9 +42,11 @@ export class TaskSubmission {
   /**
    * Creates tasks; resolves once they are committed. All of `specs` commit together.
    * A spec whose idempotency key is taken returns the existing task instead.
+   * @param alongside written in the same transaction as the new tasks (a schedule's fire
+   *   records how far it got with them), and only if there are new tasks.
    * @throws ResourceExhaustedError when the new tasks would pass a queue limit (none is created).
    */
-  async submit(specs: readonly TaskSpec[]): Promise<SubmitOutcome[]> {
+  async submit(specs: readonly TaskSpec[], alongside: readonly Mutation[] = []): Promise<SubmitOutcome[]> {
     const nowMs = this.deps.clock.now();
     const outcomes: Array<SubmitOutcome | Promise<SubmitOutcome>> = [];
     const fresh: TaskRecord[] = [];
@@ -64,7 +66,7 @@ export class TaskSubmission {
     if (fresh.length > 0) {
       const requested = new Map<string, number>();
       for (const task of fresh) requested.set(task.queue, (requested.get(task.queue) ?? 0) + 1);
-      await this.admitting(requested, () => this.insert(fresh, batchKeys));
+      await this.admitting(requested, () => this.insert(fresh, batchKeys, alongside));
     }
     return Promise.all(outcomes.map((outcome) => Promise.resolve(outcome)));
   }
@@ -85,9 +87,10 @@ export class TaskSubmission {
     }
   }
 
-  private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>): Promise<void> {
+  private async insert(fresh: TaskRecord[], batchKeys: Map<string, TaskRecord>, alongside: readonly Mutation[]): Promise<void> {
     // No copy: a store captures what it writes during the call (TaskStore.write).
-    const commit = this.deps.store.write(fresh.map((task) => ({ kind: 'insertTask', task }) as const));
+    const inserts: Mutation[] = fresh.map((task) => ({ kind: 'insertTask', task }) as const);
+    const commit = this.deps.store.write(alongside.length > 0 ? [...inserts, ...alongside] : inserts);
     for (const [key, task] of batchKeys) {
       const { payload } = task; // the ledger lets go of it once the task is tracked
       const outcome = commit.then(() => ({ task: { ...task, payload }, deduplicated: true }));
@@ -156,5 +159,8 @@ function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
     updatedAtMs: nowMs,
     runAtMs: Math.max(runAtMs, nowMs),
     finishedAtMs: null,
+    scheduleName: spec.origin?.scheduleName ?? null,
+    scheduleFireMs: spec.origin?.fireMs ?? null,
+    progress: null,
   };
 }

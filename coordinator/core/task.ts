@@ -67,6 +67,26 @@ export interface TaskRecord {
   /** When the task is (or was) due; orders tasks of equal priority. */
   runAtMs: number;
   finishedAtMs: number | null;
+  /** The schedule whose fire submitted the task; null for a task submitted directly. */
+  readonly scheduleName: string | null;
+  /** The fire time the task stands for; null unless scheduleName is set. */
+  readonly scheduleFireMs: number | null;
+  /** The latest progress the handler reported in the current or latest attempt; null for none. */
+  progress: TaskProgress | null;
+}
+
+/** What a handler said of how far it got (ctx.progress), replaced whole by each report. */
+export interface TaskProgress {
+  /** In [0, 1]. */
+  readonly fraction: number;
+  readonly message: string;
+  readonly atMs: number;
+}
+
+/** Where a task submitted by a schedule's fire came from. */
+export interface ScheduleOrigin {
+  readonly scheduleName: string;
+  readonly fireMs: number;
 }
 
 /** What a validated submission asks for; the engine turns it into a TaskRecord. */
@@ -85,6 +105,8 @@ export interface TaskSpec {
   readonly idempotencyKey: string | null;
   readonly labels: Readonly<Record<string, string>>;
   readonly traceContext: Readonly<Record<string, string>>;
+  /** Set when a schedule's fire submits the task. */
+  readonly origin?: ScheduleOrigin;
 }
 
 /** The empty payload of a record whose payload is in the store. */

@@ -10,6 +10,7 @@ import type { AttemptOutcome, AttemptRecord, TaskRecord } from './task';
 export function beginAttempt(task: TaskRecord, lease: Lease, nowMs: number): AttemptRecord {
   task.state = 'running';
   task.attempt = lease.attempt;
+  task.progress = null; // progress is the current attempt's
   task.updatedAtMs = nowMs;
   return {
     number: lease.attempt,

@@ -63,3 +63,15 @@ export interface WorkerChannel {
   /** False while the stream's send buffer is full: dispatch sends it no leases until it drains. */
   readonly writable: boolean;
 }
+
+/** A handler's progress on one lease, as a worker reported it (validated). */
+export interface ProgressReport {
+  readonly leaseId: string;
+  /** In [0, 1]. */
+  readonly fraction: number;
+  /** At most MAX_PROGRESS_MESSAGE_BYTES. */
+  readonly message: string;
+}
+
+/** The longest progress message accepted, in UTF-8 bytes. */
+export const MAX_PROGRESS_MESSAGE_BYTES = 512;

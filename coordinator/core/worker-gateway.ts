@@ -9,12 +9,14 @@ import type { CoreMetrics } from './core-metrics';
 import { DispatchScheduler } from './dispatch-scheduler';
 import { limitsOf, type EngineOptions } from './engine-options';
 import type { Lease, LeaseTable } from './leases';
+import { ProgressRecorder } from './progress-recorder';
+import { QueueFlow } from './queue-flow';
 import { SessionRegistry, type WorkerSession } from './sessions';
 import type { AttemptRecord, TaskRecord } from './task';
 import type { TaskLedger } from './task-ledger';
 import { WorkerDeadlines } from './worker-deadlines';
 import { admitHello, HELD_LEASE_MARGIN, maxHeldLeases, newResumeSecret, WorkerIdReservations, workerProof } from './worker-admission';
-import type { CancelReason, HelloSpec, OpenedSession, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
+import type { CancelReason, HelloSpec, OpenedSession, ProgressReport, ResultAck, TaskReport, WorkerChannel } from './worker-channel';
 
 export interface WorkerGatewayDeps {
   readonly ledger: TaskLedger;
@@ -33,11 +35,14 @@ export interface WorkerGatewayDeps {
  */
 export class WorkerGateway {
   readonly sessions = new SessionRegistry();
+  /** Pause, concurrency and rate limits, and weights, of the queues. */
+  readonly flow: QueueFlow;
   private readonly attempts: AttemptTable;
   private readonly reservations = new WorkerIdReservations();
   private readonly deadlines: WorkerDeadlines;
   private readonly endings: AttemptEndings;
   private readonly dispatcher: DispatchScheduler;
+  private readonly progressRecorder: ProgressRecorder;
   private readonly log: Logger;
   private closed = false;
 
@@ -57,7 +62,21 @@ export class WorkerGateway {
     const { attempts, sessions } = this;
     const requestDispatch = (): void => this.requestDispatch();
     this.endings = new AttemptEndings({ ledger, attempts, sessions, clock, log: this.log, metrics, tracer, random, requestDispatch });
-    this.dispatcher = new DispatchScheduler({ ledger, sessions, attempts, clock, metrics, tracer });
+    this.flow = new QueueFlow({
+      clock,
+      running: (queue) => attempts.runningByQueue.count(queue),
+      onUnblocked: requestDispatch,
+      configured: deps.options.queues,
+      defaults: deps.options.queueDefaults,
+    });
+    const { flow } = this;
+    this.progressRecorder = new ProgressRecorder((task) => ledger.persist(task));
+    this.dispatcher = new DispatchScheduler({ ledger, sessions, attempts, clock, metrics, tracer, flow });
+  }
+
+  /** Attempts of `queue` running now, orphaned ones included. */
+  runningIn(queue: string): number {
+    return this.attempts.runningByQueue.count(queue);
   }
 
   /** The current leases, by id, task and session. */
@@ -225,6 +244,27 @@ export class WorkerGateway {
     return this.endings.applyReports(sessionId, session?.workerId, reports);
   }
 
+  /**
+   * Handlers' progress. A report counts only if its lease is current and held by this session;
+   * others are ignored (the attempt ended, or was reassigned).
+   * @throws ResourceExhaustedError for more reports than the session could hold leases.
+   */
+  progress(sessionId: string, reports: readonly ProgressReport[]): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
+    const limit = maxHeldLeases(session.concurrency);
+    if (reports.length > limit) {
+      throw new ResourceExhaustedError(`progress.reports: ${reports.length} entries is over the limit of ${limit} (2 × concurrency + ${HELD_LEASE_MARGIN})`);
+    }
+    this.touch(sessionId);
+    const atMs = this.deps.clock.now();
+    for (const report of reports) {
+      const lease = this.leases.get(report.leaseId);
+      const task = lease?.sessionId === sessionId ? this.deps.ledger.get(lease.taskId) : undefined;
+      if (task && task.attempt === lease?.attempt) this.progressRecorder.record(task, { fraction: report.fraction, message: report.message, atMs });
+    }
+  }
+
   /** The stream ended: its leases wait one lease window for the worker to come back. */
   disconnect(sessionId: string): void {
     const session = this.sessions.get(sessionId);
@@ -257,6 +297,7 @@ export class WorkerGateway {
   close(message: string): void {
     this.closed = true;
     this.dispatcher.close();
+    this.flow.close();
     for (const session of [...this.sessions.all()]) {
       session.channel.close('UNAVAILABLE', message);
       this.sessions.remove(session.id);

@@ -72,7 +72,7 @@ export async function listEverything(ctx: FuzzContext): Promise<{ tasks: Task[];
   let pageToken = '';
   const maxPages = Math.ceil((ctx.accepted.size + 10_000) / PAGE_SIZE) + 10;
   for (let page = 0; page < maxPages; page += 1) {
-    const request = Buffer.from(ListTasksRequest.encode({ queue: '', state: TaskState.TASK_STATE_UNSPECIFIED, type: '', pageSize: PAGE_SIZE, pageToken }).finish());
+    const request = Buffer.from(ListTasksRequest.encode({ queue: '', state: TaskState.TASK_STATE_UNSPECIFIED, type: '', pageSize: PAGE_SIZE, pageToken, schedule: '' }).finish());
     const outcome = await ctx.raw.unary('ListTasks', request, CALL_DEADLINE_MS);
     if (outcome.code !== status.OK) return { tasks, findings: [finding('list', `ListTasks page ${page} answered ${statusName(outcome.code)} "${outcome.details}"`)] };
     const response = ListTasksResponse.decode(outcome.responses[0]!);

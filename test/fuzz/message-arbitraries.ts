@@ -189,6 +189,9 @@ export const listTasksRequestArb: fc.Arbitrary<ListTasksRequest> = fc.record({
     fc.uuid().map((id) => Buffer.from(id).toString('base64url')),
     anyString,
   ),
+  schedule: fc.oneof(fc.constant(''), nameArb, anyString),
+  createdAfter: fc.option(fc.date({ noInvalidDate: true }), { nil: undefined }),
+  createdBefore: fc.option(fc.date({ noInvalidDate: true }), { nil: undefined }),
 });
 
 export const sessionIdArb: fc.Arbitrary<string> = fc.oneof(

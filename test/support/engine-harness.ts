@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreMetrics } from '../../coordinator/core/core-metrics';
 import { Engine } from '../../coordinator/core/engine';
-import type { EngineLimits } from '../../coordinator/core/engine-options';
+import type { EngineLimits, EngineOptions } from '../../coordinator/core/engine-options';
 import type { AttemptOutcome, TaskSpec, TaskState } from '../../coordinator/core/task';
 import type { CancelReason, LeaseGrant, ResultAck, WorkerChannel } from '../../coordinator/core/worker-channel';
 import type { HelloSpec } from '../../coordinator/core/worker-channel';
@@ -75,6 +75,10 @@ export class EngineHarness {
   engine!: Engine;
   /** Set before `open()` (or a restart) to run the engine with other limits. */
   limits: EngineLimits | undefined;
+  /** Set before a restart to run the engine with other options (queue settings, retention...). */
+  options: Partial<EngineOptions> = {};
+  /** The engine's source of jitter; set before a restart. */
+  random: () => number = () => 0;
 
   constructor(dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'baton-engine-'));
@@ -89,8 +93,8 @@ export class EngineHarness {
       clock: this.clock,
       logger: silentLogger(),
       metrics: this.metrics,
-      options: { heartbeatIntervalMs: 200, leaseTimeoutMs: LEASE_TIMEOUT_MS, ...(this.limits ? { limits: this.limits } : {}) },
-      random: () => 0,
+      options: { heartbeatIntervalMs: 200, leaseTimeoutMs: LEASE_TIMEOUT_MS, ...(this.limits ? { limits: this.limits } : {}), ...this.options },
+      random: () => this.random(),
     });
     this.engine.start();
   }

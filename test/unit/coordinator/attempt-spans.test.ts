@@ -9,7 +9,7 @@ const SUBMITTER = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067
 const task = makeTask({ id: 'task-1', queue: 'mail', type: 'email.send', maxAttempts: 4, traceContext: { traceparent: `00-${SUBMITTER.traceId}-${SUBMITTER.spanId}-01` } });
 
 function lease(leaseId: string, attempt: number): Lease {
-  return { leaseId, taskId: task.id, attempt, workerId: 'worker-a', proof: '', principal: 'anonymous', sessionId: 's', startedAtMs: 0, deadlineMs: null, grantOrdinal: 1 };
+  return { leaseId, taskId: task.id, queue: 'default', attempt, workerId: 'worker-a', proof: '', principal: 'anonymous', sessionId: 's', startedAtMs: 0, deadlineMs: null, grantOrdinal: 1 };
 }
 
 describe('attempt spans (coordinator)', () => {

@@ -29,7 +29,7 @@ describe('AttemptTable', () => {
     const { lease, attempt } = table.open(owner, task, 1000);
     expect(task.state).to.equal('running');
     expect(task.attempt).to.equal(2);
-    expect(lease).to.include({ taskId: 't1', attempt: 2, workerId: 'worker-s1', proof: 'proof-1', principal: 'token:w', sessionId: 's1', startedAtMs: 1000, deadlineMs: 1500, grantOrdinal: 1 });
+    expect(lease).to.include({ taskId: 't1', queue: 'default', attempt: 2, workerId: 'worker-s1', proof: 'proof-1', principal: 'token:w', sessionId: 's1', startedAtMs: 1000, deadlineMs: 1500, grantOrdinal: 1 });
     expect(attempt).to.include({ number: 2, leaseId: lease.leaseId, workerProof: 'proof-1', workerPrincipal: 'token:w', startedAtMs: 1000, outcome: 'running' });
     expect(table.leases.get(lease.leaseId)).to.equal(lease);
     expect(table.leases.ofTask('t1')).to.equal(lease);
@@ -58,7 +58,7 @@ describe('AttemptTable', () => {
   it('adopts an attempt from before a restart: orphaned, with the deadline of its original start', () => {
     const deadlines = new RecordingDeadlines();
     const table = new AttemptTable(deadlines);
-    const lease: Lease = { leaseId: 'l1', taskId: 't1', attempt: 1, workerId: 'w', proof: 'p', principal: 'anonymous', sessionId: null, startedAtMs: 100, deadlineMs: 600, grantOrdinal: 0 };
+    const lease: Lease = { leaseId: 'l1', taskId: 't1', queue: 'default', attempt: 1, workerId: 'w', proof: 'p', principal: 'anonymous', sessionId: null, startedAtMs: 100, deadlineMs: 600, grantOrdinal: 0 };
     const attempt = { number: 1, workerId: 'w', leaseId: 'l1', workerProof: 'p', workerPrincipal: 'anonymous', startedAtMs: 100, endedAtMs: null, outcome: 'running' as const, error: '' };
     table.adopt(lease, attempt);
     expect(table.leases.orphans()).to.deep.equal([lease]);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { LeaseTable, type Lease } from '../../../coordinator/core/leases';
 
 function lease(leaseId: string, sessionId: string | null, taskId = `task-${leaseId}`): Lease {
-  return { leaseId, taskId, attempt: 1, workerId: 'w', proof: '', principal: 'anonymous', sessionId, startedAtMs: 0, deadlineMs: null, grantOrdinal: 1 };
+  return { leaseId, taskId, queue: 'default', attempt: 1, workerId: 'w', proof: '', principal: 'anonymous', sessionId, startedAtMs: 0, deadlineMs: null, grantOrdinal: 1 };
 }
 
 describe('LeaseTable', () => {

@@ -15,20 +15,22 @@ describe('ReadyIndex', () => {
       makeTask({ id: 'd', priority: 0, runAtMs: 50 }),
     ];
     tasks.forEach((task) => index.add(task));
-    const order = [1, 2, 3, 4].map(() => index.take(['default'], ANY)?.id);
+    const order = [1, 2, 3, 4].map(() => index.take('default', ANY)?.id);
     expect(order).to.deep.equal(['a', 'b', 'd', 'c']);
-    expect(index.take(['default'], ANY)).to.equal(undefined);
+    expect(index.take('default', ANY)).to.equal(undefined);
   });
 
-  it('serves only the queues and types asked for', () => {
+  it('serves only the queue and types asked for', () => {
     const index = new ReadyIndex();
     index.add(makeTask({ id: 'email-1', queue: 'mail', type: 'email' }));
     index.add(makeTask({ id: 'sms-1', queue: 'mail', type: 'sms' }));
     index.add(makeTask({ id: 'other', queue: 'default', type: 'email' }));
-    expect(index.take(['mail'], new Set(['sms']))?.id).to.equal('sms-1');
-    expect(index.take(['mail'], new Set(['sms']))).to.equal(undefined);
-    expect(index.take(['mail', 'default'], ANY)?.id).to.equal('email-1');
+    expect(index.take('mail', new Set(['sms']))?.id).to.equal('sms-1');
+    expect(index.take('mail', new Set(['sms']))).to.equal(undefined);
+    expect(index.take('mail', ANY)?.id).to.equal('email-1');
     expect(index.size).to.equal(1);
+    expect(index.hasReady('mail')).to.equal(false);
+    expect(index.hasReady('default')).to.equal(true);
   });
 
   it('forgets removed tasks, and never hands out a task twice when it is re-added', () => {
@@ -36,11 +38,11 @@ describe('ReadyIndex', () => {
     const task = makeTask({ id: 't' });
     index.add(task);
     index.remove('t');
-    expect(index.take(['default'], ANY)).to.equal(undefined);
+    expect(index.take('default', ANY)).to.equal(undefined);
     index.add(task);
     index.add(task);
-    expect(index.take(['default'], ANY)?.id).to.equal('t');
-    expect(index.take(['default'], ANY)).to.equal(undefined);
+    expect(index.take('default', ANY)?.id).to.equal('t');
+    expect(index.take('default', ANY)).to.equal(undefined);
     expect(index.depthByQueue().get('default')).to.equal(undefined);
   });
 
@@ -57,10 +59,12 @@ describe('ReadyIndex', () => {
     const index = new ReadyIndex();
     for (let i = 0; i < 100; i += 1) index.add(makeTask({ id: `t${i}`, queue: `q${i}`, type: `type${i}` }));
     const all = Array.from({ length: 100 }, (_, i) => `q${i}`);
-    while (index.take(all, ANY)) {
-      // drain
+    for (const queue of all) {
+      while (index.take(queue, ANY)) {
+        // drain
+      }
+      index.take(queue, ANY);
     }
-    index.take(all, ANY);
     expect(index.indexedQueues).to.equal(0);
     expect([...index.nonEmptyQueues()]).to.deep.equal([]);
   });
@@ -73,11 +77,11 @@ describe('ReadyIndex', () => {
     index.add(makeTask({ id: 'later', queue: 'a', priority: 0, runAtMs: 200 }));
     index.add(makeTask({ id: 'elsewhere', queue: 'b', runAtMs: 50 }));
     expect(index.oldestDueMs('a')).to.equal(100);
-    expect(index.take(['a'], ANY)?.id).to.equal('urgent');
+    expect(index.take('a', ANY)?.id).to.equal('urgent');
     expect(index.oldestDueMs('a')).to.equal(100);
     index.remove('patient');
     expect(index.oldestDueMs('a')).to.equal(200);
-    expect(index.take(['a'], ANY)?.id).to.equal('later');
+    expect(index.take('a', ANY)?.id).to.equal('later');
     expect(index.oldestDueMs('a')).to.equal(undefined);
     expect(index.oldestDueMs('b')).to.equal(50);
   });
@@ -87,7 +91,7 @@ describe('ReadyIndex', () => {
     index.add(makeTask({ id: 'anchor', queue: 'a', priority: 0, runAtMs: 1 }));
     for (let i = 0; i < 3000; i += 1) {
       index.add(makeTask({ id: `t${i}`, queue: 'a', priority: 5, runAtMs: 1000 + i }));
-      expect(index.take(['a'], ANY)?.id).to.equal(`t${i}`); // high priority: taken while the anchor waits
+      expect(index.take('a', ANY)?.id).to.equal(`t${i}`); // high priority: taken while the anchor waits
     }
     expect(index.oldestDueMs('a')).to.equal(1);
     expect(index.dueTimeEntries('a')).to.be.at.most(2 * 2 + 64); // twice the ready tasks at the last add, plus the slack

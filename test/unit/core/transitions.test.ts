@@ -7,7 +7,7 @@ const NOW = 1_000_000;
 const noJitter = (): number => 0;
 
 function leaseFor(taskId: string, attempt: number): Lease {
-  return { leaseId: `l${attempt}`, taskId, attempt, workerId: 'w', proof: '', principal: 'anonymous', sessionId: 's', startedAtMs: NOW, deadlineMs: null, grantOrdinal: attempt };
+  return { leaseId: `l${attempt}`, taskId, queue: 'default', attempt, workerId: 'w', proof: '', principal: 'anonymous', sessionId: 's', startedAtMs: NOW, deadlineMs: null, grantOrdinal: attempt };
 }
 
 describe('task transitions (the retry policy)', () => {
