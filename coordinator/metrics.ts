@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../shared/clock';
 import { SUBMISSION_REJECT_REASONS, type SubmissionRejectReason, type SubmissionRejections } from './api/submission-rejections';
-import type { CoreMetrics } from './core/core-metrics';
+import type { CoreMetrics, ScheduleFireOutcome } from './core/core-metrics';
 import type { QueueDepth, WorkerSlots } from './core/stats-snapshot';
 import type { AttemptOutcome, TaskState } from './core/task';
 import type { CommitObservation } from './store/sqlite-store';
@@ -43,6 +43,13 @@ export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
   private readonly finished = new Counter({ name: 'baton_tasks_finished_total', help: 'Tasks whose terminal state has committed', labelNames: ['queue', 'state'], registers: [this.registry] });
   private readonly attempts = new Counter({ name: 'baton_attempts_total', help: 'Attempts ended, by outcome', labelNames: ['queue', 'outcome'], registers: [this.registry] });
   private readonly retries = new Counter({ name: 'baton_retries_total', help: 'Retries scheduled', labelNames: ['queue'], registers: [this.registry] });
+  private readonly fires = new Counter({
+    name: 'baton_schedule_fires_total',
+    help: 'Schedule fire times dealt with: fired (a task submitted), skipped (overlap policy or a full queue), dropped (catch-up policy)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly deleted = new Counter({ name: 'baton_tasks_deleted_total', help: 'Finished tasks deleted by retention', registers: [this.registry] });
   private readonly stale = new Counter({ name: 'baton_stale_results_total', help: 'Results rejected because their lease was not current', registers: [this.registry] });
   private readonly refused = new Counter({
     name: 'baton_calls_refused_total',
@@ -103,6 +110,7 @@ export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
     // Every reason from the start: a rate() over a series that appears late misses its first step.
     for (const reason of SUBMISSION_REJECT_REASONS) this.rejectedSubmissions.inc({ reason }, 0);
     for (const code of ['UNAUTHENTICATED', 'PERMISSION_DENIED']) this.refused.inc({ code }, 0);
+    for (const outcome of ['fired', 'skipped', 'dropped']) this.fires.inc({ outcome }, 0);
   }
 
   /** Gauges read the core's and the API's live counts at scrape time. */
@@ -209,6 +217,12 @@ export class CoordinatorMetrics implements CoreMetrics, SubmissionRejections {
   runTime(queue: string, ms: number): void {
     this.active(queue);
     this.run.observe({ queue }, ms / 1000);
+  }
+  scheduleFires(outcome: ScheduleFireOutcome, count: number): void {
+    this.fires.inc({ outcome }, count);
+  }
+  tasksDeleted(count: number): void {
+    this.deleted.inc(count);
   }
   storeCommitted(commit: CommitObservation): void {
     this.commitDuration.observe(commit.durationMs / 1000);

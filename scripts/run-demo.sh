@@ -40,6 +40,9 @@ one worker running examples/handlers.mjs. In another terminal:
 
   ./bin/baton submit add '{"a": 2, "b": 3}' --wait
   ./bin/baton submit flaky '{"succeedOn": 3}' --wait
+  ./bin/baton submit countdown '{"seconds": 5}' --wait     # shows the handler's progress
+  ./bin/baton schedule create every-10s --every 10s add '{"a": 1, "b": 1}'
+  ./bin/baton list --schedule every-10s
   ./bin/baton list
 
 Ctrl-C stops both.

@@ -15,7 +15,13 @@ export interface CoreMetrics {
   dispatchLatency(queue: string, ms: number): void;
   /** Time from lease to result. */
   runTime(queue: string, ms: number): void;
+  /** Fire times a schedule dealt with: fired (a task submitted), skipped (overlap or a full queue), or dropped by catch-up. */
+  scheduleFires(outcome: ScheduleFireOutcome, count: number): void;
+  /** Finished tasks retention deleted. */
+  tasksDeleted(count: number): void;
 }
+
+export type ScheduleFireOutcome = 'fired' | 'skipped' | 'dropped';
 
 export const NO_METRICS: CoreMetrics = {
   tasksSubmitted: () => undefined,
@@ -26,4 +32,6 @@ export const NO_METRICS: CoreMetrics = {
   heartbeatMissed: () => undefined,
   dispatchLatency: () => undefined,
   runTime: () => undefined,
+  scheduleFires: () => undefined,
+  tasksDeleted: () => undefined,
 };

@@ -112,6 +112,7 @@ export class Engine {
       submit: (specs, alongside) => this.submission.submit(specs, alongside),
       isUnfinished: (taskId) => this.ledger.get(taskId) !== undefined,
       maxSchedules: deps.options.maxSchedules ?? DEFAULT_MAX_SCHEDULES,
+      metrics: this.metrics,
       random: deps.random ?? Math.random,
     });
     this.queues = new QueueAdmin({
@@ -131,7 +132,10 @@ export class Engine {
       logger: this.log,
       flow: this.workers.flow,
       options: deps.options.retention ?? DEFAULT_RETENTION,
-      onDeleted: () => this.activity.finishedTasksDeleted(),
+      onDeleted: (count) => {
+        this.metrics.tasksDeleted(count);
+        this.activity.finishedTasksDeleted();
+      },
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/clock';
 import { AlreadyExistsError, NotFoundError, ResourceExhaustedError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
+import type { CoreMetrics } from '../core/core-metrics';
 import { TimerQueue } from '../core/timer-queue';
 import type { SubmitOutcome } from '../core/task-submission';
 import type { TaskRecord, TaskSpec, TaskState } from '../core/task';
@@ -19,6 +20,7 @@ export interface ScheduleRunnerDeps {
   /** Whether the task is unfinished (tracked by the ledger). */
   readonly isUnfinished: (taskId: string) => boolean;
   readonly maxSchedules: number;
+  readonly metrics: Pick<CoreMetrics, 'scheduleFires'>;
   /** Jitter's source, in [0, 1). */
   readonly random: () => number;
 }
@@ -142,6 +144,7 @@ export class ScheduleRunner {
       const [outcome] = await this.deps.submit([fireSpec(entry.record, nowMs, this.deps.random)], []);
       if (!outcome) throw new Error('a submission of one task returned no outcome');
       entry.lastTaskId = outcome.task.id;
+      this.deps.metrics.scheduleFires('fired', 1);
       this.log.info({ schedule: name, fire_time: nowMs, task_id: outcome.task.id }, 'schedule triggered');
       return outcome.task;
     });
@@ -199,7 +202,11 @@ export class ScheduleRunner {
     const { record } = entry;
     const plan = planDueFires({ times: entry.times, policy: record.spec.catchUp, limit: record.spec.catchUpLimit, lastFireMs: record.lastFireMs, nowMs });
     const overlap = applyOverlap(record.spec.overlap, plan.fire, this.busy(entry), record.bufferedFireMs);
-    if (plan.dropped > 0) this.log.warn({ schedule: name, dropped: plan.dropped, policy: record.spec.catchUp }, 'missed fire times dropped by the catch-up policy');
+    if (plan.dropped > 0) {
+      this.log.warn({ schedule: name, dropped: plan.dropped, policy: record.spec.catchUp }, 'missed fire times dropped by the catch-up policy');
+      this.deps.metrics.scheduleFires('dropped', plan.dropped);
+    }
+    if (overlap.skipped > 0) this.deps.metrics.scheduleFires('skipped', overlap.skipped);
     const next: ScheduleRecord = {
       ...record,
       lastFireMs: plan.lastFireMs,
@@ -236,8 +243,10 @@ export class ScheduleRunner {
       this.log.warn({ schedule: name, fires: fires.length, err_message: err.message }, 'schedule fire refused by a queue limit; counted as skipped');
       await this.deps.store.write([{ kind: 'putSchedule', schedule: dropped }]);
       entry.record = dropped;
+      this.deps.metrics.scheduleFires('skipped', fires.length);
       return;
     }
+    this.deps.metrics.scheduleFires('fired', fires.length);
     entry.record = next;
     const last = outcomes[outcomes.length - 1];
     if (last) entry.lastTaskId = last.task.id;

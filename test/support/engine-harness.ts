@@ -61,6 +61,8 @@ export class RecordingMetrics implements CoreMetrics {
   heartbeatMissed(): void {}
   dispatchLatency(): void {}
   runTime(): void {}
+  scheduleFires(): void {}
+  tasksDeleted(): void {}
 }
 
 export const LEASE_TIMEOUT_MS = 1000;
