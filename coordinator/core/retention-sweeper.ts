@@ -23,7 +23,8 @@ export interface RetentionSweeperDeps {
  */
 export class RetentionSweeper {
   private timer: TimerHandle | undefined;
-  private sweeping: Promise<number> | undefined;
+  /** The latest sweep asked for: sweeps run one after another, never two at once. */
+  private last: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly deps: RetentionSweeperDeps) {}
@@ -32,10 +33,11 @@ export class RetentionSweeper {
     this.schedule();
   }
 
-  /** One sweep now (or the one running); resolves to the tasks it deleted. */
+  /** A sweep as of now, once any sweep running has finished; resolves to the tasks it deleted. */
   sweep(): Promise<number> {
-    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
-    return this.sweeping;
+    const run = this.last.then(() => this.sweepOnce());
+    this.last = run.catch(() => undefined);
+    return run;
   }
 
   close(): void {
