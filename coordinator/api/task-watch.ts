@@ -38,7 +38,7 @@ export type WatchAccess = (caller: Principal, task: TaskRecord) => void;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
- * One WatchTask stream: the task now, then each committed change of state, then the end. It
+ * One WatchTask stream: the task now, then each committed change of state or progress, then the end. It
  * holds at most one update for a client that does not read: while the stream's buffer is
  * full, a newer state replaces the one waiting, and a client that reads nothing for
  * `stallMs` is dropped with RESOURCE_EXHAUSTED. Updates carry neither payload nor result, and
@@ -46,7 +46,8 @@ const NO_BYTES = Buffer.alloc(0);
  * what watching a small one does.
  */
 export class TaskWatch {
-  private last: { state: string; attempt: number } | undefined;
+  /** What the client saw last: a change of any of these is news (progress included). */
+  private last: { state: string; attempt: number; progressAtMs: number | undefined } | undefined;
   private waiting: Task | undefined;
   private blocked = false;
   private stallTimer: TimerHandle | undefined;
@@ -103,8 +104,9 @@ export class TaskWatch {
   }
 
   private changed(snapshot: TaskRecord, attempts?: readonly AttemptRecord[]): void {
-    if (this.done || this.ending || (this.last?.state === snapshot.state && this.last.attempt === snapshot.attempt)) return;
-    this.last = { state: snapshot.state, attempt: snapshot.attempt };
+    const progressAtMs = snapshot.progress?.atMs;
+    if (this.done || this.ending || (this.last?.state === snapshot.state && this.last.attempt === snapshot.attempt && this.last.progressAtMs === progressAtMs)) return;
+    this.last = { state: snapshot.state, attempt: snapshot.attempt, progressAtMs };
     if (!isTerminal(snapshot.state)) {
       this.send(lightTask(snapshot, []));
       return;
