@@ -46,6 +46,31 @@ export function uuidv7(nowMs: number = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The largest millisecond a UUIDv7's 48-bit timestamp holds (in the year 10889). */
+const MAX_UUIDV7_MS = 2 ** 48 - 1;
+/** Sorts above every lowercase UUID text ('g' comes after every hex digit). */
+const ABOVE_EVERY_UUID = 'g';
+
+/**
+ * The smallest UUIDv7 text of millisecond `ms`: its timestamp, then zeros
+ * (`0192f1a4-3b00-0000-0000-000000000000`). Every id {@link uuidv7} makes at `ms` or later
+ * sorts at or above it and every id of an earlier millisecond below it, so that
+ * `id >= uuidv7LowerBound(from) AND id < uuidv7LowerBound(before)` selects the ids made in
+ * [from, before) through an index on the id. It is a bound, not an id: its version and
+ * variant bits are zero.
+ *
+ * A fractional `ms` is rounded up (an id of millisecond 1 was made before 1.5). Below 0 it is
+ * the smallest UUID; past the 48-bit range, a text above every UUID.
+ * @throws RangeError when `ms` is NaN.
+ */
+export function uuidv7LowerBound(ms: number): string {
+  if (Number.isNaN(ms)) throw new RangeError('uuidv7LowerBound: ms is NaN');
+  const whole = Math.max(0, Math.ceil(ms));
+  if (whole > MAX_UUIDV7_MS) return ABOVE_EVERY_UUID;
+  const hex = whole.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function isUuid(value: string): boolean {

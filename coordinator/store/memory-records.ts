@@ -3,26 +3,44 @@
  * the core keeps mutating), and what reads hand out (which callers may mutate).
  */
 import { InvalidArgumentError } from '../../shared/errors';
+import type { QueueSettingsOverride } from '../core/queue-settings';
 import type { AttemptRecord, TaskRecord } from '../core/task';
 import type { Mutation } from '../core/task-store';
+import type { ScheduleRecord } from '../schedules/schedule';
+import { definedSettings } from './store-queries';
 
 /** The mutable fields an `updateTask` overwrites (the SQLite store's MUTABLE_TASK_COLUMNS). */
 export type MutableFields = Pick<
   TaskRecord,
-  'state' | 'attempt' | 'maxAttempts' | 'infraFailures' | 'result' | 'resultContentType' | 'lastError' | 'updatedAtMs' | 'runAtMs' | 'finishedAtMs'
+  | 'state'
+  | 'attempt'
+  | 'maxAttempts'
+  | 'infraFailures'
+  | 'result'
+  | 'resultContentType'
+  | 'lastError'
+  | 'updatedAtMs'
+  | 'runAtMs'
+  | 'finishedAtMs'
+  | 'progress'
 >;
 
 /** A mutation as captured when `write` was called: the core keeps mutating the records it passed. */
 export type CapturedMutation =
   | { readonly kind: 'insertTask'; readonly task: TaskRecord }
   | { readonly kind: 'updateTask'; readonly id: string; readonly fields: MutableFields }
-  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: AttemptRecord };
+  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: AttemptRecord }
+  | { readonly kind: 'deleteTasks'; readonly taskIds: readonly string[] }
+  | { readonly kind: 'putSchedule'; readonly schedule: ScheduleRecord }
+  | { readonly kind: 'deleteSchedule'; readonly name: string }
+  /** `settings` undefined: the override sets nothing, and the queue's entry goes. */
+  | { readonly kind: 'putQueueSettings'; readonly queue: string; readonly settings: QueueSettingsOverride | undefined };
 
 const EMPTY = Buffer.alloc(0);
 
 /**
  * Copies what a mutation carries, as it is now.
- * @throws InvalidArgumentError for an unknown mutation kind.
+ * @throws InvalidArgumentError for an unknown mutation kind or a queue setting of the wrong kind.
  */
 export function capture(mutation: Mutation): CapturedMutation {
   switch (mutation.kind) {
@@ -41,11 +59,20 @@ export function capture(mutation: Mutation): CapturedMutation {
         updatedAtMs: task.updatedAtMs,
         runAtMs: task.runAtMs,
         finishedAtMs: task.finishedAtMs,
+        progress: task.progress === null ? null : { ...task.progress },
       };
       return { kind: 'updateTask', id: task.id, fields };
     }
     case 'putAttempt':
       return { kind: 'putAttempt', taskId: mutation.taskId, attempt: { ...mutation.attempt } };
+    case 'deleteTasks':
+      return { kind: 'deleteTasks', taskIds: [...mutation.taskIds] };
+    case 'putSchedule':
+      return { kind: 'putSchedule', schedule: copySchedule(mutation.schedule, copyBytes) };
+    case 'deleteSchedule':
+      return { kind: 'deleteSchedule', name: mutation.name };
+    case 'putQueueSettings':
+      return { kind: 'putQueueSettings', queue: mutation.queue, settings: definedSettings(mutation.queue, mutation.settings) };
     default: {
       const unknownKind: never = mutation;
       throw new InvalidArgumentError(`unknown mutation kind ${JSON.stringify(unknownKind)}`);
@@ -65,6 +92,25 @@ export function copyTask(task: TaskRecord, bytes: (value: Buffer) => Buffer = sh
     retry: { ...task.retry },
     labels: { ...task.labels },
     traceContext: { ...task.traceContext },
+    progress: task.progress === null ? null : { ...task.progress },
+  };
+}
+
+/** A copy of the schedule and of its nested objects; `bytes` decides whether the template's payload is copied. */
+export function copySchedule(schedule: ScheduleRecord, bytes: (value: Buffer) => Buffer = shareBytes): ScheduleRecord {
+  const { spec } = schedule;
+  return {
+    ...schedule,
+    spec: {
+      ...spec,
+      cadence: { ...spec.cadence },
+      template: {
+        ...spec.template,
+        payload: bytes(spec.template.payload),
+        retry: { ...spec.template.retry },
+        labels: { ...spec.template.labels },
+      },
+    },
   };
 }
 

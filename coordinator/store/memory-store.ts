@@ -8,13 +8,17 @@
  * the difference between the two stores is the SQL and the disk, nothing else.
  */
 import type { Logger } from '../../shared/logger';
-import { BatonError, ConfigError, InvalidArgumentError, NotFoundError, UnavailableError } from '../../shared/errors';
-import { isTerminal, type AttemptRecord, type TaskRecord, type TaskState } from '../core/task';
-import type { ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
+import { BatonError, ConfigError, InvalidArgumentError, UnavailableError } from '../../shared/errors';
+import { uuidv7LowerBound } from '../../shared/ids';
+import type { QueueSettingsOverride } from '../core/queue-settings';
+import { isTerminal, type AttemptRecord, type TaskRecord } from '../core/task';
+import type { ExpiryRule, ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
+import type { ScheduleRecord } from '../schedules/schedule';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import type { CommitObservation, StoreCommitStats } from './sqlite-store';
-import { DuplicateTaskError } from './store-errors';
-import { capture, copyTask, summaryOf, type CapturedMutation, type MutableFields } from './memory-records';
+import { capture, copySchedule, copyTask, summaryOf, type CapturedMutation } from './memory-records';
+import { MemoryTables, keyOf, type QueueEntry, type Undo } from './memory-tables';
+import { checkLimit, checkMaxPages, expiringStates, isExpired, listIdRange, matchesListing } from './store-queries';
 
 /** The longest commit interval accepted, as for the SQLite store. */
 const MAX_COMMIT_INTERVAL_MS = 60_000;
@@ -29,12 +33,6 @@ export interface MemoryStoreOptions {
   readonly onCommit?: (observation: CommitObservation) => void;
 }
 
-interface QueueEntry {
-  /** The largest task id of the queue: ids are UUIDv7, so its newest task. */
-  newestId: string;
-  readonly byState: Map<TaskState, number>;
-}
-
 /**
  * The in-memory TaskStore. Create with {@link MemoryTaskStore.open}. Every task ever written
  * stays in memory until the process ends. Records are copied on the way in and out; payload
@@ -42,11 +40,7 @@ interface QueueEntry {
  * into a Buffer it read).
  */
 export class MemoryTaskStore implements TaskStore {
-  private readonly tasks = new Map<string, TaskRecord>();
-  private readonly attempts = new Map<string, Map<number, AttemptRecord>>();
-  /** `queue \n key` → task id. */
-  private readonly idempotencyKeys = new Map<string, string>();
-  private readonly queues = new Map<string, QueueEntry>();
+  private readonly tables = new MemoryTables();
   private readonly committer: GroupCommitter<CapturedMutation>;
   private readonly counters = { transactions: 0, writes: 0, mutations: 0, rejectedWrites: 0, failedTransactions: 0 };
   private closing: Promise<void> | undefined;
@@ -127,9 +121,10 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   loadRunningAttempts(): Map<string, AttemptRecord> {
+    const { tasks, attempts } = this.open();
     const running = new Map<string, AttemptRecord>();
-    for (const task of this.open().tasks.values()) {
-      const attempt = task.state === 'running' ? this.attempts.get(task.id)?.get(task.attempt) : undefined;
+    for (const task of tasks.values()) {
+      const attempt = task.state === 'running' ? attempts.get(task.id)?.get(task.attempt) : undefined;
       if (attempt !== undefined) running.set(task.id, { ...attempt });
     }
     return running;
@@ -140,16 +135,9 @@ export class MemoryTaskStore implements TaskStore {
    * @throws InvalidArgumentError when `limit` is not a positive integer.
    */
   listTasks(filter: TaskFilter, limit: number, beforeId?: string): ListPage {
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}`);
-    }
-    const matching = [...this.open().tasks.values()].filter(
-      (task) =>
-        (filter.queue === undefined || task.queue === filter.queue) &&
-        (filter.state === undefined || task.state === filter.state) &&
-        (filter.type === undefined || task.type === filter.type) &&
-        (beforeId === undefined || task.id < beforeId),
-    );
+    checkLimit(limit);
+    const range = listIdRange(filter, beforeId);
+    const matching = [...this.open().tasks.values()].filter((task) => matchesListing(task, filter, range));
     matching.sort((a, b) => compareIds(b.id, a.id));
     const tasks = matching.slice(0, limit).map(summaryOf);
     const last = tasks[tasks.length - 1];
@@ -173,6 +161,41 @@ export class MemoryTaskStore implements TaskStore {
     return entry === undefined ? [] : stateCounts(entry);
   }
 
+  /**
+   * Scans every task, as listings do here (store-queries.ts isExpired).
+   * @throws InvalidArgumentError when `limit` is not a positive integer.
+   */
+  findExpired(rule: ExpiryRule, limit: number): string[] {
+    checkLimit(limit);
+    const { tasks } = this.open();
+    const states = expiringStates(rule);
+    if (states === undefined) return [];
+    const belowId = uuidv7LowerBound(rule.finishedBeforeMs);
+    const ids: string[] = [];
+    for (const task of tasks.values()) if (isExpired(task, rule, states, belowId)) ids.push(task.id);
+    return ids.sort(compareIds).slice(0, limit);
+  }
+
+  /**
+   * Nothing to give back: deleted records are garbage for the JavaScript heap.
+   * @throws InvalidArgumentError when `maxPages` is not a positive integer, as the SQLite store.
+   */
+  reclaimSpace(maxPages: number): number {
+    checkMaxPages(maxPages);
+    this.open();
+    return 0;
+  }
+
+  /** In name order, as the SQLite store. */
+  loadSchedules(): ScheduleRecord[] {
+    return [...this.open().schedules.values()].sort((a, b) => compareIds(a.spec.name, b.spec.name)).map((schedule) => copySchedule(schedule));
+  }
+
+  loadQueueSettings(): Map<string, QueueSettingsOverride> {
+    const entries = [...this.open().queueSettings.entries()].sort(([a], [b]) => compareIds(a, b));
+    return new Map(entries.map(([queue, settings]) => [queue, { ...settings }]));
+  }
+
   /** Commits what is queued, then refuses reads and writes. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.committer.close().finally(() => {
@@ -182,9 +205,10 @@ export class MemoryTaskStore implements TaskStore {
     return this.closing;
   }
 
-  private open(): this {
+  /** The tables, unless the store is closed. */
+  private open(): MemoryTables {
     if (this.closed) throw new UnavailableError('the task store is closed');
-    return this;
+    return this.tables;
   }
 
   /**
@@ -194,7 +218,7 @@ export class MemoryTaskStore implements TaskStore {
    */
   private commit(groups: ReadonlyArray<readonly CapturedMutation[]>): Array<Error | undefined> {
     const startedAt = performance.now();
-    const undo: Array<() => void> = [];
+    const undo: Undo[] = [];
     let outcomes: Array<Error | undefined>;
     try {
       outcomes = groups.map((group) => this.applyGroup(group, undo));
@@ -227,10 +251,10 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   /** Applies one write; on its own BatonError undoes what it applied and returns the error. */
-  private applyGroup(group: readonly CapturedMutation[], undo: Array<() => void>): Error | undefined {
+  private applyGroup(group: readonly CapturedMutation[], undo: Undo[]): Error | undefined {
     const mark = undo.length;
     try {
-      for (const mutation of group) this.apply(mutation, undo);
+      for (const mutation of group) this.tables.apply(mutation, undo);
       return undefined;
     } catch (err: unknown) {
       if (!(err instanceof BatonError)) throw err;
@@ -238,82 +262,6 @@ export class MemoryTaskStore implements TaskStore {
       return err;
     }
   }
-
-  private apply(mutation: CapturedMutation, undo: Array<() => void>): void {
-    switch (mutation.kind) {
-      case 'insertTask':
-        return this.insert(mutation.task, undo);
-      case 'updateTask':
-        return this.update(mutation.id, mutation.fields, undo);
-      case 'putAttempt':
-        return this.putAttempt(mutation.taskId, mutation.attempt, undo);
-    }
-  }
-
-  private insert(task: TaskRecord, undo: Array<() => void>): void {
-    if (this.tasks.has(task.id)) throw new DuplicateTaskError('id', task.id, task.idempotencyKey);
-    const key = task.idempotencyKey === null ? undefined : keyOf(task.queue, task.idempotencyKey);
-    if (key !== undefined && this.idempotencyKeys.has(key)) throw new DuplicateTaskError('idempotencyKey', task.id, task.idempotencyKey);
-    this.tasks.set(task.id, task);
-    undo.push(() => this.tasks.delete(task.id));
-    if (key !== undefined) {
-      this.idempotencyKeys.set(key, task.id);
-      undo.push(() => this.idempotencyKeys.delete(key));
-    }
-    let entry = this.queues.get(task.queue);
-    if (entry === undefined) {
-      entry = { newestId: task.id, byState: new Map() };
-      this.queues.set(task.queue, entry);
-      undo.push(() => this.queues.delete(task.queue));
-    } else if (compareIds(task.id, entry.newestId) > 0) {
-      const queueEntry = entry;
-      const previous = entry.newestId;
-      entry.newestId = task.id;
-      undo.push(() => (queueEntry.newestId = previous));
-    }
-    this.countState(entry, task.state, 1, undo);
-  }
-
-  private update(id: string, fields: MutableFields, undo: Array<() => void>): void {
-    const previous = this.tasks.get(id);
-    if (previous === undefined) throw new NotFoundError(`task ${id} does not exist`);
-    this.tasks.set(id, { ...previous, ...fields });
-    undo.push(() => this.tasks.set(id, previous));
-    if (previous.state !== fields.state) {
-      const entry = this.queues.get(previous.queue);
-      if (entry === undefined) throw new BatonError('INTERNAL', `task ${id}: its queue ${previous.queue} is not indexed`);
-      this.countState(entry, previous.state, -1, undo);
-      this.countState(entry, fields.state, 1, undo);
-    }
-  }
-
-  private putAttempt(taskId: string, attempt: AttemptRecord, undo: Array<() => void>): void {
-    if (!this.tasks.has(taskId)) throw new NotFoundError(`task ${taskId} does not exist (attempt ${attempt.number})`);
-    let byNumber = this.attempts.get(taskId);
-    if (byNumber === undefined) {
-      byNumber = new Map();
-      this.attempts.set(taskId, byNumber);
-      undo.push(() => this.attempts.delete(taskId));
-    }
-    const attempts = byNumber;
-    const previous = attempts.get(attempt.number);
-    attempts.set(attempt.number, attempt);
-    undo.push(() => (previous === undefined ? attempts.delete(attempt.number) : attempts.set(attempt.number, previous)));
-  }
-
-  private countState(entry: QueueEntry, state: TaskState, delta: number, undo: Array<() => void>): void {
-    const add = (by: number): void => {
-      const count = (entry.byState.get(state) ?? 0) + by;
-      if (count > 0) entry.byState.set(state, count);
-      else entry.byState.delete(state);
-    };
-    add(delta);
-    undo.push(() => add(-delta));
-  }
-}
-
-function keyOf(queue: string, key: string): string {
-  return `${queue}\n${key}`;
 }
 
 /** Ids compare as SQLite compares TEXT (byte-wise); Baton's ids are ASCII, where that is `<`. */

@@ -10,6 +10,7 @@ import type { Mutation } from '../core/task-store';
 import type { Statements } from './sqlite-statements';
 import { DuplicateTaskError } from './store-errors';
 import { attemptValues, taskInsertValues, taskUpdateValues, type SqliteValue } from './sqlite-rows';
+import { queueSettingsJson, scheduleToRow, type ScheduleRow } from './sqlite-schedule-rows';
 
 /**
  * A mutation converted to bound parameters when `write` is called: the core keeps mutating
@@ -18,7 +19,12 @@ import { attemptValues, taskInsertValues, taskUpdateValues, type SqliteValue } f
 export type BoundMutation =
   | { readonly kind: 'insertTask'; readonly taskId: string; readonly idempotencyKey: string | null; readonly values: SqliteValue[] }
   | { readonly kind: 'updateTask'; readonly taskId: string; readonly values: SqliteValue[] }
-  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: number; readonly values: SqliteValue[] };
+  | { readonly kind: 'putAttempt'; readonly taskId: string; readonly attempt: number; readonly values: SqliteValue[] }
+  | { readonly kind: 'deleteTasks'; readonly taskIds: readonly string[] }
+  | { readonly kind: 'putSchedule'; readonly row: ScheduleRow }
+  | { readonly kind: 'deleteSchedule'; readonly name: string }
+  /** `settings` null: the override sets nothing, and the row goes. */
+  | { readonly kind: 'putQueueSettings'; readonly queue: string; readonly settings: string | null; readonly updatedAtMs: number };
 
 /** What the store has committed since it opened; for metrics and tests. */
 export interface StoreCommitStats {
@@ -38,7 +44,10 @@ export interface StoreCommitStats {
 export interface CommitObservation {
   /** How long the transaction took, fsync included, in milliseconds (wall clock). */
   readonly durationMs: number;
-  /** Rows written: task inserts and updates and attempt records, of the writes that committed. */
+  /**
+   * Mutations of the writes that committed: task inserts and updates, attempt records, and the
+   * rest (a deleteTasks counts once, however many tasks it deletes).
+   */
   readonly rows: number;
   /** `write` calls committed in it. */
   readonly writes: number;
@@ -51,7 +60,7 @@ const SQLITE_CONSTRAINT = 'SQLITE_CONSTRAINT';
 
 /**
  * Converts a mutation to bound parameters.
- * @throws InvalidArgumentError for an unknown mutation kind.
+ * @throws InvalidArgumentError for an unknown mutation kind or a queue setting of the wrong kind.
  */
 export function bindMutation(mutation: Mutation): BoundMutation {
   switch (mutation.kind) {
@@ -61,6 +70,16 @@ export function bindMutation(mutation: Mutation): BoundMutation {
       return { kind: 'updateTask', taskId: mutation.task.id, values: taskUpdateValues(mutation.task) };
     case 'putAttempt':
       return { kind: 'putAttempt', taskId: mutation.taskId, attempt: mutation.attempt.number, values: attemptValues(mutation.taskId, mutation.attempt) };
+    case 'deleteTasks':
+      return { kind: 'deleteTasks', taskIds: [...mutation.taskIds] };
+    case 'putSchedule':
+      return { kind: 'putSchedule', row: scheduleToRow(mutation.schedule) };
+    case 'deleteSchedule':
+      return { kind: 'deleteSchedule', name: mutation.name };
+    case 'putQueueSettings':
+      // The mutation carries no time and the column is only for someone reading the file:
+      // the wall clock is enough.
+      return { kind: 'putQueueSettings', queue: mutation.queue, settings: queueSettingsJson(mutation.queue, mutation.settings), updatedAtMs: Date.now() };
     default: {
       const unknownKind: never = mutation;
       throw new InvalidArgumentError(`unknown mutation kind ${JSON.stringify(unknownKind)}`);
@@ -187,6 +206,19 @@ export class SqliteBatchWriter {
         case 'putAttempt':
           this.statements.putAttempt.run(...mutation.values);
           return;
+        case 'deleteTasks':
+          for (const id of mutation.taskIds) this.statements.deleteFinishedTask.run(id);
+          return;
+        case 'putSchedule':
+          this.statements.putSchedule.run(mutation.row);
+          return;
+        case 'deleteSchedule':
+          this.statements.deleteSchedule.run(mutation.name);
+          return;
+        case 'putQueueSettings':
+          if (mutation.settings === null) this.statements.deleteQueueSettings.run(mutation.queue);
+          else this.statements.putQueueSettings.run(mutation.queue, mutation.settings, mutation.updatedAtMs);
+          return;
       }
     } catch (err: unknown) {
       throw describeConstraintError(err, mutation);
@@ -211,11 +243,28 @@ function describeConstraintError(err: unknown, mutation: BoundMutation): unknown
   if (mutation.kind === 'putAttempt' && code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new NotFoundError(`task ${mutation.taskId} does not exist (attempt ${mutation.attempt})`);
   }
-  const { taskId } = mutation;
   // A CHECK or NOT NULL failure means the core built a bad record: a bug, but only this write's.
-  return new BatonError('INTERNAL', `${mutation.kind} of task ${taskId} violates a store constraint: ${errorText(err)}`, {
+  return new BatonError('INTERNAL', `${mutation.kind} of ${subjectOf(mutation)} violates a store constraint: ${errorText(err)}`, {
     cause: err,
   });
+}
+
+/** What a mutation writes, for an error message. */
+function subjectOf(mutation: BoundMutation): string {
+  switch (mutation.kind) {
+    case 'insertTask':
+    case 'updateTask':
+    case 'putAttempt':
+      return `task ${mutation.taskId}`;
+    case 'deleteTasks':
+      return `${mutation.taskIds.length} task(s)`;
+    case 'putSchedule':
+      return `schedule ${mutation.row.name}`;
+    case 'deleteSchedule':
+      return `schedule ${mutation.name}`;
+    case 'putQueueSettings':
+      return `queue ${mutation.queue}`;
+  }
 }
 
 function errorText(err: unknown): string {

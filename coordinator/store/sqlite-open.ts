@@ -9,6 +9,7 @@ import type { Logger } from '../../shared/logger';
 import { errorMessage } from '../../shared/errors';
 import { failedPrecondition } from './store-errors';
 import { CREATE_SCHEMA_SQL, FORMAT_KEY, FORMAT_VALUE, MIGRATIONS, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from './sqlite-schema';
+import { ensureIncrementalVacuum } from './sqlite-vacuum';
 
 /** The data file's name inside the data directory. */
 export const DATA_FILE_NAME = 'baton.db';
@@ -38,7 +39,7 @@ export interface OpenedDatabase {
 
 /**
  * Opens (creating if needed) `<dataDir>/baton.db` with WAL, the requested synchronous level,
- * a busy timeout and foreign keys on.
+ * a busy timeout, foreign keys on and incremental auto-vacuum (sqlite-vacuum.ts).
  * @throws FailedPreconditionError when the directory or file is not a Baton data directory or
  * database, fails its integrity check, or has a newer schema version than this code.
  */
@@ -57,8 +58,16 @@ export function openBatonDatabase(options: OpenDatabaseOptions): OpenedDatabase 
     lockExclusively(db, dataDir, filePath);
     const found = inspectDatabase(db, filePath);
     configureConnection(db, options, filePath);
-    if (found.kind === 'empty') createSchema(db);
-    else migrate(db, found.version, options.logger);
+    if (found.kind === 'empty') {
+      // Before the first table: see ensureIncrementalVacuum.
+      ensureIncrementalVacuum(db, filePath, options.logger);
+      createSchema(db);
+    } else {
+      migrate(db, found.version, options.logger);
+      // Converts a file from before version 4 once (a VACUUM cannot run in the migration's
+      // transaction), and retries a conversion that an earlier open could not finish.
+      ensureIncrementalVacuum(db, filePath, options.logger);
+    }
     return { db, filePath, created: found.kind === 'empty' };
   } catch (err: unknown) {
     db.close(); // a refused file must not stay open (or locked) behind the error
@@ -187,7 +196,11 @@ function configureConnection(db: Database.Database, options: OpenDatabaseOptions
     options.logger.warn({ path: filePath, journalMode }, 'SQLite refused WAL mode; continuing in the mode it chose');
   }
   db.pragma(`synchronous = ${options.synchronous}`);
+  // deleteTasks relies on ON DELETE CASCADE to take a task's attempts with it.
   db.pragma('foreign_keys = ON');
+  if (db.pragma('foreign_keys', { simple: true }) !== 1) {
+    throw failedPrecondition(`SQLite refused to enforce foreign keys on ${filePath} (built without them?)`);
+  }
   // A checkpoint runs inside the commit that crosses the threshold, fsync included, and blocks
   // the event loop; every 40 MB of WAL instead of every 4 MB cut the store's cost per task by a
   // fifth (bench/RESULTS.md). Durability is the same: the WAL is the log.

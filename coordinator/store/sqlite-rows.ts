@@ -4,7 +4,7 @@
  */
 import type { BackoffPolicy } from '../../shared/backoff';
 import { BatonError } from '../../shared/errors';
-import { NO_ENTRIES, type AttemptOutcome, type AttemptRecord, type TaskRecord, type TaskState } from '../core/task';
+import { NO_ENTRIES, type AttemptOutcome, type AttemptRecord, type TaskProgress, type TaskRecord, type TaskState } from '../core/task';
 
 /** A `tasks` row as better-sqlite3 binds and returns it (named parameters match the columns). */
 export interface TaskRow {
@@ -32,6 +32,11 @@ export interface TaskRow {
   updated_at_ms: number;
   run_at_ms: number;
   finished_at_ms: number | null;
+  schedule_name: string | null;
+  schedule_fire_ms: number | null;
+  progress_fraction: number | null;
+  progress_message: string | null;
+  progress_at_ms: number | null;
 }
 
 /** A listing row: no payload, and only whether a result exists, to keep pages light. */
@@ -53,14 +58,18 @@ export interface AttemptRow {
 /** Every `tasks` column, in schema order. */
 export const TASK_COLUMNS = [
   'id', 'queue', 'type', 'state', 'payload', 'content_type', 'priority', 'attempt', 'max_attempts', 'attempt_budget',
-  'retry', 'max_infra_failures', 'infra_failures',   'timeout_ms', 'idempotency_key', 'labels', 'trace_context', 'result', 'result_content_type', 'last_error',
-  'created_at_ms', 'updated_at_ms', 'run_at_ms', 'finished_at_ms',
+  'retry', 'max_infra_failures', 'infra_failures', 'timeout_ms', 'idempotency_key', 'labels', 'trace_context', 'result', 'result_content_type', 'last_error',
+  'created_at_ms', 'updated_at_ms', 'run_at_ms', 'finished_at_ms', 'schedule_name', 'schedule_fire_ms', 'progress_fraction', 'progress_message',
+  'progress_at_ms',
 ] as const;
 
-/** The columns `updateTask` may change; payload and the other immutable fields are absent. */
+/**
+ * The columns `updateTask` may change; payload and the other immutable fields are absent,
+ * the schedule origin among them (written at insert only).
+ */
 export const MUTABLE_TASK_COLUMNS = [
   'state', 'attempt', 'max_attempts', 'infra_failures', 'result', 'result_content_type', 'last_error', 'updated_at_ms', 'run_at_ms',
-  'finished_at_ms',
+  'finished_at_ms', 'progress_fraction', 'progress_message', 'progress_at_ms',
 ] as const;
 
 /** The select list of a listing: everything but the blobs. */
@@ -81,6 +90,7 @@ export type SqliteValue = string | number | Buffer | null;
  * costs a fifth less than by name, and every task passes through here.
  */
 export function taskInsertValues(task: TaskRecord): SqliteValue[] {
+  const progress = task.progress;
   return [
     task.id,
     task.queue,
@@ -106,11 +116,17 @@ export function taskInsertValues(task: TaskRecord): SqliteValue[] {
     task.updatedAtMs,
     task.runAtMs,
     task.finishedAtMs,
+    task.scheduleName,
+    task.scheduleFireMs,
+    progress === null ? null : progress.fraction,
+    progress === null ? null : progress.message,
+    progress === null ? null : progress.atMs,
   ];
 }
 
 /** The `updateTask` parameters: the {@link MUTABLE_TASK_COLUMNS} in order, then the id. */
 export function taskUpdateValues(task: TaskRecord): SqliteValue[] {
+  const progress = task.progress;
   return [
     task.state,
     task.attempt,
@@ -122,6 +138,9 @@ export function taskUpdateValues(task: TaskRecord): SqliteValue[] {
     task.updatedAtMs,
     task.runAtMs,
     task.finishedAtMs,
+    progress === null ? null : progress.fraction,
+    progress === null ? null : progress.message,
+    progress === null ? null : progress.atMs,
     task.id,
   ];
 }
@@ -141,12 +160,15 @@ export function listRowToTask(row: TaskListRow): TaskRecord {
  */
 export function listValuesToTask(values: TaskListValues): TaskRecord {
   const [id, queue, type, state, contentType, priority, attempt, maxAttempts, attemptBudget, retry, maxInfraFailures, infraFailures,
-    timeoutMs, idempotencyKey, labels, traceContext, resultContentType, lastError, createdAtMs, updatedAtMs, runAtMs, finishedAtMs, hasResult] = values;
+    timeoutMs, idempotencyKey, labels, traceContext, resultContentType, lastError, createdAtMs, updatedAtMs, runAtMs, finishedAtMs,
+    scheduleName, scheduleFireMs, progressFraction, progressMessage, progressAtMs, hasResult] = values;
   const row = {
     id, queue, type, state, content_type: contentType, priority, attempt, max_attempts: maxAttempts, attempt_budget: attemptBudget, retry,
     max_infra_failures: maxInfraFailures, infra_failures: infraFailures, timeout_ms: timeoutMs, idempotency_key: idempotencyKey, labels,
     trace_context: traceContext, result_content_type: resultContentType, last_error: lastError, created_at_ms: createdAtMs,
-    updated_at_ms: updatedAtMs, run_at_ms: runAtMs, finished_at_ms: finishedAtMs, has_result: hasResult,
+    updated_at_ms: updatedAtMs, run_at_ms: runAtMs, finished_at_ms: finishedAtMs, schedule_name: scheduleName,
+    schedule_fire_ms: scheduleFireMs, progress_fraction: progressFraction, progress_message: progressMessage,
+    progress_at_ms: progressAtMs, has_result: hasResult,
   } as TaskListRow;
   return listRowToTask(row);
 }
@@ -203,7 +225,17 @@ function fromRow(row: Omit<TaskRow, 'payload' | 'result'>, payload: Buffer, resu
     updatedAtMs: row.updated_at_ms,
     runAtMs: row.run_at_ms,
     finishedAtMs: row.finished_at_ms,
+    // Interned: a schedule's tasks share its name, and start-up loads them all.
+    scheduleName: row.schedule_name === null ? null : sharedStrings.get(row.schedule_name, same),
+    scheduleFireMs: row.schedule_fire_ms,
+    progress: progressOf(row),
   };
+}
+
+/** The three progress columns are written together: all NULL or none. */
+function progressOf(row: Omit<TaskRow, 'payload' | 'result'>): TaskProgress | null {
+  if (row.progress_fraction === null) return null;
+  return { fraction: row.progress_fraction, message: row.progress_message ?? '', atMs: row.progress_at_ms ?? 0 };
 }
 
 /** Every `attempts` column, in schema order. */

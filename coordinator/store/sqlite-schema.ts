@@ -5,7 +5,7 @@
  */
 
 /** The schema version this code writes and understands. Raise it with a migration. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** The `meta` row that identifies a Baton data file. */
 export const FORMAT_KEY = 'format';
@@ -14,6 +14,55 @@ export const SCHEMA_VERSION_KEY = 'schema_version';
 
 /** The unfinished states; keep in step with core/task.ts. */
 export const UNFINISHED_STATES_SQL = `('scheduled', 'queued', 'running')`;
+/** The finished (terminal) states; keep in step with core/task.ts TERMINAL_STATES. */
+export const FINISHED_STATES_SQL = `('succeeded', 'dead', 'canceled')`;
+
+/** Listing a schedule's tasks; partial, since most tasks come from no schedule. */
+const TASKS_SCHEDULE_INDEX_SQL = `
+CREATE INDEX tasks_schedule_id ON tasks (schedule_name, id) WHERE schedule_name IS NOT NULL;`;
+
+/**
+ * A schedule: its spec a column per field (the cadence as a kind and the one of
+ * cron_expression or interval_ms that it uses), then the state that survives restarts.
+ */
+const SCHEDULES_SQL = `
+CREATE TABLE schedules (
+  name               TEXT PRIMARY KEY,
+  cadence_kind       TEXT NOT NULL CHECK (cadence_kind IN ('cron', 'every')),
+  cron_expression    TEXT CHECK ((cadence_kind = 'cron') = (cron_expression IS NOT NULL)),
+  interval_ms        INTEGER CHECK ((cadence_kind = 'every') = (interval_ms IS NOT NULL)),
+  timezone           TEXT NOT NULL,               -- IANA zone
+  queue              TEXT NOT NULL,               -- the task template, as tasks columns
+  type               TEXT NOT NULL,
+  payload            BLOB NOT NULL,
+  content_type       TEXT NOT NULL,
+  priority           INTEGER NOT NULL,
+  max_attempts       INTEGER NOT NULL,
+  retry              TEXT NOT NULL,               -- JSON BackoffPolicy
+  max_infra_failures INTEGER,
+  timeout_ms         INTEGER NOT NULL,
+  labels             TEXT NOT NULL,               -- JSON object of strings
+  overlap            TEXT NOT NULL CHECK (overlap IN ('allow', 'skip', 'buffer_one')),
+  catch_up           TEXT NOT NULL CHECK (catch_up IN ('skip', 'one', 'all')),
+  catch_up_limit     INTEGER NOT NULL,
+  start_at_ms        INTEGER,
+  end_at_ms          INTEGER,
+  jitter_ms          INTEGER NOT NULL,
+  paused             INTEGER NOT NULL CHECK (paused IN (0, 1)),
+  last_fire_ms       INTEGER NOT NULL,
+  skipped_fires      INTEGER NOT NULL,
+  buffered_fire_ms   INTEGER,
+  created_at_ms      INTEGER NOT NULL,
+  updated_at_ms      INTEGER NOT NULL
+);`;
+
+/** What UpdateQueue stored for a queue; a queue without a row has only its configured settings. */
+const QUEUE_SETTINGS_SQL = `
+CREATE TABLE queue_settings (
+  queue         TEXT PRIMARY KEY,
+  settings      TEXT NOT NULL,                    -- JSON QueueSettingsOverride: the fields set, never an empty object
+  updated_at_ms INTEGER NOT NULL                  -- wall clock at the write, for someone inspecting the file
+);`;
 
 /**
  * Creates every table and index of version {@link SCHEMA_VERSION}. Run inside the transaction
@@ -50,7 +99,12 @@ CREATE TABLE tasks (
   created_at_ms       INTEGER NOT NULL,
   updated_at_ms       INTEGER NOT NULL,
   run_at_ms           INTEGER NOT NULL,
-  finished_at_ms      INTEGER
+  finished_at_ms      INTEGER,
+  schedule_name       TEXT,                        -- the schedule whose fire submitted the task; written at insert only
+  schedule_fire_ms    INTEGER,                     -- the fire time the task stands for; NULL unless schedule_name is set
+  progress_fraction   REAL,                        -- the latest progress report: all three NULL for none
+  progress_message    TEXT,
+  progress_at_ms      INTEGER
 );
 
 -- Idempotent submission: one task per key in each queue, and many tasks without one.
@@ -64,6 +118,7 @@ CREATE INDEX tasks_queue_state_id ON tasks (queue, state, id);
 -- its own would cost every insert and state change a further index write.
 CREATE INDEX tasks_state_id ON tasks (state, id);
 CREATE INDEX tasks_type_id ON tasks (type, id);
+${TASKS_SCHEDULE_INDEX_SQL}
 
 CREATE TABLE attempts (
   task_id       TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
@@ -78,6 +133,8 @@ CREATE TABLE attempts (
   error         TEXT NOT NULL,
   PRIMARY KEY (task_id, number)
 ) WITHOUT ROWID;
+${SCHEDULES_SQL}
+${QUEUE_SETTINGS_SQL}
 `;
 
 /**
@@ -96,4 +153,17 @@ export const MIGRATIONS: ReadonlyMap<number, string> = new Map([
   ],
   // tasks_state_id serves the start-up scan as well; the partial index only slowed writes.
   [2, `DROP INDEX tasks_unfinished;`],
+  // Schedules, queue settings, progress. The file is also converted to incremental vacuum,
+  // which takes a VACUUM outside any transaction (sqlite-vacuum.ts), after this commits.
+  [
+    3,
+    `ALTER TABLE tasks ADD COLUMN schedule_name TEXT;
+     ALTER TABLE tasks ADD COLUMN schedule_fire_ms INTEGER;
+     ALTER TABLE tasks ADD COLUMN progress_fraction REAL;
+     ALTER TABLE tasks ADD COLUMN progress_message TEXT;
+     ALTER TABLE tasks ADD COLUMN progress_at_ms INTEGER;
+     ${TASKS_SCHEDULE_INDEX_SQL}
+     ${SCHEDULES_SQL}
+     ${QUEUE_SETTINGS_SQL}`,
+  ],
 ]);

@@ -4,14 +4,20 @@
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../shared/logger';
-import { ConfigError, InvalidArgumentError, UnavailableError } from '../../shared/errors';
+import { ConfigError, FailedPreconditionError, InvalidArgumentError, UnavailableError } from '../../shared/errors';
+import { uuidv7LowerBound } from '../../shared/ids';
+import type { QueueSettingsOverride } from '../core/queue-settings';
 import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
-import type { ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
+import type { ExpiryRule, ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
+import type { ScheduleRecord } from '../schedules/schedule';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import { SqliteBatchWriter, bindMutation, type BoundMutation, type CommitObservation, type StoreCommitStats } from './sqlite-batch-writer';
 import { openBatonDatabase } from './sqlite-open';
 import { listRowToTask, listValuesToTask, rowToAttempt, rowToTask } from './sqlite-rows';
-import { prepareStatements, toListParams, type Statements } from './sqlite-statements';
+import { parseQueueSettings, rowToSchedule } from './sqlite-schedule-rows';
+import { prepareStatements, toListParams, type ExpiryParams, type ExpiryShape, type Statements } from './sqlite-statements';
+import { reclaimFreePages } from './sqlite-vacuum';
+import { checkLimit, checkMaxPages, expiringStates, mergeOldestIds } from './store-queries';
 
 export type { CommitObservation, StoreCommitStats } from './sqlite-batch-writer';
 
@@ -142,9 +148,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** @throws InvalidArgumentError when `limit` is not a positive integer. */
   listTasks(filter: TaskFilter, limit: number, beforeId?: string): ListPage {
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}`);
-    }
+    checkLimit(limit);
     const statements = this.openStatements();
     // One row more than asked says whether another page exists.
     const params = toListParams(filter, limit + 1, beforeId);
@@ -168,6 +172,58 @@ export class SqliteTaskStore implements TaskStore {
     return this.openStatements()
       .countQueue.all(queue)
       .map((row) => ({ state: row.state as TaskState, count: row.count }));
+  }
+
+  /**
+   * One indexed query per finished state of the rule (sqlite-statements.ts expirySql), each
+   * stopped at `limit`, merged oldest first.
+   * @throws InvalidArgumentError when `limit` is not a positive integer.
+   */
+  findExpired(rule: ExpiryRule, limit: number): string[] {
+    checkLimit(limit);
+    const statements = this.openStatements();
+    const states = expiringStates(rule);
+    if (states === undefined) return [];
+    const params: ExpiryParams = { state: '', belowId: uuidv7LowerBound(rule.finishedBeforeMs), finishedBeforeMs: rule.finishedBeforeMs, limit };
+    let shape: ExpiryShape = 'every queue';
+    if (rule.queue !== undefined) {
+      shape = 'one queue';
+      params.queue = rule.queue;
+    } else if (rule.exceptQueues !== undefined && rule.exceptQueues.length > 0) {
+      shape = 'except queues';
+      params.exceptQueues = JSON.stringify(rule.exceptQueues);
+    }
+    const statement = statements.expired(shape);
+    return mergeOldestIds(states.map((state) => statement.all({ ...params, state })), limit);
+  }
+
+  /**
+   * Incremental vacuum of up to `maxPages` free pages (sqlite-vacuum.ts).
+   * @throws InvalidArgumentError when `maxPages` is not a positive integer; FailedPreconditionError
+   * when called during a commit or while loadUnfinished is being iterated.
+   */
+  reclaimSpace(maxPages: number): number {
+    checkMaxPages(maxPages);
+    this.openStatements();
+    if (this.db.inTransaction) throw new FailedPreconditionError('reclaimSpace cannot run inside a transaction (during a commit)');
+    try {
+      return reclaimFreePages(this.db, maxPages);
+    } catch (err: unknown) {
+      if (err instanceof TypeError && /busy executing a query/.test(err.message)) {
+        throw new FailedPreconditionError('reclaimSpace cannot run while a read (loadUnfinished) is being iterated', { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** In name order. */
+  loadSchedules(): ScheduleRecord[] {
+    return this.openStatements().loadSchedules.all().map(rowToSchedule);
+  }
+
+  loadQueueSettings(): Map<string, QueueSettingsOverride> {
+    const rows = this.openStatements().loadQueueSettings.all();
+    return new Map(rows.map((row) => [row.queue, parseQueueSettings(row.queue, row.settings)]));
   }
 
   /** Commits what is queued, then closes the file. Idempotent; later writes reject. */

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { ConfigError, FailedPreconditionError } from '../../../shared/errors';
 import { SCHEMA_VERSION } from '../../../coordinator/store/sqlite-schema';
 import { TempDirs, makeAttempt, makeTask, openStore } from './store-fixtures';
+import { autoVacuumOf, capturingLogger, disableAutoVacuum, downgradeToVersion3, schemaVersionOf } from './sqlite-file-fixtures';
 
 /** The error `fn` throws; fails the test when it throws nothing. */
 function thrownBy(fn: () => unknown): Error {
@@ -112,6 +113,7 @@ describe('SqliteTaskStore.open', () => {
     const task = makeTask({ state: 'running', attempt: 1, idempotencyKey: 'order-1' });
     await store.write([{ kind: 'insertTask', task }, { kind: 'putAttempt', taskId: task.id, attempt: makeAttempt() }]);
     await store.close();
+    downgradeToVersion3(path.join(dataDir, 'baton.db'));
     const db = new Database(path.join(dataDir, 'baton.db'));
     // What a version 1 file looked like: no worker proof, idempotency keys unique across queues.
     db.exec(`ALTER TABLE attempts DROP COLUMN worker_proof;
@@ -144,6 +146,7 @@ describe('SqliteTaskStore.open', () => {
     const done = makeTask({ state: 'succeeded', finishedAtMs: 5 });
     await store.write([{ kind: 'insertTask', task: queued }, { kind: 'insertTask', task: done }]);
     await store.close();
+    downgradeToVersion3(path.join(dataDir, 'baton.db'));
     const db = new Database(path.join(dataDir, 'baton.db'));
     db.exec(`CREATE INDEX tasks_unfinished ON tasks (state) WHERE state IN ('scheduled', 'queued', 'running');
       UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
@@ -159,6 +162,128 @@ describe('SqliteTaskStore.open', () => {
     expect(check.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'tasks_unfinished'`).pluck().get()).to.equal(0);
     expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get()).to.equal(String(SCHEMA_VERSION));
     check.close();
+  });
+
+  it('migrates a version 3 file: data kept, new fields empty, and the file converted to incremental vacuum once', async () => {
+    const dataDir = temp.make();
+    const file = path.join(dataDir, 'baton.db');
+    const store = openStore(dataDir);
+    const done = makeTask({ state: 'succeeded', attempt: 1, idempotencyKey: 'order-1', finishedAtMs: 7, result: Buffer.from('ok') });
+    const running = makeTask({ state: 'running', attempt: 1 });
+    const attempts = [makeAttempt({ outcome: 'succeeded', endedAtMs: 7 }), makeAttempt({ leaseId: 'lease-2' })];
+    await store.write([
+      { kind: 'insertTask', task: done },
+      { kind: 'putAttempt', taskId: done.id, attempt: attempts[0]! },
+      { kind: 'insertTask', task: running },
+      { kind: 'putAttempt', taskId: running.id, attempt: attempts[1]! },
+    ]);
+    await store.close();
+    downgradeToVersion3(file);
+    expect(autoVacuumOf(file)).to.equal(0);
+
+    const { logger, lines } = capturingLogger();
+    const migrated = openStore(dataDir, { logger });
+    try {
+      // makeTask's tasks have no origin or progress: what the new columns hold for old tasks.
+      expect(migrated.getTask(done.id)).to.deep.equal(done);
+      expect(migrated.getAttempts(done.id)).to.deep.equal([attempts[0]]);
+      expect(migrated.findByIdempotencyKey(done.queue, 'order-1')?.id).to.equal(done.id);
+      expect([...migrated.loadUnfinished()]).to.deep.equal([{ ...running, payload: Buffer.alloc(0) }]);
+      expect(migrated.loadRunningAttempts()).to.deep.equal(new Map([[running.id, attempts[1]]]));
+      // What version 4 added works on the migrated file.
+      const scheduled = makeTask({ scheduleName: 'nightly', scheduleFireMs: 5, progress: { fraction: 0.5, message: 'm', atMs: 6 } });
+      await migrated.write([
+        { kind: 'insertTask', task: scheduled },
+        { kind: 'putQueueSettings', queue: 'q', settings: { paused: true } },
+        { kind: 'deleteTasks', taskIds: [done.id] },
+      ]);
+      expect(migrated.listTasks({ schedule: 'nightly' }, 10).tasks.map((t) => t.id)).to.deep.equal([scheduled.id]);
+      expect(migrated.getAttempts(done.id)).to.deep.equal([]);
+      expect(migrated.loadQueueSettings()).to.deep.equal(new Map([['q', { paused: true }]]));
+    } finally {
+      await migrated.close();
+    }
+    expect(schemaVersionOf(file)).to.equal(String(SCHEMA_VERSION));
+    expect(autoVacuumOf(file)).to.equal(2);
+    const messages = lines.map((line) => line.msg);
+    expect(lines.find((line) => line.msg === 'migrated the data file schema')).to.include({ from: 3, to: 4 });
+    expect(messages).to.include('converting the data file to incremental vacuum: a one-off VACUUM that rewrites the file');
+    expect(lines.find((line) => line.msg === 'converted the data file to incremental vacuum')).to.include({ converted: true });
+
+    // Once: the next open neither migrates nor converts.
+    const again = capturingLogger();
+    await openStore(dataDir, { logger: again.logger }).close();
+    expect(again.lines.map((line) => line.msg).filter((msg) => /migrat|vacuum/.test(String(msg)))).to.deep.equal([]);
+  });
+
+  describe('incremental vacuum', () => {
+    it('creates new files in incremental vacuum mode', async () => {
+      const dataDir = temp.make();
+      const { logger, lines } = capturingLogger();
+      await openStore(dataDir, { logger }).close();
+      expect(autoVacuumOf(path.join(dataDir, 'baton.db'))).to.equal(2);
+      expect(lines.filter((line) => /vacuum/.test(String(line.msg)))).to.deep.equal([]); // nothing worth telling
+    });
+
+    it('converts a current file that an earlier open could not convert', async () => {
+      const dataDir = temp.make();
+      const file = path.join(dataDir, 'baton.db');
+      const task = makeTask();
+      const store = openStore(dataDir);
+      await store.write([{ kind: 'insertTask', task }]);
+      await store.close();
+      disableAutoVacuum(file);
+      const reopened = openStore(dataDir);
+      try {
+        expect(reopened.getTask(task.id)).to.deep.equal(task);
+      } finally {
+        await reopened.close();
+      }
+      expect(autoVacuumOf(file)).to.equal(2);
+    });
+
+    it('keeps the file bounded under a steady insert and delete load, giving freed pages back', async () => {
+      const dataDir = temp.make();
+      const file = path.join(dataDir, 'baton.db');
+      const payloadBytes = 16 * 1024;
+      const perRound = 64; // 1 MiB of payload a round
+      const roundBytes = perRound * payloadBytes;
+      const rounds = 12;
+      const live: string[][] = [];
+      const sizes: number[] = [];
+      let reclaimed = 0;
+      for (let round = 0; round < rounds; round += 1) {
+        // Reopened each round: a store holds its file locked, and the file shrinks at the
+        // checkpoint that close makes.
+        const store = openStore(dataDir, { synchronous: 'NORMAL' });
+        try {
+          const tasks = Array.from({ length: perRound }, () =>
+            makeTask({ state: 'succeeded', finishedAtMs: round, payload: crypto.randomBytes(payloadBytes) }),
+          );
+          await store.write(tasks.map((task) => ({ kind: 'insertTask' as const, task })));
+          live.push(tasks.map((task) => task.id));
+          // Keep the two latest rounds: retention deletes the rest.
+          if (live.length > 2) await store.write([{ kind: 'deleteTasks', taskIds: live.shift() ?? [] }]);
+          reclaimed += store.reclaimSpace(1_000_000);
+        } finally {
+          await store.close();
+        }
+        sizes.push(fs.statSync(file).size);
+      }
+      // 12 MiB written, 2 MiB kept: without the vacuum the file would stay at its peak of 3 MiB.
+      const bound = 2 * roundBytes * 1.25 + 256 * 1024;
+      expect(Math.max(...sizes), `sizes ${sizes.join(', ')}`).to.be.below(bound);
+      expect(reclaimed * 4096).to.be.at.least((rounds - 2) * roundBytes * 0.9);
+
+      const store = openStore(dataDir);
+      try {
+        await store.write([{ kind: 'deleteTasks', taskIds: live.flat() }]);
+        expect(store.reclaimSpace(1_000_000)).to.be.above(0);
+      } finally {
+        await store.close();
+      }
+      expect(fs.statSync(file).size).to.be.below(256 * 1024);
+    });
   });
 
   it('refuses a newer schema version, naming both versions', async () => {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AttemptRecord, TaskRecord } from '../../../coordinator/core/task';
 import type { TaskStore } from '../../../coordinator/core/task-store';
+import type { ScheduleRecord } from '../../../coordinator/schedules/schedule';
 import { SqliteTaskStore, type CommitObservation, type SqliteStoreOptions, type StoreCommitStats } from '../../../coordinator/store/sqlite-store';
 import { uuidv7 } from '../../../shared/ids';
 import { silentLogger } from '../../../shared/logger';
@@ -76,6 +77,53 @@ export function makeAttempt(overrides: Partial<AttemptRecord> = {}): AttemptReco
     outcome: 'running',
     error: '',
     ...overrides,
+  };
+}
+
+/**
+ * A UUIDv7 of millisecond `ms`, the `n`th (0 to 4095) of that millisecond: for tests that need
+ * ids of chosen times, which `uuidv7` cannot make (it never goes back in time).
+ */
+export function uuidAt(ms: number, n = 0): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  const seq = n.toString(16).padStart(3, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${seq}-8${seq}-${seq.repeat(4)}`;
+}
+
+/** A schedule in which every field differs from the others, so that one read or bound in the wrong place shows. */
+export function makeSchedule(overrides: Partial<ScheduleRecord> & { name?: string } = {}): ScheduleRecord {
+  const { name = 'nightly-report', ...rest } = overrides;
+  return {
+    spec: {
+      name,
+      cadence: { kind: 'cron', expression: '0 3 * * 1-5' },
+      timezone: 'Europe/Paris',
+      template: {
+        queue: 'reports',
+        type: 'build-report',
+        payload: Buffer.from([0, 1, 2, 0x7f, 0x80, 0xfe, 0xff]),
+        contentType: 'application/octet-stream',
+        priority: -3,
+        maxAttempts: 4,
+        retry: { initialMs: 250, multiplier: 1.5, maxMs: 30_000, jitter: 0.1 },
+        maxInfraFailures: 6,
+        timeoutMs: 45_000,
+        labels: { tenant: 'acme', 'ünïcode': '✓' },
+      },
+      overlap: 'buffer_one',
+      catchUp: 'all',
+      catchUpLimit: 17,
+      startAtMs: 1_700_000_000_001,
+      endAtMs: 1_900_000_000_002,
+      jitterMs: 1234,
+    },
+    paused: true,
+    lastFireMs: 1_700_000_000_003,
+    skippedFires: 9,
+    bufferedFireMs: 1_700_000_000_004,
+    createdAtMs: 1_700_000_000_005,
+    updatedAtMs: 1_700_000_000_006,
+    ...rest,
   };
 }
 

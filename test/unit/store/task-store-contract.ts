@@ -10,6 +10,10 @@ import type { CommitObservation } from '../../../coordinator/store/sqlite-store'
 import { DuplicateTaskError } from '../../../coordinator/store/store-errors';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../../shared/errors';
 import { makeAttempt, makeTask, rejectionOf, type ContractStore, type OpenContractStore } from './store-fixtures';
+import { describeTaskFieldsContract } from './task-store-contract-fields';
+import { describeListingFiltersContract } from './task-store-contract-filters';
+import { describeRetentionContract } from './task-store-contract-retention';
+import { describeSettingsContract } from './task-store-contract-settings';
 
 /** Defines a `the TaskStore contract` suite of tests, each on a fresh store from `open`. */
 export function describeTaskStoreContract(open: OpenContractStore): void {
@@ -22,6 +26,12 @@ export function describeTaskStoreContract(open: OpenContractStore): void {
     afterEach(async () => {
       await store.close();
     });
+
+    // The newer parts of the contract, in files of their own; they read the store each test opened.
+    describeTaskFieldsContract(() => store);
+    describeListingFiltersContract(() => store);
+    describeRetentionContract(() => store);
+    describeSettingsContract(() => store);
 
     /** Replaces the suite's store with one opened with `options`. */
     async function reopenWith(options: Parameters<OpenContractStore>[0]): Promise<void> {
@@ -60,6 +70,9 @@ export function describeTaskStoreContract(open: OpenContractStore): void {
           updatedAtMs: 1_700_000_000_002,
           runAtMs: 1_700_000_000_003,
           finishedAtMs: 1_700_000_000_004,
+          scheduleName: 'nightly',
+          scheduleFireMs: 1_700_000_000_005,
+          progress: { fraction: 0.375, message: 'page 3 of 8', atMs: 1_700_000_000_006 },
         });
         const first = makeAttempt({ number: 1, endedAtMs: 1_700_000_000_010, outcome: 'failed', error: 'boom' });
         const second = makeAttempt({ number: 2, workerId: 'w2', leaseId: 'l2', startedAtMs: 1_700_000_000_020 });
@@ -115,9 +128,12 @@ export function describeTaskStoreContract(open: OpenContractStore): void {
           updatedAtMs: task.updatedAtMs + 10,
           runAtMs: task.runAtMs + 5,
           finishedAtMs: task.updatedAtMs + 20,
+          progress: { fraction: 1, message: 'done', atMs: task.updatedAtMs + 15 },
+          scheduleName: 'tampered', // the origin is written at insert only
+          scheduleFireMs: 99,
         };
         await store.write([{ kind: 'updateTask', task: updated }]);
-        expect(store.getTask(task.id)).to.deep.equal({ ...updated, payload: task.payload });
+        expect(store.getTask(task.id)).to.deep.equal({ ...updated, payload: task.payload, scheduleName: null, scheduleFireMs: null });
       });
 
       it('replaces an attempt with the same number', async () => {
