@@ -11,11 +11,14 @@ import type { GetStatsResponse } from '../shared/gen/baton/v1/stats';
 import { TaskState, type Task } from '../shared/gen/baton/v1/task';
 import { TaskQueueClient, type SubmitTaskResponse } from '../shared/gen/baton/v1/task_queue';
 import { toClientError } from './client-errors';
-import { toSubmitTaskRequest, type SubmitOptions } from './submit-request';
+import { QueueClient } from './queues';
+import type { RequestOptions } from './request-options';
+import { ScheduleClient } from './schedules';
+import { checkDate, toSubmitTaskRequest, type SubmitOptions } from './submit-request';
 import { tracedSubmit, tracedSubmitMany } from './submit-tracing';
 import { decodeTaskPayload, decodeTaskResult } from './task-payload';
 import { parseTaskState } from './task-state-names';
-import { callUnary, type UnaryMethod } from './unary-call';
+import { callUnary, type UnaryCaller, type UnaryMethod } from './unary-call';
 import { waitForTerminalTask, type WaitOptions } from './wait-for-task';
 import { watchTaskStream } from './watch-stream';
 import { UINT32, checkWireInteger } from './wire-integers';
@@ -77,6 +80,12 @@ export interface ListFilter {
   /** A state, or its name: `'dead'`, `'queued'`, ... */
   readonly state?: TaskState | string;
   readonly type?: string;
+  /** Only tasks submitted by this schedule's fires. */
+  readonly schedule?: string;
+  /** Only tasks created at or after this time. */
+  readonly createdAfter?: Date;
+  /** Only tasks created before this time. */
+  readonly createdBefore?: Date;
   /** At most 1000; unset means the coordinator's default of 100. */
   readonly pageSize?: number;
   /** From a previous page's `nextPageToken`. */
@@ -90,11 +99,6 @@ export interface ListResult {
   readonly tasks: Task[];
   /** Pass as `pageToken` for the next page; empty on the last page. */
   readonly nextPageToken: string;
-}
-
-/** Options of the single-task calls (`get`, `cancel`, `retry`). */
-export interface RequestOptions {
-  readonly signal?: AbortSignal;
 }
 
 /**
@@ -116,6 +120,10 @@ export interface RequestOptions {
 export class BatonClient {
   /** The coordinator address this client talks to. */
   readonly address: string;
+  /** Create, change, inspect, pause and trigger schedules (schedules.ts). */
+  readonly schedules: ScheduleClient;
+  /** Queue settings (concurrency, rate, weight, retention), pause and resume (queues.ts). */
+  readonly queues: QueueClient;
   private readonly callTimeoutMs: number;
   private readonly grpc: TaskQueueClient;
   private readonly coalescer: SubmitCoalescer | undefined;
@@ -136,6 +144,9 @@ export class BatonClient {
       ...options.channelOptions,
     });
     this.grpc = new TaskQueueClient(this.address, channel.credentials, channel.options);
+    const unary: UnaryCaller = (method, request, signal) => this.unary(method, request, signal);
+    this.schedules = new ScheduleClient(this.grpc, unary);
+    this.queues = new QueueClient(this.grpc, unary);
     if (options.coalesceSubmits ?? true) {
       this.coalescer = new SubmitCoalescer({
         sendOne: (request) => this.unary(this.grpc.submitTask.bind(this.grpc), request, undefined),
@@ -207,8 +218,9 @@ export class BatonClient {
 
   /**
    * One page of tasks, newest first.
-   * @throws BatonError INVALID_ARGUMENT before any I/O for an unknown state name or a page size
-   *   that is no uint32; from the coordinator for a page size over its limit or a bad page token.
+   * @throws BatonError INVALID_ARGUMENT before any I/O for an unknown state name, a page size
+   *   that is no uint32 or an invalid Date; from the coordinator for a page size over its limit
+   *   or a bad page token.
    */
   async list(filter: ListFilter = {}): Promise<ListResult> {
     const request = {
@@ -217,6 +229,9 @@ export class BatonClient {
       type: filter.type ?? '',
       pageSize: checkWireInteger(filter.pageSize ?? 0, 'pageSize', UINT32),
       pageToken: filter.pageToken ?? '',
+      schedule: filter.schedule ?? '',
+      createdAfter: checkDate(filter.createdAfter, 'createdAfter'),
+      createdBefore: checkDate(filter.createdBefore, 'createdBefore'),
     };
     const response = await this.unary(this.grpc.listTasks.bind(this.grpc), request, filter.signal);
     return { tasks: response.tasks, nextPageToken: response.nextPageToken };

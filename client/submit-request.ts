@@ -83,7 +83,7 @@ export function toSubmitTaskRequest(type: string, payload?: unknown, options: Su
     contentType,
     priority: checkWireInteger(options.priority ?? 0, 'priority', INT32),
     delay: optionalDuration(options.delay, 'delay'),
-    runAt: checkRunAt(options.runAt),
+    runAt: checkDate(options.runAt, 'runAt'),
     maxAttempts: checkWireInteger(options.maxAttempts ?? 0, 'maxAttempts', UINT32),
     retry: options.retry === undefined ? undefined : toRetryPolicy(options.retry),
     timeout: optionalDuration(options.timeout, 'timeout'),
@@ -112,11 +112,12 @@ function encodePayload(payload: unknown, contentType: string | undefined): { byt
 }
 
 /**
- * A duration option as a protobuf Duration; unset and zero both mean "none". Milliseconds go
- * on the wire as given (a negative one is the coordinator's to refuse); only a string must
- * parse and a number be finite, or there is nothing to encode.
+ * A duration option as a protobuf Duration, or undefined when unset. Milliseconds go on the
+ * wire as given (a negative one is the coordinator's to refuse); only a string must parse and
+ * a number be finite, or there is nothing to encode.
+ * @throws InvalidArgumentError naming `what`.
  */
-function optionalDuration(value: string | number | undefined, what: string): Duration | undefined {
+export function optionalDuration(value: string | number | undefined, what: string): Duration | undefined {
   if (value === undefined) return undefined;
   let ms: number;
   if (typeof value === 'string') ms = parseDurationMs(value, what);
@@ -125,12 +126,16 @@ function optionalDuration(value: string | number | undefined, what: string): Dur
   return msToDuration(ms);
 }
 
-function checkRunAt(runAt: Date | undefined): Date | undefined {
-  if (runAt === undefined) return undefined;
-  if (!(runAt instanceof Date) || Number.isNaN(runAt.getTime())) {
-    throw new InvalidArgumentError('runAt: expected a valid Date');
+/**
+ * A time option, which must be a valid Date to be encoded as a Timestamp.
+ * @throws InvalidArgumentError naming `what`.
+ */
+export function checkDate(date: Date | undefined, what: string): Date | undefined {
+  if (date === undefined) return undefined;
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError(`${what}: expected a valid Date`);
   }
-  return runAt;
+  return date;
 }
 
 function toRetryPolicy(retry: RetryOptions): RetryPolicy {

@@ -50,3 +50,13 @@ export function callUnary<Request, Response>(
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * `BatonClient`'s way of making a unary call (its deadline, its error mapping, the closed
+ * check), handed to the modules that make its schedule and queue calls.
+ */
+export type UnaryCaller = <Request, Response>(
+  method: UnaryMethod<Request, Response>,
+  request: Request,
+  signal: AbortSignal | undefined,
+) => Promise<Response>;

@@ -13,6 +13,12 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
   /** Gives up after this many milliseconds with a DEADLINE_EXCEEDED BatonError. Default: no limit. */
   readonly timeoutMs?: number;
+  /**
+   * Called with every task a watch reports, the terminal one included: the state now, then
+   * each change of state and, as the coordinator streams them, each new `progress`. Updates
+   * carry neither payload nor result. A throw ends the wait with that error.
+   */
+  readonly onUpdate?: (task: Task) => void;
 }
 
 /** Opens one watch of the task; it ends (or fails) when `signal` aborts. */
@@ -61,7 +67,7 @@ export async function waitForTerminalTask(
           controller.abort(new BatonError('DEADLINE_EXCEEDED', message));
         }, timeoutMs);
   try {
-    return await watchUntilTerminal(watch, controller.signal, dependencies);
+    return await watchUntilTerminal(watch, controller.signal, dependencies, options.onUpdate);
   } finally {
     timer?.cancel();
     signal?.removeEventListener('abort', onAbort);
@@ -72,6 +78,7 @@ async function watchUntilTerminal(
   watch: WatchTask,
   signal: AbortSignal,
   dependencies: WaitDependencies,
+  onUpdate: ((task: Task) => void) | undefined,
 ): Promise<Task> {
   let everReceived = false;
   let failures = 0;
@@ -80,6 +87,7 @@ async function watchUntilTerminal(
       for await (const task of watch(signal)) {
         everReceived = true;
         failures = 0;
+        onUpdate?.(task);
         if (isTerminalState(task.state)) return task;
       }
     } catch (err: unknown) {

@@ -18,6 +18,11 @@ export interface CliCommand {
   /** The command's own options, one per line, for its help; empty when it has none. */
   readonly optionsHelp: string;
   /**
+   * For a group such as `schedule`: its subcommands, whose names are `GROUP VERB`
+   * (`schedule create`). `run` then dispatches on the verb (command-group.ts).
+   */
+  readonly subcommands?: readonly CliCommand[];
+  /**
    * Runs the command with the arguments after its name.
    * @returns the exit code.
    * @throws UsageError for a bad command line; BatonError from the coordinator.

@@ -1,5 +1,5 @@
 import { formatDurationMs } from '../../shared/duration';
-import type { Attempt, Task } from '../../shared/gen/baton/v1/task';
+import type { Attempt, Progress, Task } from '../../shared/gen/baton/v1/task';
 import { JSON_CONTENT_TYPE, decodePayload } from '../../shared/payload';
 import { durationToMs } from '../../shared/proto-time';
 import { attemptOutcomeName } from '../attempt-outcome-names';
@@ -13,6 +13,14 @@ export interface AttemptJson {
   readonly startedAt: string | null;
   readonly endedAt: string | null;
   readonly error: string | null;
+}
+
+/** A task's progress in `--json` output: what its handler last reported. */
+export interface ProgressJson {
+  /** In [0, 1]. */
+  readonly fraction: number;
+  readonly message: string | null;
+  readonly updatedAt: string | null;
 }
 
 /**
@@ -40,6 +48,11 @@ export interface TaskJson {
   readonly updatedAt: string | null;
   readonly runAt: string | null;
   readonly finishedAt: string | null;
+  /** The schedule that submitted the task, and the fire time the task stands for; else null. */
+  readonly schedule: string | null;
+  readonly scheduleFireTime: string | null;
+  /** Null until the handler reports progress. */
+  readonly progress: ProgressJson | null;
   readonly attempts: AttemptJson[];
 }
 
@@ -65,6 +78,9 @@ export function taskToJson(task: Task): TaskJson {
     updatedAt: isoOrNull(task.updatedAt),
     runAt: isoOrNull(task.runAt),
     finishedAt: isoOrNull(task.finishedAt),
+    schedule: task.schedule || null,
+    scheduleFireTime: isoOrNull(task.scheduleFireTime),
+    progress: task.progress ? progressToJson(task.progress) : null,
     attempts: task.attempts.map(attemptToJson),
   };
 }
@@ -75,6 +91,10 @@ export type TaskSummaryJson = Omit<TaskJson, 'payload' | 'result' | 'attempts'>;
 export function taskSummaryToJson(task: Task): TaskSummaryJson {
   const { payload: _payload, result: _result, attempts: _attempts, ...summary } = taskToJson(task);
   return summary;
+}
+
+function progressToJson(progress: Progress): ProgressJson {
+  return { fraction: progress.fraction, message: progress.message || null, updatedAt: isoOrNull(progress.updatedAt) };
 }
 
 function attemptToJson(attempt: Attempt): AttemptJson {
@@ -95,14 +115,13 @@ export function formatTaskJsonLine(task: Task, extra: Record<string, unknown> = 
 
 /** A task for people: an aligned `key: value` block, then its attempts. */
 export function formatTaskBlock(task: Task): string {
-  const rows: Array<[string, string]> = [
+  const rows: Array<[string, string | undefined]> = [
     ['id', task.id],
     ['type', task.type],
     ['queue', task.queue],
     ['state', taskStateName(task.state)],
     ['attempt', `${task.attempt} of ${task.maxAttempts}`],
-  ];
-  const optional: Array<[string, string | undefined]> = [
+    ['progress', task.progress ? formatProgressWithTime(task.progress) : undefined],
     ['priority', task.priority === 0 ? undefined : String(task.priority)],
     ['payload', bytesForPeople(task.payload, task.contentType)],
     ['result', bytesForPeople(task.result, task.resultContentType)],
@@ -114,12 +133,19 @@ export function formatTaskBlock(task: Task): string {
     ['created', task.createdAt?.toISOString()],
     ['run at', task.runAt?.toISOString()],
     ['finished', task.finishedAt?.toISOString()],
+    ['schedule', task.schedule || undefined],
+    ['fire time', task.scheduleFireTime?.toISOString()],
   ];
-  for (const [key, value] of optional) if (value !== undefined) rows.push([key, value]);
-  const width = Math.max(...rows.map(([key]) => key.length)) + 2;
-  let out = rows.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}\n`).join('');
+  let out = formatKeyValues(rows);
   if (task.attempts.length > 0) out += `attempts:\n${indent(formatAttempts(task.attempts), '  ')}`;
   return out;
+}
+
+/** An aligned `key: value` block, one row a line; rows whose value is undefined are left out. */
+export function formatKeyValues(rows: ReadonlyArray<readonly [string, string | undefined]>): string {
+  const shown = rows.filter((row): row is readonly [string, string] => row[1] !== undefined);
+  const width = Math.max(0, ...shown.map(([key]) => key.length)) + 2;
+  return shown.map(([key, value]) => `${`${key}:`.padEnd(width)}${value}\n`).join('');
 }
 
 /** Tasks for people: one aligned row each under a header. */
@@ -134,6 +160,20 @@ export function formatTaskTable(tasks: readonly Task[]): string {
     task.createdAt?.toISOString() ?? '',
   ]);
   return formatColumns([header, ...rows]);
+}
+
+/**
+ * Progress for people: `42% resizing 3 of 7`. The percentage is rounded down, so that 100%
+ * means the handler said it was done.
+ */
+export function formatProgress(progress: Progress): string {
+  const percent = Math.floor(Math.min(Math.max(progress.fraction, 0), 1) * 100);
+  return progress.message ? `${percent}% ${progress.message}` : `${percent}%`;
+}
+
+function formatProgressWithTime(progress: Progress): string {
+  const at = progress.updatedAt ? ` (reported ${progress.updatedAt.toISOString()})` : '';
+  return `${formatProgress(progress)}${at}`;
 }
 
 function formatAttempts(attempts: readonly Attempt[]): string {
@@ -175,7 +215,8 @@ function indent(text: string, prefix: string): string {
     .join('\n');
 }
 
-function formatLabels(labels: Readonly<Record<string, string>>): string | undefined {
+/** `k=v, k2=v2`; undefined for none. */
+export function formatLabels(labels: Readonly<Record<string, string>>): string | undefined {
   const entries = Object.entries(labels);
   if (entries.length === 0) return undefined;
   return entries.map(([key, value]) => `${key}=${value}`).join(', ');
@@ -185,7 +226,8 @@ function optionalDuration(ms: number | undefined): string | undefined {
   return ms ? formatDurationMs(ms) : undefined;
 }
 
-function isoOrNull(date: Date | undefined): string | null {
+/** ISO 8601, or null when unset. */
+export function isoOrNull(date: Date | undefined): string | null {
   return date ? date.toISOString() : null;
 }
 
@@ -193,7 +235,8 @@ function isJson(contentType: string): boolean {
   return contentType === '' || contentType === JSON_CONTENT_TYPE;
 }
 
-function bytesToJson(bytes: Buffer, contentType: string): unknown {
+/** Payload or result bytes in `--json` output (see {@link TaskJson}). */
+export function bytesToJson(bytes: Buffer, contentType: string): unknown {
   if (bytes.length === 0) return null;
   if (!isJson(contentType)) return bytes.toString('base64');
   try {
@@ -204,7 +247,8 @@ function bytesToJson(bytes: Buffer, contentType: string): unknown {
   }
 }
 
-function bytesForPeople(bytes: Buffer, contentType: string): string | undefined {
+/** Payload or result bytes for people: text as is, other content by size and type. */
+export function bytesForPeople(bytes: Buffer, contentType: string): string | undefined {
   if (bytes.length === 0) return undefined;
   if (isJson(contentType) || contentType.startsWith('text/')) return bytes.toString('utf8');
   return `<${bytes.length} bytes of ${contentType}>`;

@@ -1,6 +1,7 @@
 import { BatonError, errorMessage } from '../../shared/errors';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, type CliIo } from './cli-io';
 import type { CliCommand } from './command';
+import { findSubcommand } from './command-group';
 import { CLIENT_COMMANDS } from './commands';
 import { GLOBAL_OPTIONS, splitCommandLine } from './global-options';
 import { parseCommandArgs, takePositionals } from './parse-command-args';
@@ -18,7 +19,7 @@ export const CLIENT_COMMAND_NAMES: readonly string[] = [...COMMANDS_BY_NAME.keys
 
 /**
  * Runs one `baton` client command in-process: `submit`, `get`, `wait`, `cancel`, `retry`,
- * `list`, `stats` or `help`. Never exits the process and never reads `process.env`: the entry point
+ * `list`, `stats`, `schedule ...`, `queue ...` or `help`. Never exits the process and never reads `process.env`: the entry point
  * passes `process.env` as `io.env` and exits with the returned code.
  * @param argv the arguments after `baton`, e.g. `['get', ID, '--json']`.
  * @returns the exit code: 0 done, 1 server error or the awaited task did not succeed,
@@ -46,29 +47,38 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const command = COMMANDS_BY_NAME.get(name);
   if (!command) throw new UsageError(`unknown command '${name}'`);
   if (leading.help) {
-    io.stdout(formatCommandUsage(command));
+    // `baton --help schedule create`: the subcommand's help when one is named.
+    io.stdout(formatCommandUsage(findSubcommand(command, rest[0]) ?? command));
     return EXIT_OK;
   }
   return await command.run(rest, { io, leading });
 }
 
+/** The command a help topic or a UsageError names: `['schedule', 'create']`, `['get']`. */
+function findCommand(words: readonly string[]): CliCommand | undefined {
+  const [name, verb, ...more] = words;
+  const command = name === undefined ? undefined : COMMANDS_BY_NAME.get(name);
+  if (!command || more.length > 0) return undefined;
+  return verb === undefined ? command : findSubcommand(command, verb);
+}
+
 function printHelp(args: string[], io: CliIo): number {
   // Global options are accepted (and ignored) so that `baton help submit --json` is no error.
   const { positionals } = parseCommandArgs('help', args, GLOBAL_OPTIONS);
-  const [topic] = takePositionals('help', positionals, ['COMMAND'], 0);
-  if (topic === undefined) {
+  const topic = takePositionals('help', positionals, ['COMMAND', 'SUBCOMMAND'], 0);
+  if (topic.length === 0) {
     io.stdout(formatGeneralUsage(CLIENT_COMMANDS));
     return EXIT_OK;
   }
-  const command = COMMANDS_BY_NAME.get(topic);
-  if (!command) throw new UsageError(`help: unknown command '${topic}'`);
+  const command = findCommand(topic);
+  if (!command) throw new UsageError(`help: unknown command '${topic.join(' ')}'`);
   io.stdout(formatCommandUsage(command));
   return EXIT_OK;
 }
 
 function reportError(err: unknown, io: CliIo): number {
   if (err instanceof UsageError) {
-    const hasHelp = err.command !== undefined && COMMANDS_BY_NAME.has(err.command);
+    const hasHelp = err.command !== undefined && findCommand(err.command.split(' ')) !== undefined;
     const help = hasHelp ? `baton help ${err.command}` : 'baton help';
     io.stderr(`error: ${err.message}\nrun '${help}' for usage\n`);
     return EXIT_USAGE;

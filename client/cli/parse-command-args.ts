@@ -82,6 +82,14 @@ export function optionalInteger(
   return parsed;
 }
 
+/** An optional decimal number flag such as `--retry-jitter 0.2`; the range is the coordinator's to check. */
+export function optionalNumber(command: string, value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed)) throw new UsageError(`${flag}: expected a number, got '${value}'`, command);
+  return parsed;
+}
+
 /** An optional duration flag such as `--delay 5s`, in milliseconds. */
 export function optionalDurationMs(command: string, value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

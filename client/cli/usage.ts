@@ -9,8 +9,8 @@ const GLOBAL_OPTIONS_HELP = `Global options:
   --tls-key FILE           private key (PEM) of --tls-cert [$BATON_TLS_KEY]
   --token TOKEN            send 'authorization: Bearer TOKEN' with every call [$BATON_TOKEN,
                            which keeps it out of the process list]
-  --json                   machine-readable output: one JSON object per task (per snapshot
-                           for stats), one per line
+  --json                   machine-readable output: one JSON object per task, schedule or
+                           queue (per snapshot for stats), one per line
   -h, --help               show help
 `;
 
@@ -26,14 +26,26 @@ ended dead or canceled; 2 a usage error found locally, nothing was sent; 130 int
 
 /** The help of `baton help` and `baton --help`: every command and the global options. */
 export function formatGeneralUsage(commands: readonly CliCommand[]): string {
-  const width = Math.max(...commands.map((command) => command.synopsis.length), 'help [COMMAND]'.length) + 2;
+  const help = 'help [COMMAND [SUBCOMMAND]]';
+  const width = Math.max(...commands.map((command) => command.synopsis.length), help.length) + 2;
   const lines = commands.map((command) => `  ${command.synopsis.padEnd(width)}${command.summary}\n`);
-  lines.push(`  ${'help [COMMAND]'.padEnd(width)}show help for a command\n`);
+  lines.push(`  ${help.padEnd(width)}show help for a command\n`);
   return `Usage: baton <command> [options]\n\n${PROCESSES_HELP}\nCommands:\n${lines.join('')}\n${GLOBAL_OPTIONS_HELP}\n${EXIT_CODES_HELP}`;
 }
 
-/** The help of one command: its synopsis, summary, options and the global options. */
+/**
+ * The help of one command: its synopsis, summary, options and the global options; for a
+ * group, its subcommands instead of options.
+ */
 export function formatCommandUsage(command: CliCommand): string {
+  if (command.subcommands) return formatGroupUsage(command, command.subcommands);
   const options = command.optionsHelp === '' ? '' : `Options:\n${command.optionsHelp}\n`;
   return `Usage: baton ${command.synopsis}\n\n${command.summary}\n\n${options}${GLOBAL_OPTIONS_HELP}`;
+}
+
+function formatGroupUsage(group: CliCommand, subcommands: readonly CliCommand[]): string {
+  // A subcommand's synopsis can be long (schedule create): its summary goes on the next line.
+  const lines = subcommands.map((command) => `  ${command.synopsis}\n      ${command.summary}\n`).join('');
+  const more = `Run 'baton help ${group.name} SUBCOMMAND' (or 'baton ${group.name} SUBCOMMAND --help') for its options.\n`;
+  return `Usage: baton ${group.synopsis}\n\n${group.summary}\n\nSubcommands:\n${lines}\n${more}\n${GLOBAL_OPTIONS_HELP}`;
 }

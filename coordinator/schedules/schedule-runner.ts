@@ -1,5 +1,5 @@
 import type { Clock } from '../../shared/clock';
-import { AlreadyExistsError, NotFoundError, ResourceExhaustedError } from '../../shared/errors';
+import { AlreadyExistsError, NotFoundError, ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { CoreMetrics } from '../core/core-metrics';
 import { TimerQueue } from '../core/timer-queue';
@@ -9,6 +9,8 @@ import type { Mutation, TaskStore } from '../core/task-store';
 import { planDueFires } from './catch-up';
 import { FireTimes } from './fire-times';
 import { applyOverlap, fireSpec } from './schedule-fires';
+import { nextFireTimes } from './schedule-views';
+import { SerialByKey } from './serial-by-key';
 import type { ScheduleRecord, ScheduleSpec } from './schedule';
 
 export interface ScheduleRunnerDeps {
@@ -47,7 +49,6 @@ interface Entry {
   lastTaskId: string | null;
 }
 
-const NEXT_FIRES_SHOWN = 5;
 const RECENT_FIRES_SHOWN = 10;
 
 /**
@@ -62,7 +63,7 @@ const RECENT_FIRES_SHOWN = 10;
 export class ScheduleRunner {
   private readonly schedules = new Map<string, Entry>();
   private readonly timers: TimerQueue<string>;
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly serial = new SerialByKey();
   private readonly log: Logger;
   private closed = false;
 
@@ -267,18 +268,9 @@ export class ScheduleRunner {
   }
 
   private view(entry: Entry, recentFires: readonly FireView[]): ScheduleView {
-    const nextFireMs: number[] = [];
-    if (!entry.record.paused) {
-      let after = Math.max(entry.record.lastFireMs, this.deps.clock.now());
-      for (let i = 0; i < NEXT_FIRES_SHOWN; i += 1) {
-        const next = entry.times.next(after);
-        if (next === undefined) break;
-        nextFireMs.push(next);
-        after = next;
-      }
-    }
-    return { record: entry.record, nextFireMs, recentFires };
+    return { record: entry.record, nextFireMs: nextFireTimes(entry.record, entry.times, this.deps.clock.now()), recentFires };
   }
+
 
   private entryOf(name: string): Entry {
     const entry = this.schedules.get(name);
@@ -288,18 +280,10 @@ export class ScheduleRunner {
 
   /** Runs `work` after every earlier change to the schedule `name` has finished. */
   private exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.chains.get(name) ?? Promise.resolve();
-    const result = previous.then(work);
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.chains.set(name, settled);
-    void settled.then(() => {
-      if (this.chains.get(name) === settled) this.chains.delete(name);
-    });
-    return result;
+    if (this.closed) return Promise.reject(new UnavailableError('the coordinator is not accepting requests (shutting down)'));
+    return this.serial.run(name, work);
   }
+
 }
 
 function timesOf(record: ScheduleRecord): FireTimes {

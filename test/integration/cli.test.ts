@@ -31,6 +31,9 @@ const TASK_JSON_FIELDS = [
   'runAt',
   'finishedAt',
   'attempts',
+  'schedule',
+  'scheduleFireTime',
+  'progress',
 ];
 
 /** A listed task has no payload, result or attempts (`TaskSummaryJson`). */

@@ -2,7 +2,9 @@ import type { CliCommand } from '../command';
 import { cancelCommand } from './cancel';
 import { getCommand } from './get';
 import { listCommand } from './list';
+import { queueCommand } from './queue';
 import { retryCommand } from './retry';
+import { scheduleCommand } from './schedule';
 import { statsCommand } from './stats';
 import { submitCommand } from './submit';
 import { waitCommand } from './wait';
@@ -16,4 +18,6 @@ export const CLIENT_COMMANDS: readonly CliCommand[] = [
   retryCommand,
   listCommand,
   statsCommand,
+  scheduleCommand,
+  queueCommand,
 ];

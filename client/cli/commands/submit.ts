@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { toSubmitTaskRequest, type SubmitOptions } from '../../submit-request';
-import { INT32, UINT32 } from '../../wire-integers';
 import { EXIT_OK } from '../cli-io';
 import type { CliCommand, CommandContext } from '../command';
 import { exitCodeOfFinishedTask, printCommandHelp, printTask, withClient } from '../command-support';
@@ -9,28 +7,22 @@ import {
   asUsageError,
   optionalDate,
   optionalDurationMs,
-  optionalInteger,
   parseCommandArgs,
-  parseJsonArgument,
-  parseLabels,
   takePositionals,
   type ParsedCommandArgs,
 } from '../parse-command-args';
-import { errorMessage } from '../../../shared/errors';
+import { ProgressLine } from '../progress-line';
+import { TASK_OPTIONS, TASK_OPTIONS_HELP, parseTaskOptions, readPayloadArgument } from '../task-options';
 import { UsageError } from '../usage-error';
 
 const NAME = 'submit';
 
 const OPTIONS = {
   ...GLOBAL_OPTIONS,
-  queue: { type: 'string' },
-  priority: { type: 'string' },
+  ...TASK_OPTIONS,
   delay: { type: 'string' },
   'run-at': { type: 'string' },
-  'max-attempts': { type: 'string' },
-  timeout: { type: 'string' },
   'idempotency-key': { type: 'string' },
-  label: { type: 'string', multiple: true },
   wait: { type: 'boolean' },
   'wait-timeout': { type: 'string' },
 } as const;
@@ -43,16 +35,12 @@ export const submitCommand: CliCommand = {
   name: NAME,
   synopsis: 'submit TYPE [JSON | @FILE]',
   summary: 'submit a task; prints its id (the payload is JSON, e.g. \'{"to":"a@b.c"}\', or @FILE to read it from a file)',
-  optionsHelp: `  --queue Q                queue name (default: the coordinator's "default")
-  --priority N             higher runs first within the queue (default 0)
-  --delay DURATION         run no earlier than now + DURATION, e.g. 30s, 5m
-  --run-at TIME            run no earlier than this ISO 8601 time (not with --delay)
-  --max-attempts N         total attempts including the first (default: the coordinator's)
-  --timeout DURATION       execution timeout of each attempt (default: none)
-  --idempotency-key K      a second submit with the same key returns the first task
-  --label KEY=VALUE        a label; repeat for more
-  --wait                   wait until the task finishes and print it; exit 1 unless it succeeded
-  --wait-timeout DURATION  with --wait, give up after DURATION (default: wait forever)
+  optionsHelp: `${TASK_OPTIONS_HELP}  --delay DURATION             run no earlier than now + DURATION, e.g. 30s, 5m
+  --run-at TIME                run no earlier than this ISO 8601 time (not with --delay)
+  --idempotency-key K          a second submit with the same key returns the first task
+  --wait                       wait until the task finishes and print it; exit 1 unless it
+                               succeeded (on a terminal, its progress shows meanwhile)
+  --wait-timeout DURATION      with --wait, give up after DURATION (default: wait forever)
 `,
   run: runSubmit,
 };
@@ -76,11 +64,16 @@ async function runSubmit(args: string[], context: CommandContext): Promise<numbe
   return withClient(settings, async (client) => {
     const { task, deduplicated } = await client.submit(type, payload, options);
     if (wait) {
-      const finished = await client.wait(task.id, { signal: io.signal, timeoutMs: waitTimeoutMs }).catch((err: unknown) => {
-        // The task exists whatever happened to the wait: say which one, to wait for it again.
-        io.stderr(`note: task ${task.id} was submitted; waiting for it failed\n`);
-        throw err;
-      });
+      const progress = ProgressLine.forTerminal(io, settings);
+      const finished = await client
+        .wait(task.id, { signal: io.signal, timeoutMs: waitTimeoutMs, onUpdate: progress?.show })
+        .catch((err: unknown) => {
+          progress?.clear();
+          // The task exists whatever happened to the wait: say which one, to wait for it again.
+          io.stderr(`note: task ${task.id} was submitted; waiting for it failed\n`);
+          throw err;
+        });
+      progress?.clear();
       printTask(io, settings, finished, settings.json ? { deduplicated } : undefined);
       return exitCodeOfFinishedTask(finished);
     }
@@ -96,9 +89,9 @@ async function runSubmit(args: string[], context: CommandContext): Promise<numbe
 
 /**
  * Checks what must be right to build the request at all (JSON, durations, times, numbers
- * that fit their wire type, key=value labels), before connecting. Everything else, such as
- * name rules, limits or `--delay` together with `--run-at`, is the coordinator's to refuse:
- * its INVALID_ARGUMENT message reaches the user with exit 1.
+ * that fit their wire type, key=value labels: task-options.ts), before connecting. Everything
+ * else, such as name rules, limits or `--delay` together with `--run-at`, is the
+ * coordinator's to refuse: its INVALID_ARGUMENT message reaches the user with exit 1.
  * @throws UsageError naming the argument or flag.
  */
 function toInvocation(
@@ -107,32 +100,16 @@ function toInvocation(
   signal: AbortSignal | undefined,
 ): SubmitInvocation {
   const [type = '', payloadText] = takePositionals(NAME, positionals, ['TYPE', 'JSON'], 1);
-  const payload = payloadText === undefined ? undefined : parseJsonArgument(NAME, readPayloadArgument(payloadText));
+  const payload = readPayloadArgument(NAME, payloadText, values['content-type']);
   const waitTimeoutMs = optionalDurationMs(NAME, values['wait-timeout'], '--wait-timeout');
   if (waitTimeoutMs !== undefined && !values.wait) throw new UsageError('--wait-timeout needs --wait', NAME);
   const options: SubmitOptions = {
-    queue: values.queue,
-    priority: optionalInteger(NAME, values.priority, '--priority', INT32.min, INT32.max),
+    ...parseTaskOptions(NAME, values),
     delay: optionalDurationMs(NAME, values.delay, '--delay'),
     runAt: optionalDate(NAME, values['run-at'], '--run-at'),
-    // Only the wire type's range: the coordinator's own limit (1000) is its to enforce.
-    maxAttempts: optionalInteger(NAME, values['max-attempts'], '--max-attempts', UINT32.min, UINT32.max),
-    timeout: optionalDurationMs(NAME, values.timeout, '--timeout'),
     idempotencyKey: values['idempotency-key'],
-    labels: parseLabels(NAME, values.label),
     signal,
   };
   asUsageError(NAME, () => toSubmitTaskRequest(type, payload, options));
   return { type, payload, options, wait: values.wait ?? false, waitTimeoutMs };
-}
-
-/** `@path` reads the payload from a file (shell arguments are limited to ~128 KiB); anything else is the JSON itself. */
-function readPayloadArgument(argument: string): string {
-  if (!argument.startsWith('@')) return argument;
-  const path = argument.slice(1);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err: unknown) {
-    throw new UsageError(`cannot read the payload file ${path}: ${errorMessage(err)}`, NAME);
-  }
 }

@@ -39,6 +39,35 @@ describe('runClientCli: usage', () => {
     }
   });
 
+  it('lists the schedule and queue groups, and prints their help and their subcommands\' help', async () => {
+    const general = await run(['help']);
+    expect(general.stdout).to.match(/^ {2}schedule SUBCOMMAND \.\.\. +manage schedules/m);
+    expect(general.stdout).to.match(/^ {2}queue SUBCOMMAND \.\.\. +manage queues/m);
+    for (const argv of [['help', 'schedule'], ['schedule', '--help'], ['schedule', '-h'], ['--help', 'schedule']]) {
+      const result = await run(argv);
+      expect(result.code, argv.join(' ')).to.equal(0);
+      expect(result.stdout).to.match(/^Usage: baton schedule SUBCOMMAND \.\.\.\n/);
+      for (const verb of ['create', 'update', 'delete', 'get', 'list', 'pause', 'resume', 'trigger']) expect(result.stdout).to.contain(`\n  schedule ${verb}`);
+    }
+    for (const argv of [['help', 'schedule', 'create'], ['schedule', 'create', '--help'], ['--help', 'schedule', 'create']]) {
+      const result = await run(argv);
+      expect(result.code, argv.join(' ')).to.equal(0);
+      expect(result.stdout).to.match(/^Usage: baton schedule create NAME \(--cron EXPR \| --every DURATION\) \[options\] TYPE \[JSON \| @FILE\]\n/);
+      for (const flag of ['--tz ZONE', '--overlap POLICY', '--catch-up POLICY', '--catch-up-limit N', '--start TIME', '--end TIME', '--jitter DURATION', '--queue Q', '--retry-multiplier X', '--content-type TYPE']) {
+        expect(result.stdout).to.contain(flag);
+      }
+    }
+    const queueUpdate = await run(['help', 'queue', 'update']);
+    expect(queueUpdate.stdout).to.match(/^Usage: baton queue update NAME \[--concurrency N\] \[--rate N\/s\]/);
+    expect((await run(['queue', 'list', '--help'])).stdout).to.match(/^Usage: baton queue list\n/);
+    expect((await run(['help', 'list'])).stdout).to.contain('--since TIME');
+  });
+
+  it('refuses unknown help topics of groups', async () => {
+    await usageError(['help', 'schedule', 'frob'], /^error: help: unknown command 'schedule frob'/);
+    await usageError(['help', 'get', 'frob'], /^error: help: unknown command 'get frob'/);
+  });
+
   it('prints the help on stderr with exit 2 when no command is given', async () => {
     const result = await run([]);
     expect(result.code).to.equal(2);

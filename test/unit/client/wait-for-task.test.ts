@@ -98,6 +98,16 @@ describe('waitForTerminalTask', () => {
     expect(sleeps[2]).to.be.within(320, 400);
   });
 
+  it('hands onUpdate every task watched, across re-watches, the terminal one included', async () => {
+    const { watch } = scriptedWatch([
+      { tasks: [queued, running], then: new BatonError('UNAVAILABLE', 'x') },
+      { tasks: [running, succeeded], then: 'end' },
+    ]);
+    const seen: Task[] = [];
+    await waitForTerminalTask('t1', watch, { onUpdate: (t) => seen.push(t) }, fakeDependencies().deps);
+    expect(seen).to.deep.equal([queued, running, running, succeeded]);
+  });
+
   it('starts the backoff over once a watch delivers again', async () => {
     const { watch } = scriptedWatch([
       { tasks: [queued], then: new BatonError('UNAVAILABLE', 'x') },
