@@ -40,8 +40,7 @@ export function validateScheduleSpec(wire: WireScheduleSpec | undefined, policy:
   if (!wire) throw new InvalidArgumentError('spec: must be set');
   checkName(wire.name, 'spec.name');
   const cadence = cadenceOf(wire);
-  const timezone = wire.timezone === '' ? 'UTC' : wire.timezone;
-  checkTimezone(timezone, 'spec.timezone');
+  const timezone = checkTimezone(wire.timezone === '' ? 'UTC' : wire.timezone, 'spec.timezone');
   const overlap = OVERLAP_BY_WIRE.get(wire.overlap);
   if (overlap === undefined) throw new InvalidArgumentError(`spec.overlap: ${wire.overlap} is not an overlap policy`);
   const catchUp = CATCH_UP_BY_WIRE.get(wire.catchUp);

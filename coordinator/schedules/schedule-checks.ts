@@ -19,10 +19,14 @@ export function checkCronExpression(expression: string, field: string): void {
   parseCron(expression, field);
 }
 
-/** @throws InvalidArgumentError naming `field` when Intl does not know the zone. */
-export function checkTimezone(zone: string, field: string): void {
+/**
+ * The zone's canonical IANA name ("europe/berlin" is "Europe/Berlin"), so that a schedule
+ * shows the zone as everyone spells it.
+ * @throws InvalidArgumentError naming `field` when Intl does not know the zone.
+ */
+export function checkTimezone(zone: string, field: string): string {
   try {
-    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    return new Intl.DateTimeFormat(undefined, { timeZone: zone }).resolvedOptions().timeZone;
   } catch (err: unknown) {
     throw new InvalidArgumentError(`${field}: "${zone.slice(0, 64)}" is not an IANA time zone`, { cause: err });
   }

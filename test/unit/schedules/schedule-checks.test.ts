@@ -68,6 +68,11 @@ describe('schedule checks', () => {
       }
     });
 
+    it('answers the canonical spelling of a zone', () => {
+      expect(checkTimezone('europe/berlin', 'spec.timezone')).to.equal('Europe/Berlin');
+      expect(checkTimezone('America/New_York', 'spec.timezone')).to.equal('America/New_York');
+    });
+
     it('refuses an unknown zone', () => {
       expect(refusal(() => checkTimezone('Mars/Olympus', 'spec.timezone'))).to.equal('spec.timezone: "Mars/Olympus" is not an IANA time zone');
       expect(refusal(() => checkTimezone('+01:00', 'spec.timezone'))).to.equal('spec.timezone: "+01:00" is not an IANA time zone');
