@@ -58,10 +58,10 @@ export function dispatch(context: DispatchContext): number {
 function takeFor(session: WorkerSession, context: DispatchContext): TaskRecord | undefined {
   const { ready, flow, nowMs } = context;
   const withWork = session.queues.length === 1 ? session.queues : session.queues.filter((queue) => ready.hasReady(queue));
-  for (const queue of flow.startable(withWork, nowMs)) {
+  for (const queue of flow.startable(withWork, nowMs, session)) {
     const task = ready.take(queue, session.types);
     if (task) {
-      flow.started(queue, nowMs);
+      flow.started(queue, nowMs, session);
       return task;
     }
   }

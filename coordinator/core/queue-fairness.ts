@@ -1,15 +1,16 @@
+/** Passes kept before those that carry no information (at or below the virtual time) are dropped. */
+const PRUNE_ABOVE = 1024;
+
 /**
- * Weighted fairness between queues, by stride scheduling: each queue has a pass that grows by
- * 1/weight for every task it starts, and the queue with the smallest pass goes next, so over
- * any stretch queues start tasks in proportion to their weights, whatever their depths.
+ * Weighted fairness between one worker's queues, by stride scheduling: each queue has a pass
+ * that grows by 1/weight for every task it starts, and the queue with the smallest pass goes
+ * next, so over any stretch the worker starts tasks of its queues in proportion to their
+ * weights, whatever their depths. (queue-flow.ts keeps one per worker.)
  *
  * A queue that had nothing to do keeps no credit for it: its pass is lifted to the pass of
  * the last queue served before it competes, so that a queue idle for an hour does not then
  * take every slot until it has caught up.
  */
-/** Passes kept before those that carry no information (at or below the virtual time) are dropped. */
-const PRUNE_ABOVE = 1024;
-
 export class QueueFairness {
   private readonly passes = new Map<string, number>();
   private virtualTime = 0;

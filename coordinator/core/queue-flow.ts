@@ -27,7 +27,12 @@ export class QueueFlow {
   /** Effective settings of the queues that have any; the others have the defaults. */
   private readonly settings = new Map<string, QueueSettings>();
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly fairness = new QueueFairness();
+  /**
+   * Each worker's own turn order over its queues. Per worker, not global: workers serve
+   * different sets of queues, and one global order lets the queues of one worker sit behind
+   * a queue only another worker serves.
+   */
+  private readonly fairness = new WeakMap<object, QueueFairness>();
   private wakeTimer: TimerHandle | undefined;
   private wakeAtMs = Infinity;
 
@@ -66,27 +71,37 @@ export class QueueFlow {
   }
 
   /**
-   * Of `queues`, those that may start a task now, in the order to try them: fairest first.
-   * Returns `queues` itself when every one may start and there is only one.
+   * Of `queues` (a worker's queues with work), those that may start a task now, in the order
+   * `worker` should try them: its fairest first. Returns `queues` itself when there is only one
+   * and it may start.
    */
-  startable(queues: readonly string[], nowMs: number): readonly string[] {
+  startable(queues: readonly string[], nowMs: number, worker: object): readonly string[] {
     if (queues.length === 1) return this.mayStart(queues[0] as string, nowMs) ? queues : [];
     const open = queues.filter((queue) => this.mayStart(queue, nowMs));
     if (open.length <= 1) return open;
-    const first = this.fairness.pick(open);
+    const first = this.fairnessOf(worker).pick(open);
     return first === undefined || first === open[0] ? open : [first, ...open.filter((queue) => queue !== first)];
   }
 
-  /** A task of `queue` started: it takes a token and its turn. Call only after `startable` offered the queue. */
-  started(queue: string, nowMs: number): void {
+  /** `worker` started a task of `queue`: the queue takes a token and its turn. Call only after `startable` offered the queue. */
+  started(queue: string, nowMs: number, worker: object): void {
     const settings = this.settings.get(queue);
-    this.fairness.started(queue, settings?.weight ?? 1);
+    this.fairness.get(worker)?.started(queue, settings?.weight ?? 1);
     if (settings && settings.ratePerSecond > 0) this.bucketOf(queue, settings, nowMs).take(nowMs);
   }
 
   close(): void {
     this.wakeTimer?.cancel();
     this.wakeTimer = undefined;
+  }
+
+  private fairnessOf(worker: object): QueueFairness {
+    let fairness = this.fairness.get(worker);
+    if (!fairness) {
+      fairness = new QueueFairness();
+      this.fairness.set(worker, fairness);
+    }
+    return fairness;
   }
 
   private mayStart(queue: string, nowMs: number): boolean {

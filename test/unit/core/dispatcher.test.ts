@@ -120,6 +120,27 @@ describe('dispatch', () => {
       expect(next30.filter((q) => q === 'middle')).to.have.length(20);
     });
 
+    it('keeps each worker fair over its own queues when workers serve different sets of queues', () => {
+      const ready = new ReadyIndex();
+      for (const queue of ['x', 'y', 'z']) {
+        for (let i = 0; i < 1000; i += 1) ready.add(makeTask({ id: `${queue}-${String(i).padStart(4, '0')}`, queue }));
+      }
+      const flow = flowWith({ z: { weight: 3 } });
+      const sessions = new SessionRegistry();
+      const onlyX = session('a', ['x'], 1);
+      const yAndZ = session('b', ['y', 'z'], 1);
+      sessions.add(onlyX);
+      sessions.add(yAndZ);
+      for (let i = 0; i < 400; i += 1) {
+        onlyX.credit = 1;
+        yAndZ.credit = 1;
+        run(ready, sessions, flow);
+      }
+      const served = (worker: typeof onlyX, queue: string): number => worker.channel.grants.filter((grant) => grant.task.queue === queue).length;
+      expect(served(onlyX, 'x')).to.equal(400);
+      expect([served(yAndZ, 'y'), served(yAndZ, 'z')]).to.deep.equal([100, 300]);
+    });
+
     it('gives a queue that was idle its share at once but no credit for the time it was idle', () => {
       const ready = new ReadyIndex();
       for (let i = 0; i < 100; i += 1) ready.add(makeTask({ id: `a-${String(i).padStart(3, '0')}`, queue: 'a' }));
