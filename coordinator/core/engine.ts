@@ -132,6 +132,9 @@ export class Engine {
       logger: this.log,
       flow: this.workers.flow,
       options: deps.options.retention ?? DEFAULT_RETENTION,
+      // A RetryTask reads the finished task, then writes it back: deleting it in between would
+      // fail that write, which the ledger takes for a failing store.
+      inUse: (taskId) => this.retrying.has(taskId),
       onDeleted: (count) => {
         this.metrics.tasksDeleted(count);
         this.activity.finishedTasksDeleted();

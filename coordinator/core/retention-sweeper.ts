@@ -11,6 +11,11 @@ export interface RetentionSweeperDeps {
   readonly logger: Logger;
   readonly flow: Pick<QueueFlow, 'settingsOf' | 'queuesWithSettings' | 'defaultSettings'>;
   readonly options: RetentionOptions;
+  /**
+   * Whether a finished task is being worked on (a RetryTask between its read and its write):
+   * such a task is left for the next sweep. Default: none is.
+   */
+  readonly inUse?: (taskId: string) => boolean;
   /** Told how many tasks each sweep deleted (for metrics and stats). Default: nothing. */
   readonly onDeleted?: (count: number) => void;
 }
@@ -60,12 +65,15 @@ export class RetentionSweeper {
     let batches = 0;
     for (const rule of this.rules(this.deps.clock.now())) {
       while (batches < options.maxBatchesPerSweep && !this.closed) {
-        const ids = store.findExpired(rule, options.batchSize);
-        if (ids.length === 0) break;
-        await store.write([{ kind: 'deleteTasks', taskIds: ids }]);
+        const found = store.findExpired(rule, options.batchSize);
+        if (found.length === 0) break;
+        const inUse = this.deps.inUse;
+        const ids = inUse ? found.filter((id) => !inUse(id)) : found;
+        if (ids.length > 0) await store.write([{ kind: 'deleteTasks', taskIds: ids }]);
         deleted += ids.length;
         batches += 1;
-        if (ids.length < options.batchSize) break;
+        // A batch that skipped tasks in use would find them again: the rest waits for the next sweep.
+        if (found.length < options.batchSize || ids.length < found.length) break;
       }
     }
     if (deleted > 0 && !this.closed) {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { DAY_MS } from '../../../coordinator/core/queue-settings';
 import { EngineHarness, settle } from '../../support/engine-harness';
+import { taskSpec } from '../../support/tasks';
 
 const ok = (leaseId: string) => ({ leaseId, kind: 'success' as const, result: Buffer.from('{}'), contentType: 'application/json' });
 
@@ -99,5 +100,33 @@ describe('queue settings and retention (fake clock, real store)', () => {
     const listed = h.engine.stats().queues(null, 10).queues.find((queue) => queue.queue === 'default');
     expect(listed?.counts.succeeded).to.equal(0);
     expect(listed?.counts.queued).to.equal(1);
+  });
+
+  it('never lets a sweep and a RetryTask of the same task fail each other, however their steps interleave', async () => {
+    for (let round = 0; round < 24; round += 1) {
+      const hops = round % 12;
+      const sweepFirst = round >= 12;
+      const queue = `q${round}`;
+      const [id] = await h.submit(1, { maxAttempts: 1, queue });
+      const worker = h.connect(`w${round}`, 1, { queues: [queue] });
+      await settle();
+      await h.engine.workers.report(worker.sessionId, [{ leaseId: worker.channel.grants[0]!.lease.leaseId, kind: 'failure', message: 'no', nonRetryable: true }]);
+      await settle();
+      h.engine.workers.disconnect(worker.sessionId);
+      h.clock.advance(31 * DAY_MS);
+      const retry = (): Promise<string> =>
+        h.engine.retry(id!).then(
+          (view) => view.task.state,
+          (err: { code: string }) => err.code,
+        );
+      const first = sweepFirst ? h.engine.sweepRetention() : retry();
+      for (let i = 0; i < hops; i += 1) await Promise.resolve();
+      const second = sweepFirst ? retry() : h.engine.sweepRetention();
+      const outcome = sweepFirst ? await second : await first;
+      await (sweepFirst ? first : second);
+      // Either the retry won (the task is queued again) or the sweep did (NOT_FOUND): never a failed store.
+      expect(['queued', 'NOT_FOUND'], `${sweepFirst ? 'sweep' : 'retry'} first, ${hops} hops`).to.include(outcome);
+      expect((await h.engine.submit([taskSpec()])).length, `the engine still takes work (${sweepFirst ? 'sweep' : 'retry'} first, ${hops} hops)`).to.equal(1);
+    }
   });
 });
