@@ -6,6 +6,7 @@ import { durationToMs } from '../../shared/proto-time';
 import type { RetryPolicy } from '../../shared/gen/baton/v1/task';
 import type { SubmitTaskRequest } from '../../shared/gen/baton/v1/task_queue';
 import { NO_ENTRIES, type TaskSpec } from '../core/task';
+import { FIRE_KEY_PREFIX } from '../schedules/schedule';
 import { checkName } from './names';
 import { defaultsFor, type SubmitPolicy } from './task-defaults';
 
@@ -43,6 +44,11 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
   }
   if (idempotencyKey !== null && CONTROL_CHARACTERS.test(idempotencyKey)) {
     throw new InvalidArgumentError(`${field}idempotency_key: holds control characters`);
+  }
+  // A fire's key is what keeps a fire time from submitting twice: a client that could take
+  // one first would swallow the fire.
+  if (idempotencyKey?.startsWith(FIRE_KEY_PREFIX)) {
+    throw new InvalidArgumentError(`${field}idempotency_key: keys starting with "${FIRE_KEY_PREFIX}" are reserved for schedules' fires`);
   }
   return {
     queue,

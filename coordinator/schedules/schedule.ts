@@ -71,5 +71,8 @@ export const MAX_CATCH_UP_LIMIT = 10_000;
  * restart, a crash between fire and commit, or a second coordinator never fires twice.
  */
 export function fireIdempotencyKey(scheduleName: string, fireMs: number): string {
-  return `schedule:${scheduleName}@${new Date(fireMs).toISOString()}`;
+  return `${FIRE_KEY_PREFIX}${scheduleName}@${new Date(fireMs).toISOString()}`;
 }
+
+/** Fires' keys start with this, and submissions may not use it (submit-validation.ts). */
+export const FIRE_KEY_PREFIX = 'schedule:';
