@@ -22,6 +22,12 @@ export type Mutation =
   | { readonly kind: 'deleteTasks'; readonly taskIds: readonly string[] }
   /** Inserts or replaces the schedule (by spec.name). */
   | { readonly kind: 'putSchedule'; readonly schedule: ScheduleRecord }
+  /**
+   * Writes only the state of an existing schedule (paused, lastFireMs, skippedFires,
+   * bufferedFireMs, updatedAtMs): what every fire changes, without rewriting its spec and payload.
+   * Fails the write (NOT_FOUND) when the schedule does not exist.
+   */
+  | { readonly kind: 'updateScheduleState'; readonly schedule: ScheduleRecord }
   /** Deletes the schedule if it exists; its tasks stay. */
   | { readonly kind: 'deleteSchedule'; readonly name: string }
   /** Inserts or replaces a queue's stored settings; an empty override deletes the row. */

@@ -64,7 +64,8 @@ export interface ScheduleRecord {
 export const DEFAULT_OVERLAP: OverlapPolicy = 'skip';
 export const DEFAULT_CATCH_UP: CatchUpPolicy = 'one';
 export const DEFAULT_CATCH_UP_LIMIT = 100;
-export const MAX_CATCH_UP_LIMIT = 10_000;
+/** A catch-up walks back this many cron fire times at most (up to ~200 µs each): at most a fraction of a second per schedule. */
+export const MAX_CATCH_UP_LIMIT = 1000;
 
 /**
  * The idempotency key of the task a fire submits: one task per (schedule, fire time), so a

@@ -33,6 +33,7 @@ export type CapturedMutation =
   | { readonly kind: 'deleteTasks'; readonly taskIds: readonly string[] }
   | { readonly kind: 'putSchedule'; readonly schedule: ScheduleRecord }
   | { readonly kind: 'deleteSchedule'; readonly name: string }
+  | { readonly kind: 'updateScheduleState'; readonly name: string; readonly state: ScheduleState }
   /** `settings` undefined: the override sets nothing, and the queue's entry goes. */
   | { readonly kind: 'putQueueSettings'; readonly queue: string; readonly settings: QueueSettingsOverride | undefined };
 
@@ -71,6 +72,10 @@ export function capture(mutation: Mutation): CapturedMutation {
       return { kind: 'putSchedule', schedule: copySchedule(mutation.schedule, copyBytes) };
     case 'deleteSchedule':
       return { kind: 'deleteSchedule', name: mutation.name };
+    case 'updateScheduleState': {
+      const { paused, lastFireMs, skippedFires, bufferedFireMs, updatedAtMs } = mutation.schedule;
+      return { kind: 'updateScheduleState', name: mutation.schedule.spec.name, state: { paused, lastFireMs, skippedFires, bufferedFireMs, updatedAtMs } };
+    }
     case 'putQueueSettings':
       return { kind: 'putQueueSettings', queue: mutation.queue, settings: definedSettings(mutation.queue, mutation.settings) };
     default: {
@@ -118,3 +123,6 @@ export function copySchedule(schedule: ScheduleRecord, bytes: (value: Buffer) =>
 export function summaryOf(task: TaskRecord): TaskRecord {
   return { ...copyTask(task), payload: EMPTY, result: task.result === null ? null : EMPTY };
 }
+
+/** What an `updateScheduleState` writes. */
+export type ScheduleState = Pick<ScheduleRecord, 'paused' | 'lastFireMs' | 'skippedFires' | 'bufferedFireMs' | 'updatedAtMs'>;

@@ -49,6 +49,11 @@ export class MemoryTables {
         return putOrDelete(this.schedules, mutation.schedule.spec.name, mutation.schedule, undo);
       case 'deleteSchedule':
         return putOrDelete(this.schedules, mutation.name, undefined, undo);
+      case 'updateScheduleState': {
+        const existing = this.schedules.get(mutation.name);
+        if (!existing) throw new NotFoundError(`schedule ${mutation.name} does not exist`);
+        return putOrDelete(this.schedules, mutation.name, { ...existing, ...mutation.state }, undo);
+      }
       case 'putQueueSettings':
         return putOrDelete(this.queueSettings, mutation.queue, mutation.settings, undo);
     }

@@ -10,7 +10,7 @@ import type { Mutation } from '../core/task-store';
 import type { Statements } from './sqlite-statements';
 import { DuplicateTaskError } from './store-errors';
 import { attemptValues, taskInsertValues, taskUpdateValues, type SqliteValue } from './sqlite-rows';
-import { queueSettingsJson, scheduleToRow, type ScheduleRow } from './sqlite-schedule-rows';
+import { queueSettingsJson, scheduleStateValues, scheduleToRow, type ScheduleRow } from './sqlite-schedule-rows';
 
 /**
  * A mutation converted to bound parameters when `write` is called: the core keeps mutating
@@ -23,6 +23,7 @@ export type BoundMutation =
   | { readonly kind: 'deleteTasks'; readonly taskIds: readonly string[] }
   | { readonly kind: 'putSchedule'; readonly row: ScheduleRow }
   | { readonly kind: 'deleteSchedule'; readonly name: string }
+  | { readonly kind: 'updateScheduleState'; readonly name: string; readonly values: SqliteValue[] }
   /** `settings` null: the override sets nothing, and the row goes. */
   | { readonly kind: 'putQueueSettings'; readonly queue: string; readonly settings: string | null; readonly updatedAtMs: number };
 
@@ -76,6 +77,8 @@ export function bindMutation(mutation: Mutation): BoundMutation {
       return { kind: 'putSchedule', row: scheduleToRow(mutation.schedule) };
     case 'deleteSchedule':
       return { kind: 'deleteSchedule', name: mutation.name };
+    case 'updateScheduleState':
+      return { kind: 'updateScheduleState', name: mutation.schedule.spec.name, values: scheduleStateValues(mutation.schedule) };
     case 'putQueueSettings':
       // The mutation carries no time and the column is only for someone reading the file:
       // the wall clock is enough.
@@ -215,6 +218,11 @@ export class SqliteBatchWriter {
         case 'deleteSchedule':
           this.statements.deleteSchedule.run(mutation.name);
           return;
+        case 'updateScheduleState':
+          if (this.statements.updateScheduleState.run(...mutation.values).changes === 0) {
+            throw new NotFoundError(`schedule ${mutation.name} does not exist`);
+          }
+          return;
         case 'putQueueSettings':
           if (mutation.settings === null) this.statements.deleteQueueSettings.run(mutation.queue);
           else this.statements.putQueueSettings.run(mutation.queue, mutation.settings, mutation.updatedAtMs);
@@ -261,6 +269,7 @@ function subjectOf(mutation: BoundMutation): string {
     case 'putSchedule':
       return `schedule ${mutation.row.name}`;
     case 'deleteSchedule':
+    case 'updateScheduleState':
       return `schedule ${mutation.name}`;
     case 'putQueueSettings':
       return `queue ${mutation.queue}`;

@@ -167,3 +167,11 @@ function parseObject(json: string, what: string): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
+
+/** The columns every fire changes; the spec's columns stay as they are. */
+export const SCHEDULE_STATE_COLUMNS = ['paused', 'last_fire_ms', 'skipped_fires', 'buffered_fire_ms', 'updated_at_ms'] as const;
+
+/** The `updateScheduleState` parameters: {@link SCHEDULE_STATE_COLUMNS} in order, then the name. */
+export function scheduleStateValues(schedule: ScheduleRecord): Array<string | number | null> {
+  return [schedule.paused ? 1 : 0, schedule.lastFireMs, schedule.skippedFires, schedule.bufferedFireMs, schedule.updatedAtMs, schedule.spec.name];
+}

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { TaskFilter } from '../core/task-store';
 import { FINISHED_STATES_SQL, UNFINISHED_STATES_SQL } from './sqlite-schema';
-import { SCHEDULE_COLUMNS, type ScheduleRow } from './sqlite-schedule-rows';
+import { SCHEDULE_COLUMNS, SCHEDULE_STATE_COLUMNS, type ScheduleRow } from './sqlite-schedule-rows';
 import { listIdRange } from './store-queries';
 import {
   ATTEMPT_COLUMNS,
@@ -84,6 +84,8 @@ export interface Statements {
   readonly deleteFinishedTask: Database.Statement<[string]>;
   readonly putSchedule: Database.Statement<[ScheduleRow]>;
   readonly deleteSchedule: Database.Statement<[string]>;
+  /** Positional: sqlite-schedule-rows.ts scheduleStateValues. */
+  readonly updateScheduleState: Database.Statement<SqliteValue[]>;
   readonly loadSchedules: Database.Statement<[], ScheduleRow>;
   /** (queue, settings JSON, updated_at_ms). */
   readonly putQueueSettings: Database.Statement<[string, string, number]>;
@@ -134,6 +136,9 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (name) DO UPDATE SET ${SCHEDULE_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     deleteSchedule: db.prepare('DELETE FROM schedules WHERE name = ?'),
+    updateScheduleState: db.prepare<SqliteValue[]>(
+      `UPDATE schedules SET ${SCHEDULE_STATE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE name = ?`,
+    ),
     loadSchedules: db.prepare(`SELECT ${SCHEDULE_COLUMNS.join(', ')} FROM schedules ORDER BY name`),
     putQueueSettings: db.prepare(
       `INSERT INTO queue_settings (queue, settings, updated_at_ms) VALUES (?, ?, ?)

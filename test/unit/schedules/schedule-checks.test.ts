@@ -56,6 +56,17 @@ describe('schedule checks', () => {
       expect(refusal(() => checkCronExpression('0 9 * * 1,H', 'spec.cron'))).to.match(/uses H/);
     });
 
+    it('refuses an expression that fires less often than once a year, and takes a yearly one', () => {
+      expect(refusal(() => checkCronExpression('0 0 29 2 *', 'spec.cron'))).to.equal(
+        'spec.cron: "0 0 29 2 *" fires less often than once a year, which schedules do not support',
+      );
+      expect(refusal(() => checkCronExpression('0 0 0 29 2 *', 'spec.cron'))).to.match(/fires less often than once a year/);
+      // Both day fields restricted: a day matching either fires, so every Monday of February does.
+      for (const expression of ['0 0 1 1 *', '59 23 31 12 *', '0 0 29 2 MON']) {
+        expect(() => checkCronExpression(expression, 'spec.cron'), expression).to.not.throw();
+      }
+    });
+
     it('refuses an expression longer than 256 characters', () => {
       expect(refusal(() => checkCronExpression(`${'1,'.repeat(200)}2 * * * *`, 'spec.cron'))).to.equal('spec.cron: longer than 256 characters');
     });

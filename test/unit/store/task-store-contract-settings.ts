@@ -65,6 +65,28 @@ export function describeSettingsContract(current: () => ContractStore): void {
       expect(store.loadSchedules()).to.deep.equal([second]);
     });
 
+    it('updates only a schedule\'s state, keeping its stored spec, and fails the write for an unknown one', async () => {
+      const store = current();
+      const first = makeSchedule({ name: 'nightly' });
+      await store.write([{ kind: 'putSchedule', schedule: first }]);
+      const fired: ScheduleRecord = {
+        ...first,
+        spec: { ...first.spec, template: { ...first.spec.template, payload: Buffer.from('not written') } },
+        paused: !first.paused,
+        lastFireMs: first.lastFireMs + 60_000,
+        skippedFires: first.skippedFires + 2,
+        bufferedFireMs: first.lastFireMs + 30_000,
+        updatedAtMs: first.updatedAtMs + 5,
+      };
+      await store.write([{ kind: 'updateScheduleState', schedule: fired }]);
+      expect(store.loadSchedules()).to.deep.equal([{ ...fired, spec: first.spec }]);
+      const missing = await store.write([{ kind: 'updateScheduleState', schedule: makeSchedule({ name: 'gone' }) }]).then(
+        () => 'written',
+        (err: { code: string }) => err.code,
+      );
+      expect(missing).to.equal('NOT_FOUND');
+    });
+
     it('deletes a schedule, ignores an unknown one, and keeps the tasks its fires submitted', async () => {
       const store = current();
       const task = makeTask({ scheduleName: 'nightly', scheduleFireMs: 1 });
