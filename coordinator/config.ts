@@ -2,7 +2,7 @@ import { ConfigError } from '../shared/errors';
 import { resolveSettings, type ConfigSources, type Setting } from '../shared/config';
 import type { SubmitPolicy, TaskDefaults } from './api/task-defaults';
 import { splitHostPort } from '../shared/host-port';
-import { DEFAULT_ENGINE_LIMITS, DEFAULT_MAX_SCHEDULES, DEFAULT_RETENTION, type EngineOptions } from './core/engine-options';
+import { DEFAULT_ENGINE_LIMITS, DEFAULT_MAX_SCHEDULE_BYTES, DEFAULT_MAX_SCHEDULES, DEFAULT_RETENTION, type EngineOptions } from './core/engine-options';
 import { DEFAULT_QUEUE_SETTINGS } from './core/queue-settings';
 import { compileQueueConfig } from './queue-config';
 import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits';
@@ -28,6 +28,7 @@ export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'deadRetention', type: { kind: 'duration', minMs: 1000 }, default: DEFAULT_QUEUE_SETTINGS.deadRetentionMs, help: 'how long dead tasks are kept (per queue: queues.NAME.deadRetention)' },
   { key: 'retentionSweepInterval', type: { kind: 'duration', minMs: 10 }, default: DEFAULT_RETENTION.sweepIntervalMs, help: 'how often finished tasks past their retention are deleted' },
   { key: 'maxSchedules', type: { kind: 'integer', min: 1, max: 10_000_000 }, default: DEFAULT_MAX_SCHEDULES, help: 'schedules in total' },
+  { key: 'maxScheduleBytes', type: { kind: 'integer', min: 0, max: 64 * 1024 * 1024 * 1024 }, default: DEFAULT_MAX_SCHEDULE_BYTES, help: "payload bytes of all schedules' task templates together (held in memory)" },
   { key: 'sync', type: { kind: 'enum', values: ['full', 'normal'] }, default: 'full', help: 'SQLite synchronous mode' },
   { key: 'commitInterval', type: { kind: 'duration' }, default: 0, help: 'extra wait for more writes before a group commit (0: commit once the loop has taken in what arrived)' },
   { key: 'commitMaxBatch', type: { kind: 'integer', min: 1, max: 100_000 }, default: 1000, help: 'mutations that force a group commit' },
@@ -125,6 +126,7 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
       queueDefaults: { retentionMs: num('retention'), deadRetentionMs: num('deadRetention') },
       retention: { ...DEFAULT_RETENTION, sweepIntervalMs: num('retentionSweepInterval') },
       maxSchedules: num('maxSchedules'),
+      maxScheduleBytes: num('maxScheduleBytes'),
     },
     submit: { maxPayloadBytes: num('maxPayloadBytes'), defaults, queues: queueConfig.taskDefaults },
     sync: str('sync') === 'normal' ? 'NORMAL' : 'FULL',

@@ -6,11 +6,11 @@ import type { ScheduleSpec } from '../schedules/schedule';
 import { toWireState } from './convert';
 import { CATCH_UP_BY_WIRE, OVERLAP_BY_WIRE } from './schedule-validation';
 
-/** The wire form of a schedule as the runner shows it. */
-export function toWireSchedule(view: ScheduleView): Schedule {
+/** The wire form of a schedule as the runner shows it; listings leave the template's payload out. */
+export function toWireSchedule(view: ScheduleView, { withPayload = true }: { withPayload?: boolean } = {}): Schedule {
   const { record } = view;
   return {
-    spec: toWireScheduleSpec(record.spec),
+    spec: toWireScheduleSpec(record.spec, withPayload),
     paused: record.paused,
     nextFireTimes: view.nextFireMs.map((ms) => new Date(ms)),
     recentFires: view.recentFires.map((fire) => ({ fireTime: new Date(fire.fireMs), taskId: fire.taskId, taskState: toWireState(fire.state) ?? WireState.TASK_STATE_UNSPECIFIED })),
@@ -21,7 +21,9 @@ export function toWireSchedule(view: ScheduleView): Schedule {
   };
 }
 
-function toWireScheduleSpec(spec: ScheduleSpec): WireScheduleSpec {
+const NO_BYTES = Buffer.alloc(0);
+
+function toWireScheduleSpec(spec: ScheduleSpec, withPayload: boolean): WireScheduleSpec {
   const { template } = spec;
   return {
     name: spec.name,
@@ -31,7 +33,7 @@ function toWireScheduleSpec(spec: ScheduleSpec): WireScheduleSpec {
     task: {
       queue: template.queue,
       type: template.type,
-      payload: template.payload,
+      payload: withPayload ? template.payload : NO_BYTES,
       contentType: template.contentType,
       priority: template.priority,
       maxAttempts: template.maxAttempts,

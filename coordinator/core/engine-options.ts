@@ -14,8 +14,10 @@ export interface EngineOptions {
   readonly queueDefaults?: QueueSettingsOverride;
   /** Retention of finished tasks. Default {@link DEFAULT_RETENTION}. */
   readonly retention?: RetentionOptions;
-  /** Schedules at most. Default 100,000. Setting `maxSchedules`. */
+  /** Schedules at most. Default {@link DEFAULT_MAX_SCHEDULES}. Setting `maxSchedules`. */
   readonly maxSchedules?: number;
+  /** Payload bytes of all schedules' task templates, which are held in memory. Default {@link DEFAULT_MAX_SCHEDULE_BYTES}. Setting `maxScheduleBytes`. */
+  readonly maxScheduleBytes?: number;
 }
 
 /** How finished tasks are deleted once their queue's retention passed. */
@@ -38,6 +40,7 @@ export const DEFAULT_RETENTION: RetentionOptions = {
 };
 
 export const DEFAULT_MAX_SCHEDULES = 100_000;
+export const DEFAULT_MAX_SCHEDULE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Bounds on memory that callers control. Each refusal is RESOURCE_EXHAUSTED with a message

@@ -4,7 +4,7 @@ import type { Logger } from '../../shared/logger';
 import type { ListPage, TaskFilter, TaskStore } from './task-store';
 import { NO_TRACING, type AttemptTracer } from './attempt-tracer';
 import { NO_METRICS, type CoreMetrics } from './core-metrics';
-import { DEFAULT_MAX_SCHEDULES, DEFAULT_RETENTION, limitsOf, type EngineOptions } from './engine-options';
+import { DEFAULT_MAX_SCHEDULE_BYTES, DEFAULT_MAX_SCHEDULES, DEFAULT_RETENTION, limitsOf, type EngineOptions } from './engine-options';
 import { ScheduleRunner } from '../schedules/schedule-runner';
 import { QueueAdmin } from './queue-admin';
 import { RetentionSweeper } from './retention-sweeper';
@@ -112,6 +112,7 @@ export class Engine {
       submit: (specs, alongside) => this.submission.submit(specs, alongside),
       isUnfinished: (taskId) => this.ledger.get(taskId) !== undefined,
       maxSchedules: deps.options.maxSchedules ?? DEFAULT_MAX_SCHEDULES,
+      maxTemplateBytes: deps.options.maxScheduleBytes ?? DEFAULT_MAX_SCHEDULE_BYTES,
       metrics: this.metrics,
       random: deps.random ?? Math.random,
     });

@@ -39,7 +39,8 @@ export interface OverlapOutcome {
 /**
  * Applies the overlap policy to `due` (oldest first). `busy` says whether the task of the
  * schedule's previous fire is unfinished; a fire let through makes the schedule busy for the
- * fires after it, so that catching up under `skip` submits one task, not many at once.
+ * fires after it, so that catching up under `skip` submits one task, not many at once. A
+ * buffered fire whose wait is over goes before the due ones: it is older.
  */
 export function applyOverlap(policy: OverlapPolicy, due: readonly number[], busy: boolean, buffered: number | null): OverlapOutcome {
   if (policy === 'allow') return { fire: [...due], skipped: 0, buffered };
@@ -47,6 +48,11 @@ export function applyOverlap(policy: OverlapPolicy, due: readonly number[], busy
   let skipped = 0;
   let keep = buffered;
   let running = busy;
+  if (!running && keep !== null) {
+    fire.push(keep);
+    keep = null;
+    running = true;
+  }
   for (const fireMs of due) {
     if (!running) {
       fire.push(fireMs);

@@ -4,14 +4,16 @@ import type { Logger } from '../../shared/logger';
 import type { CoreMetrics } from '../core/core-metrics';
 import { TimerQueue } from '../core/timer-queue';
 import type { SubmitOutcome } from '../core/task-submission';
-import type { TaskRecord, TaskSpec, TaskState } from '../core/task';
+import type { TaskRecord, TaskSpec } from '../core/task';
 import type { Mutation, TaskStore } from '../core/task-store';
-import { planDueFires } from './catch-up';
 import { FireTimes } from './fire-times';
-import { applyOverlap, fireSpec } from './schedule-fires';
+import type { ScheduleEntry, ScheduleView } from './schedule-entry';
+import { ScheduleFiring } from './schedule-firing';
 import { nextFireTimes } from './schedule-views';
 import { SerialByKey } from './serial-by-key';
 import type { ScheduleRecord, ScheduleSpec } from './schedule';
+
+export type { FireView, ScheduleView } from './schedule-entry';
 
 export interface ScheduleRunnerDeps {
   readonly store: TaskStore;
@@ -22,34 +24,22 @@ export interface ScheduleRunnerDeps {
   /** Whether the task is unfinished (tracked by the ledger). */
   readonly isUnfinished: (taskId: string) => boolean;
   readonly maxSchedules: number;
+  /** Payload bytes of every schedule's task template together: they are held in memory. */
+  readonly maxTemplateBytes: number;
   readonly metrics: Pick<CoreMetrics, 'scheduleFires'>;
   /** Jitter's source, in [0, 1). */
   readonly random: () => number;
-}
-
-/** One fire that submitted a task, as GetSchedule shows it. */
-export interface FireView {
-  readonly fireMs: number;
-  readonly taskId: string;
-  readonly state: TaskState;
-}
-
-/** A schedule with what it will do and what it did. */
-export interface ScheduleView {
-  readonly record: ScheduleRecord;
-  readonly nextFireMs: readonly number[];
-  /** Newest first; empty in listings. */
-  readonly recentFires: readonly FireView[];
-}
-
-interface Entry {
-  record: ScheduleRecord;
-  times: FireTimes;
-  /** The task of the latest fire, for the overlap policy; null before the first. */
-  lastTaskId: string | null;
+  /** Runs `work` on a later turn of the event loop. Default setImmediate. */
+  readonly defer?: (work: () => void) => void;
 }
 
 const RECENT_FIRES_SHOWN = 10;
+/**
+ * Schedules that came due together are planned this many per turn of the event loop: ten
+ * thousand schedules due at the same second (or after a restart) must not hold the loop, and
+ * with it every worker's heartbeat, for the whole of their planning.
+ */
+const DUE_PER_TURN = 64;
 
 /**
  * The coordinator's scheduler: every schedule in memory under one timer queue, firing
@@ -61,18 +51,27 @@ const RECENT_FIRES_SHOWN = 10;
  * finished, so that a fire in flight can never write back a spec an update replaced.
  */
 export class ScheduleRunner {
-  private readonly schedules = new Map<string, Entry>();
+  private readonly schedules = new Map<string, ScheduleEntry>();
   private readonly timers: TimerQueue<string>;
   private readonly serial = new SerialByKey();
+  private readonly firing: ScheduleFiring;
   private readonly log: Logger;
+  /** Schedules whose fire time has come, waiting for their turn (DUE_PER_TURN). */
+  private readonly due = new Set<string>();
+  private draining = false;
+  /** Creations between their checks and their commit: they count against the limits. */
+  private creating = 0;
+  private templateBytes = 0;
   private closed = false;
 
   constructor(private readonly deps: ScheduleRunnerDeps) {
     this.log = deps.logger.child({ component: 'scheduler' });
+    const { store, clock, submit, isUnfinished, metrics, random } = deps;
+    this.firing = new ScheduleFiring({ store, clock, log: this.log, submit, isUnfinished, metrics, random });
     this.timers = new TimerQueue(
-      deps.clock,
-      (name) => void this.exclusive(name, () => this.fireDue(name)).catch(() => undefined), // logged in fireDue
-      (err, name) => this.log.error({ err, schedule: name }, 'firing a schedule failed'),
+      clock,
+      (name) => this.becameDue(name),
+      (err, name) => this.log.error({ err, schedule: name }, 'a schedule timer failed'),
     );
   }
 
@@ -84,25 +83,36 @@ export class ScheduleRunner {
   start(): void {
     for (const record of this.deps.store.loadSchedules()) {
       const newest = this.deps.store.listTasks({ schedule: record.spec.name }, 1).tasks[0];
-      const entry: Entry = { record, times: timesOf(record), lastTaskId: newest?.id ?? null };
+      const entry: ScheduleEntry = { record, times: timesOf(record), lastTaskId: newest?.id ?? null, nextFireMs: undefined };
       this.schedules.set(record.spec.name, entry);
-      if (record.bufferedFireMs !== null && !this.busy(entry)) void this.exclusive(record.spec.name, () => this.fireBuffered(record.spec.name));
+      this.templateBytes += record.spec.template.payload.length;
+      if (record.bufferedFireMs !== null) this.run(record.spec.name, (e) => this.firing.fireBuffered(e));
       this.arm(entry);
     }
     if (this.schedules.size > 0) this.log.info({ schedules: this.schedules.size }, 'schedules loaded');
   }
 
-  /** @throws AlreadyExistsError for a name in use; ResourceExhaustedError at maxSchedules. */
+  /** @throws AlreadyExistsError for a name in use; ResourceExhaustedError at maxSchedules or maxScheduleBytes. */
   async create(spec: ScheduleSpec): Promise<ScheduleView> {
     return this.exclusive(spec.name, async () => {
       if (this.schedules.has(spec.name)) throw new AlreadyExistsError(`spec.name: a schedule named "${spec.name}" already exists`);
-      if (this.schedules.size >= this.deps.maxSchedules) {
+      if (this.schedules.size + this.creating >= this.deps.maxSchedules) {
         throw new ResourceExhaustedError(`there are already ${this.schedules.size} schedules, the limit (setting maxSchedules)`);
       }
+      const bytes = spec.template.payload.length;
+      this.reserveTemplateBytes(bytes, 0);
+      this.creating += 1;
       const nowMs = this.deps.clock.now();
       const record: ScheduleRecord = { spec, paused: false, lastFireMs: nowMs, skippedFires: 0, bufferedFireMs: null, createdAtMs: nowMs, updatedAtMs: nowMs };
-      await this.deps.store.write([{ kind: 'putSchedule', schedule: record }]);
-      const entry: Entry = { record, times: timesOf(record), lastTaskId: null };
+      try {
+        await this.deps.store.write([{ kind: 'putSchedule', schedule: record }]);
+      } catch (err: unknown) {
+        this.templateBytes -= bytes;
+        throw err;
+      } finally {
+        this.creating -= 1;
+      }
+      const entry: ScheduleEntry = { record, times: timesOf(record), lastTaskId: null, nextFireMs: undefined };
       this.schedules.set(spec.name, entry);
       this.arm(entry);
       this.log.info({ schedule: spec.name, cadence: spec.cadence, timezone: spec.timezone }, 'schedule created');
@@ -110,13 +120,17 @@ export class ScheduleRunner {
     });
   }
 
-  /** Replaces the spec; history and pause stay. Fire times before now are not caught up under the new spec. */
+  /** Replaces the spec; history and pause stay. Fire times before now are not caught up under the new spec, and a buffered fire is dropped. */
   async update(spec: ScheduleSpec): Promise<ScheduleView> {
-    return this.change(spec.name, (record, nowMs) => ({ ...record, spec, lastFireMs: Math.max(record.lastFireMs, nowMs), bufferedFireMs: null, updatedAtMs: nowMs }));
+    return this.change(spec.name, (record, nowMs) => {
+      this.reserveTemplateBytes(spec.template.payload.length, record.spec.template.payload.length);
+      const dropped = record.bufferedFireMs === null ? 0 : 1;
+      return { ...record, spec, lastFireMs: Math.max(record.lastFireMs, nowMs), bufferedFireMs: null, skippedFires: record.skippedFires + dropped, updatedAtMs: nowMs };
+    });
   }
 
   async pause(name: string): Promise<ScheduleView> {
-    return this.change(name, (record, nowMs) => ({ ...record, paused: true, updatedAtMs: nowMs }));
+    return this.change(name, (record, nowMs) => (record.paused ? record : { ...record, paused: true, updatedAtMs: nowMs }));
   }
 
   /** Fire times while paused are dropped: the schedule goes on from now. */
@@ -129,9 +143,10 @@ export class ScheduleRunner {
   /** The tasks the schedule submitted stay. */
   async delete(name: string): Promise<void> {
     await this.exclusive(name, async () => {
-      if (!this.schedules.has(name)) throw notFound(name);
+      const entry = this.entryOf(name);
       await this.deps.store.write([{ kind: 'deleteSchedule', name }]);
       this.schedules.delete(name);
+      this.templateBytes -= entry.record.spec.template.payload.length;
       this.timers.cancel(name);
       this.log.info({ schedule: name }, 'schedule deleted');
     });
@@ -139,16 +154,12 @@ export class ScheduleRunner {
 
   /** Fires now, paused or not, whatever the overlap policy; the fire time is now. */
   async trigger(name: string): Promise<TaskRecord> {
-    return this.exclusive(name, async () => {
-      const entry = this.entryOf(name);
-      const nowMs = this.deps.clock.now();
-      const [outcome] = await this.deps.submit([fireSpec(entry.record, nowMs, this.deps.random)], []);
-      if (!outcome) throw new Error('a submission of one task returned no outcome');
-      entry.lastTaskId = outcome.task.id;
-      this.deps.metrics.scheduleFires('fired', 1);
-      this.log.info({ schedule: name, fire_time: nowMs, task_id: outcome.task.id }, 'schedule triggered');
-      return outcome.task;
-    });
+    return this.exclusive(name, () => this.firing.trigger(this.entryOf(name)));
+  }
+
+  /** The schedule as held now, without its fires (cheap: no store read); NOT_FOUND for an unknown name. */
+  peek(name: string): ScheduleRecord {
+    return this.entryOf(name).record;
   }
 
   async get(name: string): Promise<ScheduleView> {
@@ -158,27 +169,30 @@ export class ScheduleRunner {
     return this.view(entry, fires.map((task) => ({ fireMs: task.scheduleFireMs ?? task.createdAtMs, taskId: task.id, state: task.state })));
   }
 
-  /** By name, after `afterName` when given, those `visible` accepts; without recent fires. */
+  /** By name, after `afterName` when given, those `visible` accepts; each with its next fire time only. */
   list(limit: number, afterName?: string, visible: (record: ScheduleRecord) => boolean = () => true): { schedules: ScheduleView[]; nextAfter: string | undefined } {
     const names: string[] = [];
     for (const [name, entry] of this.schedules) if ((afterName === undefined || name > afterName) && visible(entry.record)) names.push(name);
     names.sort();
     const page = names.slice(0, limit);
-    const schedules = page.map((name) => this.view(this.schedules.get(name) as Entry, []));
+    const schedules = page.map((name) => {
+      const entry = this.schedules.get(name) as ScheduleEntry;
+      return { record: entry.record, nextFireMs: entry.nextFireMs === undefined ? [] : [entry.nextFireMs], recentFires: [] };
+    });
     return { schedules, nextAfter: names.length > limit ? page[page.length - 1] : undefined };
   }
 
-  /** A finished task of a schedule may release the fire its overlap policy buffered. */
+  /** A finished task of a schedule may release the fire its overlap policy buffered (checked in turn, after any fire in flight). */
   taskFinished(task: TaskRecord): void {
-    if (task.scheduleName === null) return;
+    if (task.scheduleName === null || this.closed) return;
     const entry = this.schedules.get(task.scheduleName);
-    if (!entry || entry.lastTaskId !== task.id || entry.record.bufferedFireMs === null) return;
-    void this.exclusive(task.scheduleName, () => this.fireBuffered(task.scheduleName as string)).catch(() => undefined);
+    if (entry?.lastTaskId === task.id && entry.record.spec.overlap === 'buffer_one') this.run(task.scheduleName, (e) => this.firing.fireBuffered(e));
   }
 
   close(): void {
     this.closed = true;
     this.timers.close();
+    this.due.clear();
   }
 
   private async change(name: string, next: (record: ScheduleRecord, nowMs: number) => ScheduleRecord): Promise<ScheduleView> {
@@ -187,94 +201,76 @@ export class ScheduleRunner {
       const record = next(entry.record, this.deps.clock.now());
       if (record !== entry.record) {
         await this.deps.store.write([{ kind: 'putSchedule', schedule: record }]);
+        if (record.spec !== entry.record.spec) entry.times = timesOf(record);
         entry.record = record;
-        entry.times = timesOf(record);
         this.arm(entry);
       }
       return this.view(entry, []);
     });
   }
 
-  /** The fires due now, after the catch-up and overlap policies, with the schedule's new state in the same commit. */
-  private async fireDue(name: string): Promise<void> {
-    const entry = this.schedules.get(name);
-    if (!entry || entry.record.paused || this.closed) return;
-    const nowMs = this.deps.clock.now();
-    const { record } = entry;
-    const plan = planDueFires({ times: entry.times, policy: record.spec.catchUp, limit: record.spec.catchUpLimit, lastFireMs: record.lastFireMs, nowMs });
-    const overlap = applyOverlap(record.spec.overlap, plan.fire, this.busy(entry), record.bufferedFireMs);
-    if (plan.dropped > 0) {
-      this.log.warn({ schedule: name, dropped: plan.dropped, policy: record.spec.catchUp }, 'missed fire times dropped by the catch-up policy');
-      this.deps.metrics.scheduleFires('dropped', plan.dropped);
-    }
-    if (overlap.skipped > 0) this.deps.metrics.scheduleFires('skipped', overlap.skipped);
-    const next: ScheduleRecord = {
-      ...record,
-      lastFireMs: plan.lastFireMs,
-      skippedFires: record.skippedFires + overlap.skipped,
-      bufferedFireMs: overlap.buffered,
-    };
-    await this.submitFires(entry, next, overlap.fire, nowMs);
-    this.arm(entry);
+  /** A timer went off: the schedule waits its turn, so that many due at once do not hold the event loop. */
+  private becameDue(name: string): void {
+    this.due.add(name);
+    if (this.draining) return;
+    this.draining = true;
+    (this.deps.defer ?? setImmediate)(() => this.drainDue());
   }
 
-  /** The fire buffer_one kept, now that the task before it finished. */
-  private async fireBuffered(name: string): Promise<void> {
-    const entry = this.schedules.get(name);
-    const fireMs = entry?.record.bufferedFireMs;
-    if (!entry || fireMs === null || fireMs === undefined || this.busy(entry) || this.closed) return;
-    await this.submitFires(entry, { ...entry.record, bufferedFireMs: null }, [fireMs], this.deps.clock.now());
+  private drainDue(): void {
+    let taken = 0;
+    for (const name of this.due) {
+      if (taken === DUE_PER_TURN) break;
+      this.due.delete(name);
+      taken += 1;
+      this.run(name, async (entry) => {
+        if (entry.record.paused) return;
+        try {
+          await this.firing.fireDue(entry);
+        } finally {
+          this.arm(entry);
+        }
+      });
+    }
+    if (this.due.size > 0 && !this.closed) (this.deps.defer ?? setImmediate)(() => this.drainDue());
+    else this.draining = false;
   }
 
-  private async submitFires(entry: Entry, next: ScheduleRecord, fires: readonly number[], nowMs: number): Promise<void> {
-    const name = next.spec.name;
-    const alongside: Mutation[] = [{ kind: 'putSchedule', schedule: next }];
-    let outcomes: SubmitOutcome[] = [];
-    try {
-      if (fires.length > 0) outcomes = await this.deps.submit(fires.map((fireMs) => fireSpec(next, fireMs, this.deps.random)), alongside);
-      // Deduplicated fires (a second coordinator got there first) wrote nothing: record how far we got anyway.
-      if (outcomes.every((outcome) => outcome.deduplicated)) await this.deps.store.write(alongside);
-    } catch (err: unknown) {
-      if (!(err instanceof ResourceExhaustedError)) {
-        this.log.error({ err, schedule: name }, 'a schedule fire could not be committed');
-        throw err;
-      }
-      // A full queue refuses the fire: it counts as skipped, or every later fire would retry it.
-      const dropped: ScheduleRecord = { ...next, skippedFires: next.skippedFires + fires.length };
-      this.log.warn({ schedule: name, fires: fires.length, err_message: err.message }, 'schedule fire refused by a queue limit; counted as skipped');
-      await this.deps.store.write([{ kind: 'putSchedule', schedule: dropped }]);
-      entry.record = dropped;
-      this.deps.metrics.scheduleFires('skipped', fires.length);
-      return;
-    }
-    this.deps.metrics.scheduleFires('fired', fires.length);
-    entry.record = next;
-    const last = outcomes[outcomes.length - 1];
-    if (last) entry.lastTaskId = last.task.id;
-    for (const [index, outcome] of outcomes.entries()) {
-      this.log.info({ schedule: name, fire_time: fires[index], task_id: outcome.task.id, deduplicated: outcome.deduplicated, late_ms: nowMs - (fires[index] ?? nowMs) }, 'schedule fired');
-    }
+  /** Runs `work` on the schedule in its turn, in the background; a failure is logged (a store failure also stops the coordinator). */
+  private run(name: string, work: (entry: ScheduleEntry) => Promise<void>): void {
+    this.exclusive(name, async () => {
+      const entry = this.schedules.get(name);
+      if (entry) await work(entry);
+    }).catch((err: unknown) => {
+      if (!this.closed) this.log.error({ err, schedule: name }, 'firing a schedule failed');
+    });
   }
 
-  private arm(entry: Entry): void {
+  private arm(entry: ScheduleEntry): void {
     const name = entry.record.spec.name;
-    const next = entry.record.paused ? undefined : entry.times.next(entry.record.lastFireMs);
-    if (next === undefined || this.closed) this.timers.cancel(name);
-    else this.timers.set(name, next);
+    entry.nextFireMs = entry.record.paused ? undefined : entry.times.next(entry.record.lastFireMs);
+    if (entry.nextFireMs === undefined || this.closed || !this.schedules.has(name)) this.timers.cancel(name);
+    else this.timers.set(name, entry.nextFireMs);
   }
 
-  private busy(entry: Entry): boolean {
-    return entry.lastTaskId !== null && this.deps.isUnfinished(entry.lastTaskId);
+  /** @throws ResourceExhaustedError when `adding` bytes instead of `replacing` would pass maxTemplateBytes. */
+  private reserveTemplateBytes(adding: number, replacing: number): void {
+    const total = this.templateBytes - replacing + adding;
+    if (adding > replacing && total > this.deps.maxTemplateBytes) {
+      throw new ResourceExhaustedError(
+        `spec.task.payload: schedules' payloads would take ${total} bytes, over the limit of ${this.deps.maxTemplateBytes} (setting maxScheduleBytes)`,
+      );
+    }
+    this.templateBytes = total;
   }
 
-  private view(entry: Entry, recentFires: readonly FireView[]): ScheduleView {
+  private view(entry: ScheduleEntry, recentFires: ScheduleView['recentFires']): ScheduleView {
     return { record: entry.record, nextFireMs: nextFireTimes(entry.record, entry.times, this.deps.clock.now()), recentFires };
   }
 
-
-  private entryOf(name: string): Entry {
+  private entryOf(name: string): ScheduleEntry {
     const entry = this.schedules.get(name);
-    if (!entry) throw notFound(name);
+    if (!entry) throw new NotFoundError(`schedule "${name}" not found`);
     return entry;
   }
 
@@ -283,14 +279,8 @@ export class ScheduleRunner {
     if (this.closed) return Promise.reject(new UnavailableError('the coordinator is not accepting requests (shutting down)'));
     return this.serial.run(name, work);
   }
-
 }
 
 function timesOf(record: ScheduleRecord): FireTimes {
   return new FireTimes(record.spec, record.createdAtMs);
 }
-
-function notFound(name: string): NotFoundError {
-  return new NotFoundError(`schedule "${name}" not found`);
-}
-

@@ -177,4 +177,63 @@ describe('ScheduleRunner (fake clock, real store)', () => {
     expect(task!.scheduleFireMs! - createdMs).to.equal(10_000);
     expect(task!.runAtMs - createdMs).to.equal(12_000);
   });
+
+  it('submits the buffered fire when the previous task finishes while the buffering fire is being committed', async () => {
+    const createdMs = harness.clock.now();
+    await harness.engine.schedules.create(spec('racy', { overlap: 'buffer_one' }));
+    await advance(harness, SECOND);
+    const [first] = (await harness.engine.list({ schedule: 'racy' }, 1)).tasks;
+    harness.clock.advance(SECOND); // the 2 s fire is due: it will find the first task unfinished...
+    const canceled = harness.engine.cancel(first!.id); // ...which finishes in the same commit as that fire's state
+    await canceled;
+    await settle();
+    await settle();
+    expect(await fires(harness, 'racy', createdMs)).to.deep.equal([1000, 2000]);
+    expect((await harness.engine.schedules.get('racy')).record.bufferedFireMs).to.equal(null);
+  });
+
+  it('submits a long catch-up in transactions of 100, and a queue with room for some of them gets those', async () => {
+    harness.limits = { maxQueuedTasks: 1_000_000, maxQueuedTasksPerQueue: 150, maxQueues: 100, maxWorkerSessions: 100, maxWorkerSessionsPerCredential: 100 };
+    await harness.restart();
+    const createdMs = harness.clock.now();
+    await harness.engine.schedules.create(spec('backlog', { catchUp: 'all', catchUpLimit: 1000 }));
+    await harness.engine.close();
+    harness.clock.advance(250 * SECOND);
+    await harness.store.close();
+    harness.open();
+    await advance(harness, 100);
+    expect(await fires(harness, 'backlog', createdMs)).to.deep.equal(Array.from({ length: 100 }, (_, i) => (i + 1) * SECOND));
+    const view = await harness.engine.schedules.get('backlog');
+    expect(view.record.skippedFires).to.equal(150);
+    expect(view.record.lastFireMs - createdMs).to.equal(250 * SECOND);
+  });
+
+  it('fires every one of many schedules due at the same moment', async () => {
+    for (let i = 0; i < 200; i += 1) await harness.engine.schedules.create(spec(`many-${i}`, { cadence: { kind: 'cron', expression: '*/5 * * * * *' } }));
+    await advance(harness, 5 * SECOND, 500);
+    for (let i = 0; i < 3; i += 1) await settle(); // planned 64 a turn: a few turns more
+    const page = await harness.engine.list({}, 1000);
+    expect(new Set(page.tasks.map((task) => task.scheduleName)).size).to.equal(200);
+  });
+
+  it('refuses schedules whose payloads together would pass maxScheduleBytes, and frees their bytes on delete', async () => {
+    harness.options = { maxScheduleBytes: 1000 };
+    await harness.restart();
+    const template = (bytes: number) => ({ ...spec('x').template, payload: Buffer.alloc(bytes, 0x20) });
+    await harness.engine.schedules.create(spec('a', { template: template(600) }));
+    const refused = await harness.engine.schedules.create(spec('b', { template: template(600) })).catch((err: { code: string; message: string }) => `${err.code}: ${err.message}`);
+    expect(refused).to.match(/^RESOURCE_EXHAUSTED: spec\.task\.payload: .*setting maxScheduleBytes/);
+    await harness.engine.schedules.delete('a');
+    await harness.engine.schedules.create(spec('b', { template: template(600) }));
+  });
+
+  it('refuses schedules past maxSchedules, even when created at the same time', async () => {
+    harness.options = { maxSchedules: 3 };
+    await harness.restart();
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => harness.engine.schedules.create(spec(`s${i}`)).then(() => 'created', (err: { code: string }) => err.code)),
+    );
+    expect(outcomes.filter((o) => o === 'created')).to.have.length(3);
+    expect(outcomes.filter((o) => o === 'RESOURCE_EXHAUSTED')).to.have.length(3);
+  });
 });
