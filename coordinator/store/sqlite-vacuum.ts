@@ -30,6 +30,15 @@ export function ensureIncrementalVacuum(db: Database.Database, filePath: string,
   if (autoVacuumMode(db) === AUTO_VACUUM_INCREMENTAL) return true;
   const isEmpty = db.pragma('page_count', { simple: true }) === 0 || !hasTables(db);
   const bytesBefore = fileSize(filePath);
+  // A VACUUM needs room for a copy of the file and, in WAL mode, as much again for the WAL.
+  const freeBytes = freeDiskBytes(filePath);
+  if (!isEmpty && freeBytes !== undefined && bytesBefore !== undefined && freeBytes < 2.2 * bytesBefore) {
+    logger.warn(
+      { path: filePath, bytes: bytesBefore, free_bytes: freeBytes },
+      'not converting the data file to incremental vacuum: the disk has too little room for the rewrite; space freed by deleted tasks stays in the file until an open with room converts it',
+    );
+    return false;
+  }
   if (!isEmpty) {
     logger.info({ path: filePath, bytes: bytesBefore }, 'converting the data file to incremental vacuum: a one-off VACUUM that rewrites the file');
   }
@@ -39,6 +48,7 @@ export function ensureIncrementalVacuum(db: Database.Database, filePath: string,
     db.exec('VACUUM');
   } catch (err: unknown) {
     logger.warn({ err, path: filePath }, 'could not convert the data file to incremental vacuum; space freed by deleted tasks stays in the file until a later open converts it');
+    truncateWal(db, logger);
     return false;
   }
   const converted = autoVacuumMode(db) === AUTO_VACUUM_INCREMENTAL;
@@ -86,5 +96,24 @@ function fileSize(filePath: string): number | undefined {
     return fs.statSync(filePath).size;
   } catch {
     return undefined;
+  }
+}
+
+/** Bytes free on the file system that holds `filePath`; undefined where statfs cannot tell. */
+function freeDiskBytes(filePath: string): number | undefined {
+  try {
+    const stats = fs.statfsSync(filePath);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failed VACUUM may have left the WAL grown: give that space back too. */
+function truncateWal(db: Database.Database, logger: Logger): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (err: unknown) {
+    logger.warn({ err }, 'could not truncate the WAL after a failed VACUUM');
   }
 }
