@@ -6,8 +6,7 @@
 import { parseDurationMs } from '../shared/duration';
 import { ConfigError, errorMessage } from '../shared/errors';
 import type { TaskDefaults } from './api/task-defaults';
-import { MAX_QUEUE_RATE } from './api/queue-convert';
-import { MAX_QUEUE_WEIGHT, type QueueSettingsOverride } from './core/queue-settings';
+import { MAX_QUEUE_CONCURRENCY, MAX_QUEUE_RATE, MAX_QUEUE_WEIGHT, type QueueSettingsOverride } from './core/queue-settings';
 
 const TASK_DEFAULT_KEYS = ['maxAttempts', 'timeout', 'retryInitialBackoff', 'retryMultiplier', 'retryMaxBackoff', 'retryJitter', 'maxInfraFailures'];
 const FLOW_KEYS = ['concurrency', 'rate', 'burst', 'weight', 'paused', 'retention', 'deadRetention'];
@@ -82,7 +81,7 @@ function taskDefaultsOf(read: EntryReader, defaults: TaskDefaults): TaskDefaults
 
 function flowSettingsOf(read: EntryReader, entry: Record<string, unknown>, where: string): QueueSettingsOverride {
   const settings: { -readonly [K in keyof QueueSettingsOverride]: QueueSettingsOverride[K] } = {};
-  if (entry.concurrency !== undefined) settings.concurrency = Math.floor(read.number('concurrency', 0, 0, 1_000_000));
+  if (entry.concurrency !== undefined) settings.concurrency = Math.floor(read.number('concurrency', 0, 0, MAX_QUEUE_CONCURRENCY));
   if (entry.rate !== undefined) settings.ratePerSecond = read.number('rate', 0, 0, MAX_QUEUE_RATE);
   if (entry.burst !== undefined) settings.burst = Math.floor(read.number('burst', 0, 0, MAX_QUEUE_RATE));
   if (entry.weight !== undefined) settings.weight = Math.floor(read.number('weight', 1, 1, MAX_QUEUE_WEIGHT));

@@ -2,11 +2,8 @@ import { InvalidArgumentError } from '../../shared/errors';
 import { durationToMs, msToDuration } from '../../shared/proto-time';
 import type { Queue, QueueSettings as WireQueueSettings, UpdateQueueRequest } from '../../shared/gen/baton/v1/queue';
 import type { QueueView } from '../core/queue-admin';
-import { MAX_QUEUE_WEIGHT, QUEUE_SETTING_FIELDS, type QueueSettingsOverride } from '../core/queue-settings';
-import { MAX_CONCURRENCY } from '../../shared/limits';
+import { MAX_QUEUE_CONCURRENCY, MAX_QUEUE_RATE, MAX_QUEUE_WEIGHT, QUEUE_SETTING_FIELDS, type QueueSettingsOverride } from '../core/queue-settings';
 
-/** Rates above this are a typo, not a limit. */
-export const MAX_QUEUE_RATE = 1_000_000;
 const MAX_RETENTION_MS = 10 * 365 * 24 * 3_600_000;
 
 /**
@@ -21,7 +18,7 @@ export function validateQueueUpdate(request: UpdateQueueRequest): QueueSettingsO
   for (const path of paths) {
     switch (path) {
       case 'concurrency':
-        if (wire.concurrency > MAX_CONCURRENCY * 1000) throw new InvalidArgumentError(`settings.concurrency: ${wire.concurrency} is over the limit of ${MAX_CONCURRENCY * 1000}`);
+        if (wire.concurrency > MAX_QUEUE_CONCURRENCY) throw new InvalidArgumentError(`settings.concurrency: ${wire.concurrency} is over the limit of ${MAX_QUEUE_CONCURRENCY}`);
         changes.concurrency = wire.concurrency;
         break;
       case 'rate':

@@ -113,12 +113,12 @@ export class QueueActivity {
     if (entry.finished && isTerminal(state)) entry.finished[state as FinishedState] = Math.max(0, entry.finished[state as FinishedState] - 1);
   }
 
-  /** True when `queue` is kept (active recently, or with unfinished tasks). */
   /** Retention deleted finished tasks: every queue's finished counts are read from the store again when next asked for. */
   finishedTasksDeleted(): void {
     for (const entry of this.entries.values()) entry.finished = null;
   }
 
+  /** True when `queue` is kept (active recently, or with unfinished tasks). */
   has(queue: string): boolean {
     return this.entries.has(queue);
   }

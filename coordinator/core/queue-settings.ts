@@ -23,6 +23,9 @@ export interface QueueSettings {
 export type QueueSettingsOverride = Partial<QueueSettings>;
 
 export const MAX_QUEUE_WEIGHT = 1000;
+/** Past these, a setting is a typo rather than a limit. */
+export const MAX_QUEUE_CONCURRENCY = 1_000_000;
+export const MAX_QUEUE_RATE = 1_000_000;
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = Object.freeze({
