@@ -61,4 +61,32 @@ describe('coordinator configuration', () => {
     expect(() => compileCoordinatorConfig({ configFile: file({ queues: { mail: { retries: 3 } } }), env: {}, flags: {} })).to.throw(/queues\.mail\.retries: unknown queue setting/);
     expect(() => compileCoordinatorConfig({ configFile: file({ queues: { mail: { maxAttempts: 0 } } }), env: {}, flags: {} })).to.throw(/queues\.mail\.maxAttempts: must be a number between 1 and 1000/);
   });
+
+  it('takes per-queue limits and retention from the file, and the global retention settings', () => {
+    const config = compileCoordinatorConfig({
+      configFile: file({
+        retention: '2d',
+        deadRetention: '10d',
+        retentionSweepInterval: '5s',
+        maxSchedules: 50,
+        queues: { api: { concurrency: 2, rate: 20, burst: 5, weight: 3, paused: true, retention: '1h' }, mail: { maxAttempts: 7 } },
+      }),
+      env: {},
+      flags: {},
+    });
+    expect(config.engine.queues?.get('api')).to.deep.equal({ concurrency: 2, ratePerSecond: 20, burst: 5, weight: 3, paused: true, retentionMs: 3_600_000 });
+    expect(config.engine.queues?.has('mail')).to.equal(false); // task defaults only
+    expect(config.engine.queueDefaults).to.deep.equal({ retentionMs: 2 * 86_400_000, deadRetentionMs: 10 * 86_400_000 });
+    expect(config.engine.retention?.sweepIntervalMs).to.equal(5000);
+    expect(config.engine.maxSchedules).to.equal(50);
+  });
+
+  it('names the queue and key of a bad per-queue limit', () => {
+    const compile = (queues: unknown) => () => compileCoordinatorConfig({ configFile: file({ queues }), env: {}, flags: {} });
+    expect(compile({ api: { rate: -1 } })).to.throw(/queues\.api\.rate: must be a number between 0 and 1000000/);
+    expect(compile({ api: { weight: 0 } })).to.throw(/queues\.api\.weight: must be a number between 1 and 1000/);
+    expect(compile({ api: { paused: 'yes' } })).to.throw(/queues\.api\.paused: must be true or false/);
+    expect(compile({ api: { retention: 'forever' } })).to.throw(/queues\.api\.retention/);
+    expect(compile({ api: { colour: 'red' } })).to.throw(/queues\.api\.colour: unknown queue setting/);
+  });
 });
