@@ -13,7 +13,7 @@ export interface DispatchContext {
    */
   readonly lease: (session: WorkerSession, task: TaskRecord) => LeaseGrant | undefined;
   /** Which queues may start a task now (pause, concurrency, rate) and in which order (weights). */
-  readonly flow: Pick<QueueFlow, 'startable' | 'started'>;
+  readonly flow: Pick<QueueFlow, 'startable' | 'started' | 'mayStart'>;
   readonly nowMs: number;
 }
 
@@ -30,7 +30,7 @@ export function dispatch(context: DispatchContext): number {
   if (context.ready.size === 0) return 0;
   const grants = new Map<WorkerSession, LeaseGrant[]>();
   let granted = 0;
-  let candidates = context.sessions.withCreditFor(context.ready.nonEmptyQueues());
+  let candidates = context.sessions.withCreditFor(openQueues(context));
   while (candidates.length > 0 && context.ready.size > 0) {
     const stillHungry: WorkerSession[] = [];
     for (const session of candidates) {
@@ -66,4 +66,12 @@ function takeFor(session: WorkerSession, context: DispatchContext): TaskRecord |
     }
   }
   return undefined;
+}
+
+/**
+ * The queues with ready tasks that may start one now: the sessions of a paused, full or
+ * rate-limited queue are not even looked at, however many wait on it.
+ */
+function* openQueues({ ready, flow, nowMs }: DispatchContext): Generator<string> {
+  for (const queue of ready.nonEmptyQueues()) if (flow.mayStart(queue, nowMs)) yield queue;
 }

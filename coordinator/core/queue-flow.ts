@@ -104,7 +104,8 @@ export class QueueFlow {
     return fairness;
   }
 
-  private mayStart(queue: string, nowMs: number): boolean {
+  /** Whether `queue` may start a task now (not paused, under its concurrency, a token in its bucket). */
+  mayStart(queue: string, nowMs: number): boolean {
     const settings = this.settings.get(queue);
     if (settings === undefined) return true;
     if (settings.paused) return false;

@@ -14,7 +14,7 @@
  *   time through the repeated hour (`0 * * * *` fires 25 times on that day, not 24 with a
  *   two-hour hole).
  */
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
+import { CronExpression, CronExpressionParser, type CronFieldCollection } from 'cron-parser';
 import { ZoneTransitions } from './zone-transitions';
 
 /** Longer than any clock change, so a transition earlier than this affects no later fire. */
@@ -30,6 +30,8 @@ interface Segment {
 /** Fire times as instants (Unix ms, integers). Iterators are lazy: take what you need. */
 export class CronFireTimes {
   private readonly zone: ZoneTransitions;
+  /** The parsed expression: parsing is most of what cron-parser costs, and it never changes. */
+  private readonly fields: CronFieldCollection;
   /** Fall-back repeats fire twice when every hour matches (see the file comment). */
   private readonly everyHour: boolean;
 
@@ -39,7 +41,8 @@ export class CronFireTimes {
     timezone: string,
   ) {
     this.zone = ZoneTransitions.of(timezone);
-    this.everyHour = this.wallClock(0).fields.hour.values.length === 24;
+    this.fields = CronExpressionParser.parse(expression, { tz: 'UTC', currentDate: new Date(0) }).fields;
+    this.everyHour = this.fields.hour.values.length === 24;
   }
 
   /** Fire times in (afterMs, untilMs], oldest first; untilMs may be Infinity. */
@@ -111,9 +114,9 @@ export class CronFireTimes {
     return wallMs !== undefined && wallMs <= startMs + offsetMs;
   }
 
-  /** A cron-parser iterator over wall-clock times (read as UTC), positioned at `wallMs`. */
+  /** A cron-parser iterator over wall-clock times (read as UTC), positioned at `wallMs`; a new one each time, over the parsed fields. */
   private wallClock(wallMs: number): CronExpression {
-    return CronExpressionParser.parse(this.expression, { tz: 'UTC', currentDate: new Date(wallMs) });
+    return new CronExpression(this.fields, { tz: 'UTC', currentDate: new Date(wallMs), expression: this.expression });
   }
 }
 

@@ -118,7 +118,8 @@ export class ScheduleFiring {
       this.deps.metrics.scheduleFires('fired', chunk.length);
       for (const [index, outcome] of outcomes.entries()) {
         const fireMs = chunk[index] ?? nowMs;
-        this.deps.log.info({ schedule: name, fire_time: fireMs, task_id: outcome.task.id, deduplicated: outcome.deduplicated, late_ms: nowMs - fireMs }, 'schedule fired');
+        // Debug, as every per-task success line: ten thousand schedules fire thousands a second.
+        this.deps.log.debug({ schedule: name, fire_time: fireMs, task_id: outcome.task.id, deduplicated: outcome.deduplicated, late_ms: nowMs - fireMs }, 'schedule fired');
       }
     }
     if (fires.length === 0) {

@@ -29,7 +29,7 @@ describe('schedules on a real coordinator', function () {
 
   it('fires an every-second schedule once per second across a SIGKILL and restart, catching up the seconds it was down', async () => {
     const dataDir = join(group.tempDir(), 'data');
-    const first = await startCoordinator(group, { dataDir });
+    const first = await startCoordinator(group, { dataDir, args: ['--log-level', 'debug'] }); // debug: the fires' log lines
     const rawFirst = open(first);
     const { schedule } = await rpc(rawFirst.createSchedule.bind(rawFirst), { spec: everySpec('heartbeat', 1) });
     const createdMs = schedule!.createdAt!.getTime();
@@ -39,7 +39,7 @@ describe('schedules on a real coordinator', function () {
     const killedMs = Date.now();
     // Down across at least two fire times: the downtime is the behaviour under test.
     await delay(2_500);
-    const second = await startCoordinator(group, { dataDir });
+    const second = await startCoordinator(group, { dataDir, args: ['--log-level', 'debug'] }); // debug: the fires' log lines
     const listeningMs = Date.now();
     // The first fire due after the restart is on time: by then every missed one was caught up.
     await fireAfter(second.process, 'heartbeat', listeningMs);
@@ -69,7 +69,7 @@ describe('schedules on a real coordinator', function () {
     let client: BatonClient;
 
     before(async () => {
-      coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data') });
+      coordinator = await startCoordinator(group, { dataDir: join(group.tempDir(), 'data'), args: ['--log-level', 'debug'] });
       await startWorker(group, coordinator.address);
       raw = open(coordinator);
       client = clientFor(coordinator.address);

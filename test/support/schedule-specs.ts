@@ -1,6 +1,6 @@
 /**
  * Wire ScheduleSpecs for the schedule integration tests, and what the coordinator logs of
- * each fire ('schedule fired', with `schedule`, `fire_time` in Unix ms and `task_id`).
+ * each fire (debug level: 'schedule fired', with `schedule`, `fire_time` in Unix ms and `task_id`).
  */
 import { CatchUpPolicy, OverlapPolicy, type ScheduleSpec, type TaskTemplate } from '../../shared/gen/baton/v1/schedule';
 import type { BatonProcess, LogLine } from './processes';
