@@ -1,17 +1,22 @@
 /**
  * `make bench`: end-to-end figures on real processes (a coordinator on a temp dir, worker
  * processes, a client in this process). By default: Baton beside BullMQ (bench/compare/,
- * which writes its own section of bench/RESULTS.md), then redelivery, heartbeats, security
- * and tracing, which print tables; copy those figures into bench/RESULTS.md with the date and the machine.
+ * which writes its own section of bench/RESULTS.md), then redelivery, heartbeats, security,
+ * tracing and flow, which print tables; copy those figures into bench/RESULTS.md with the date and the machine.
  *
  *   BENCH_TASKS=20000 BENCH_WORKERS=2 BENCH_CONCURRENCY=64 make bench
  *   node --import tsx bench/run.ts compare       (or redelivery, heartbeats, security, tracing): one part only
  *   node --import tsx bench/run.ts throughput    Baton alone, sync full and normal (bench/compare-revisions.sh runs it)
+ *   node --import tsx bench/run.ts flow          rate-limited queues beside unlimited ones (issue 9; ~1 minute)
+ *   node --import tsx bench/run.ts cron          10,000 schedules firing (issue 9; ~3 minutes, mostly waiting:
+ *                                                not in the default run, like the scale parts)
  */
 import { join } from 'node:path';
 import { BatonClient } from '../client/index';
 import { ProcessGroup, startCoordinator, startWorker, type CoordinatorHandle } from '../test/support/processes';
 import { benchCompare } from './compare/compare';
+import { benchCron } from './cron';
+import { benchFlow } from './flow';
 import { benchHeartbeats } from './heartbeats';
 import { benchRedelivery } from './redelivery';
 import { SCALE_PARTS } from './scale';
@@ -96,6 +101,7 @@ async function everyPart(): Promise<void> {
   await benchHeartbeats();
   await benchSecurity();
   await benchTracing();
+  await benchFlow();
 }
 
 async function main(): Promise<void> {
@@ -106,10 +112,12 @@ async function main(): Promise<void> {
   if (only === 'heartbeats') return benchHeartbeats();
   if (only === 'security') return benchSecurity();
   if (only === 'tracing') return benchTracing();
+  if (only === 'flow') return benchFlow();
+  if (only === 'cron') return benchCron();
   const scalePart = Object.hasOwn(SCALE_PARTS, only) ? SCALE_PARTS[only] : undefined;
   if (scalePart) return scalePart();
   if (only !== 'throughput' && only !== 'throughput-only') {
-    const parts = ['compare', 'throughput', 'redelivery', 'heartbeats', 'security', 'tracing', ...Object.keys(SCALE_PARTS)];
+    const parts = ['compare', 'throughput', 'redelivery', 'heartbeats', 'security', 'tracing', 'flow', 'cron', ...Object.keys(SCALE_PARTS)];
     throw new Error(`unknown part "${only}"; the parts are: ${parts.join(', ')}`);
   }
   console.log(`node ${process.version}; ${TASKS} tasks, batches of ${BATCH}`);
