@@ -40,12 +40,22 @@ export function checkCronExpression(expression: string, field: string): void {
  * @throws InvalidArgumentError naming `field` when Intl does not know the zone.
  */
 export function checkTimezone(zone: string, field: string): string {
+  const known = canonicalZones.get(zone);
+  if (known !== undefined) return known;
+  let canonical: string;
   try {
-    return new Intl.DateTimeFormat(undefined, { timeZone: zone }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat(undefined, { timeZone: zone }).resolvedOptions().timeZone;
   } catch (err: unknown) {
     throw new InvalidArgumentError(`${field}: "${zone.slice(0, 64)}" is not an IANA time zone`, { cause: err });
   }
+  // Building a DateTimeFormat costs ~100 µs; there are only a few hundred zones (and spellings of them).
+  if (canonicalZones.size >= MAX_REMEMBERED_ZONES) canonicalZones.clear();
+  canonicalZones.set(zone, canonical);
+  return canonical;
 }
+
+const MAX_REMEMBERED_ZONES = 1000;
+const canonicalZones = new Map<string, string>();
 
 /** @throws InvalidArgumentError naming `field` for an interval under a second or not whole ms. */
 export function checkInterval(intervalMs: number, field: string): void {
