@@ -41,7 +41,7 @@ export class CronFireTimes {
     timezone: string,
   ) {
     this.zone = ZoneTransitions.of(timezone);
-    this.fields = CronExpressionParser.parse(expression, { tz: 'UTC', currentDate: new Date(0) }).fields;
+    this.fields = parsedFields(expression);
     this.everyHour = this.fields.hour.values.length === 24;
   }
 
@@ -118,6 +118,20 @@ export class CronFireTimes {
   private wallClock(wallMs: number): CronExpression {
     return new CronExpression(this.fields, { tz: 'UTC', currentDate: new Date(wallMs), expression: this.expression });
   }
+}
+
+/** Parsed expressions, shared: many schedules use the same few ("0 * * * *"), and a parse is kilobytes. */
+const parsed = new Map<string, CronFieldCollection>();
+const MAX_PARSED = 10_000;
+
+function parsedFields(expression: string): CronFieldCollection {
+  let fields = parsed.get(expression);
+  if (fields === undefined) {
+    fields = CronExpressionParser.parse(expression, { tz: 'UTC', currentDate: new Date(0) }).fields;
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(expression, fields);
+  }
+  return fields;
 }
 
 /** cron-parser's error when its search (centuries of calendar steps) finds no match. */
