@@ -50,7 +50,8 @@ function entryReader(entry: Record<string, unknown>, where: string): EntryReader
       try {
         return parseDurationMs(value as string | number, `${where}.${key}`);
       } catch (err: unknown) {
-        throw new ConfigError(`${where}.${key}`, errorMessage(err), { cause: err });
+        // The message names the setting already.
+        throw new ConfigError(`${where}.${key}`, errorMessage(err).replace(`${where}.${key}: `, ''), { cause: err });
       }
     },
     number(key, fallback, min, max) {

@@ -1,5 +1,5 @@
 import { formatDurationMs } from '../../shared/duration';
-import type { Attempt, Progress, Task } from '../../shared/gen/baton/v1/task';
+import { TaskState, type Attempt, type Progress, type Task } from '../../shared/gen/baton/v1/task';
 import { JSON_CONTENT_TYPE, decodePayload } from '../../shared/payload';
 import { durationToMs } from '../../shared/proto-time';
 import { attemptOutcomeName } from '../attempt-outcome-names';
@@ -121,7 +121,8 @@ export function formatTaskBlock(task: Task): string {
     ['queue', task.queue],
     ['state', taskStateName(task.state)],
     ['attempt', `${task.attempt} of ${task.maxAttempts}`],
-    ['progress', task.progress ? formatProgressWithTime(task.progress) : undefined],
+    // Kept after the attempt ends, and said so: a succeeded task's "80%" is history, not news.
+    [task.state === TaskState.TASK_STATE_RUNNING ? 'progress' : 'last progress', task.progress ? formatProgressWithTime(task.progress) : undefined],
     ['priority', task.priority === 0 ? undefined : String(task.priority)],
     ['payload', bytesForPeople(task.payload, task.contentType)],
     ['result', bytesForPeople(task.result, task.resultContentType)],

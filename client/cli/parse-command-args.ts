@@ -21,7 +21,7 @@ export function parseCommandArgs<T extends OptionsConfig>(
   options: T,
 ): ParsedCommandArgs<T> {
   try {
-    return parseArgs({ args, options, strict: true as const, allowPositionals: true as const });
+    return parseArgs({ args: joinNegativeValues(args, options), options, strict: true as const, allowPositionals: true as const });
   } catch (err: unknown) {
     // node:util parseArgs reports every kind of bad input as a TypeError with an ERR_PARSE_ARGS_* code.
     if (err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
@@ -29,6 +29,33 @@ export function parseCommandArgs<T extends OptionsConfig>(
     }
     throw err;
   }
+}
+
+/** A value that starts with a dash but is a number or a duration (`-1`, `-5m`, `-0.5/s`), not an option. */
+const NEGATIVE_VALUE = /^-\d/;
+
+/**
+ * `--priority -1` as `--priority=-1`: parseArgs takes any value starting with a dash for an
+ * option and refuses it as ambiguous, though a negative number can only be a value. The
+ * command's checks then say what is wrong with it, if anything.
+ */
+function joinNegativeValues(args: readonly string[], options: OptionsConfig): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    if (arg === '--') {
+      joined.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && options[arg.slice(2)]?.type === 'string' && next !== undefined && NEGATIVE_VALUE.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Task } from '../../shared/gen/baton/v1/task';
+import { TaskState, type Task } from '../../shared/gen/baton/v1/task';
 import { taskStateName } from '../task-state-names';
 import type { CliIo } from './cli-io';
 import { formatProgress } from './format';
@@ -47,7 +47,8 @@ export class ProgressLine {
 export function formatProgressLine(task: Task): string {
   let text: string = taskStateName(task.state);
   if (task.attempt > 1) text += ` (attempt ${task.attempt} of ${task.maxAttempts})`;
-  if (task.progress) text += ` ${formatProgress(task.progress)}`;
+  // Progress is news while the task runs; after, the state says it all.
+  if (task.progress && task.state === TaskState.TASK_STATE_RUNNING) text += ` ${formatProgress(task.progress)}`;
   // Control characters in a handler's message would move the cursor and break the rewrite.
   text = text.replace(/[\x00-\x1f\x7f]/g, ' ');
   const chars = [...text]; // code points, so that no surrogate pair is cut in half

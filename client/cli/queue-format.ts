@@ -111,7 +111,8 @@ function weightText(settings: QueueSettings | undefined): string {
 }
 
 function retentionText(ms: number | undefined, defaultMs: number): string {
-  return ms === undefined ? `${formatDays(defaultMs)} (default)` : formatDays(ms);
+  if (ms === undefined) return `${formatDays(defaultMs)} (default)`;
+  return ms === 0 ? 'forever' : formatDays(ms);
 }
 
 /** Whole days as `7d`, anything else as formatDurationMs does. */

@@ -145,7 +145,7 @@ export function formatScheduleBlock(schedule: Schedule): string {
     ['state', schedule.paused ? 'paused' : 'active'],
     ...(spec ? specRows(spec) : []),
     ['skipped fires', `${schedule.skippedFires} (by the overlap policy)`],
-    ['last fire time', schedule.lastFireTime?.toISOString()],
+    ['caught up to', schedule.lastFireTime?.toISOString()],
     ['created', schedule.createdAt?.toISOString()],
     ['updated', schedule.updatedAt?.toISOString()],
   ];

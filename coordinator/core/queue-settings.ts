@@ -13,9 +13,9 @@ export interface QueueSettings {
   /** Share of a worker's slots relative to its other queues; 1 to MAX_QUEUE_WEIGHT. */
   readonly weight: number;
   readonly paused: boolean;
-  /** How long succeeded and canceled tasks are kept after they finished. */
+  /** How long succeeded and canceled tasks are kept after they finished; 0 keeps them forever. */
   readonly retentionMs: number;
-  /** How long dead tasks are kept after they finished. */
+  /** How long dead tasks are kept after they finished; 0 keeps them forever. */
   readonly deadRetentionMs: number;
 }
 

@@ -94,9 +94,10 @@ export class RetentionSweeper {
   }
 }
 
+/** A retention of 0 keeps tasks forever, as 0 means "no limit" for every queue setting. */
 function rulesFor(settings: QueueSettings, nowMs: number, scope: Pick<ExpiryRule, 'queue' | 'exceptQueues'>): ExpiryRule[] {
-  return [
-    { ...scope, states: ['succeeded', 'canceled'], finishedBeforeMs: nowMs - settings.retentionMs },
-    { ...scope, states: ['dead'], finishedBeforeMs: nowMs - settings.deadRetentionMs },
-  ];
+  const rules: ExpiryRule[] = [];
+  if (settings.retentionMs > 0) rules.push({ ...scope, states: ['succeeded', 'canceled'], finishedBeforeMs: nowMs - settings.retentionMs });
+  if (settings.deadRetentionMs > 0) rules.push({ ...scope, states: ['dead'], finishedBeforeMs: nowMs - settings.deadRetentionMs });
+  return rules;
 }

@@ -39,8 +39,8 @@ export const queueUpdateCommand: CliCommand = {
   --weight N                  a worker serving several queues takes tasks from each in
                               proportion to its weight, 1 to 1000
   --retention DURATION        how long succeeded and canceled tasks are kept, e.g. 3d;
-                              'default' puts back the default (7d)
-  --dead-retention DURATION   how long dead tasks are kept; 'default' puts back 30d
+                              0 keeps them forever; 'default' puts back the default (7d)
+  --dead-retention DURATION   how long dead tasks are kept; 0 forever; 'default' puts back 30d
 Settings set here outlive coordinator restarts and override its config file. A queue with
 no tasks yet is fine: its settings wait for it. Needs the admin role.
 `,

@@ -75,6 +75,15 @@ describe('queue settings and retention (fake clock, real store)', () => {
     expect(await h.engine.sweepRetention()).to.equal(0);
   });
 
+  it('keeps finished tasks forever with a retention of 0', async () => {
+    await h.engine.queues.update('default', { retentionMs: 0, deadRetentionMs: 0 });
+    const [id] = await h.submit(1);
+    await runAll();
+    h.clock.advance(3650 * DAY_MS);
+    expect(await h.engine.sweepRetention()).to.equal(0);
+    expect(await h.state(id!)).to.equal('succeeded');
+  });
+
   it('keeps dead tasks longer than succeeded ones by default', async () => {
     const [id] = await h.submit(1, { maxAttempts: 1 });
     const worker = h.connect('w', 1);
