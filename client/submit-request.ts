@@ -50,6 +50,8 @@ export interface SubmitOptions {
   readonly timeout?: string | number;
   /** A second submission with the same key returns the first task instead of a new one. */
   readonly idempotencyKey?: string;
+  /** The tenant within the queue: workers take the queue's tasks round robin across keys. */
+  readonly fairnessKey?: string;
   readonly labels?: Readonly<Record<string, string>>;
   /**
    * W3C trace context (`traceparent`, `tracestate`) to continue. Default: the active
@@ -90,6 +92,7 @@ export function toSubmitTaskRequest(type: string, payload?: unknown, options: Su
     idempotencyKey: options.idempotencyKey ?? '',
     labels: checkStringMap(options.labels, 'labels'),
     traceContext: checkStringMap(options.traceContext, 'traceContext'),
+    fairnessKey: options.fairnessKey ?? '',
   };
 }
 

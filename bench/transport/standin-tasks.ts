@@ -238,6 +238,7 @@ function newTask(request: SubmitTaskRequest, queue: string, nowMs: number): Task
     finishedAt: undefined,
     attempts: [],
     schedule: '',
+    fairnessKey: request.fairnessKey,
     scheduleFireTime: undefined,
     progress: undefined,
   };

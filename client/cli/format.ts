@@ -51,6 +51,7 @@ export interface TaskJson {
   /** The schedule that submitted the task, and the fire time the task stands for; else null. */
   readonly schedule: string | null;
   readonly scheduleFireTime: string | null;
+  readonly fairnessKey: string | null;
   /** Null until the handler reports progress. */
   readonly progress: ProgressJson | null;
   readonly attempts: AttemptJson[];
@@ -80,6 +81,7 @@ export function taskToJson(task: Task): TaskJson {
     finishedAt: isoOrNull(task.finishedAt),
     schedule: task.schedule || null,
     scheduleFireTime: isoOrNull(task.scheduleFireTime),
+    fairnessKey: task.fairnessKey || null,
     progress: task.progress ? progressToJson(task.progress) : null,
     attempts: task.attempts.map(attemptToJson),
   };
@@ -134,6 +136,7 @@ export function formatTaskBlock(task: Task): string {
     ['created', task.createdAt?.toISOString()],
     ['run at', task.runAt?.toISOString()],
     ['finished', task.finishedAt?.toISOString()],
+    ['fairness key', task.fairnessKey || undefined],
     ['schedule', task.schedule || undefined],
     ['fire time', task.scheduleFireTime?.toISOString()],
   ];

@@ -65,6 +65,7 @@ export function toWireTask(task: TaskRecord, attempts: readonly AttemptRecord[] 
     finishedAt: task.finishedAtMs === null ? undefined : new Date(task.finishedAtMs),
     attempts: attempts.map(toWireAttempt),
     schedule: task.scheduleName ?? '',
+    fairnessKey: task.fairnessKey ?? '',
     scheduleFireTime: task.scheduleFireMs === null ? undefined : new Date(task.scheduleFireMs),
     progress: task.progress === null ? undefined : { fraction: task.progress.fraction, message: task.progress.message, updatedAt: new Date(task.progress.atMs) },
   };

@@ -85,7 +85,7 @@ function cadenceOf(wire: WireScheduleSpec): Cadence {
 function templateOf(wire: WireScheduleSpec, policy: SubmitPolicy, nowMs: number): TaskTemplate {
   const task = wire.task;
   if (!task) throw new InvalidArgumentError('spec.task: must be set (the task each fire submits)');
-  const spec = validateSubmission({ ...task, delay: undefined, runAt: undefined, idempotencyKey: '', traceContext: {} }, policy, nowMs, 'spec.task.');
+  const spec = validateSubmission({ ...task, delay: undefined, runAt: undefined, idempotencyKey: '', traceContext: {}, fairnessKey: '' }, policy, nowMs, 'spec.task.');
   return {
     queue: spec.queue,
     type: spec.type,

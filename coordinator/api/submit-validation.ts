@@ -14,6 +14,7 @@ export const MAX_ATTEMPTS_LIMIT = 1000;
 export const MAX_LABELS = 64;
 export const MAX_LABEL_LENGTH = 256;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+export const MAX_FAIRNESS_KEY_LENGTH = 128;
 const MAX_DURATION_MS = 365 * 24 * 3_600_000;
 
 /**
@@ -50,6 +51,10 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
   if (idempotencyKey?.startsWith(FIRE_KEY_PREFIX)) {
     throw new InvalidArgumentError(`${field}idempotency_key: keys starting with "${FIRE_KEY_PREFIX}" are reserved for schedules' fires`);
   }
+  const fairnessKey = request.fairnessKey === '' ? null : request.fairnessKey;
+  if (fairnessKey !== null && (fairnessKey.length > MAX_FAIRNESS_KEY_LENGTH || CONTROL_CHARACTERS.test(fairnessKey))) {
+    throw new InvalidArgumentError(`${field}fairness_key: must be at most ${MAX_FAIRNESS_KEY_LENGTH} characters, without control characters`);
+  }
   return {
     queue,
     type: request.type,
@@ -65,6 +70,7 @@ export function validateSubmission(request: SubmitTaskRequest, policy: SubmitPol
     idempotencyKey,
     labels: checkMap(request.labels, `${field}labels`),
     traceContext: checkMap(request.traceContext, `${field}trace_context`),
+    fairnessKey,
   };
 }
 

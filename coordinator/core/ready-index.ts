@@ -1,4 +1,5 @@
 import { Heap } from './heap';
+import { QueueFairness } from './queue-fairness';
 import type { TaskRecord } from './task';
 
 interface ReadyEntry {
@@ -27,13 +28,25 @@ function runsBefore(a: ReadyEntry, b: ReadyEntry): boolean {
   return a.task.id < b.task.id;
 }
 
+/** The ready tasks of one queue with one type and one fairness key (null: none). */
+interface Slot {
+  readonly type: string;
+  readonly key: string | null;
+  readonly heap: Heap<ReadyEntry>;
+}
+
 /**
- * The queued tasks, indexed by queue and then by type, so that a worker that runs only some
- * types finds its next task without scanning others. Removal is lazy: an entry counts only
- * while its token is the task's latest (see `add` and `remove`).
+ * The queued tasks, indexed by queue and then by type (and fairness key), so that a worker
+ * that runs only some types finds its next task without scanning others. Removal is lazy: an
+ * entry counts only while its token is the task's latest (see `add` and `remove`).
+ *
+ * A queue whose tasks carry fairness keys hands them out round robin across the keys with a
+ * ready task (keyless tasks take one turn together); priorities order each key's tasks.
  */
 export class ReadyIndex {
-  private readonly queues = new Map<string, Map<string, Heap<ReadyEntry>>>();
+  private readonly queues = new Map<string, Map<string, Slot>>();
+  /** The turns of the fairness keys of each queue that has seen one. */
+  private readonly keyTurns = new Map<string, QueueFairness>();
   /** Each ready task's live entry (the one in its type's heap): a task costs one entry object, not two. */
   private readonly tokens = new Map<string, ReadyEntry>();
   private readonly depth = new Map<string, number>();
@@ -56,17 +69,20 @@ export class ReadyIndex {
     const entry: ReadyEntry = { task, token };
     this.tokens.set(task.id, entry);
     this.depth.set(task.queue, (this.depth.get(task.queue) ?? 0) + 1);
-    let byType = this.queues.get(task.queue);
-    if (!byType) {
-      byType = new Map();
-      this.queues.set(task.queue, byType);
+    let slots = this.queues.get(task.queue);
+    if (!slots) {
+      slots = new Map();
+      this.queues.set(task.queue, slots);
     }
-    let heap = byType.get(task.type);
-    if (!heap) {
-      heap = new Heap(runsBefore);
-      byType.set(task.type, heap);
+    const key = task.fairnessKey;
+    const slotKey = key === null ? task.type : `${task.type}\u0000${key}`;
+    let slot = slots.get(slotKey);
+    if (!slot) {
+      slot = { type: task.type, key, heap: new Heap(runsBefore) };
+      slots.set(slotKey, slot);
     }
-    heap.push(entry);
+    if (key !== null && !this.keyTurns.has(task.queue)) this.keyTurns.set(task.queue, new QueueFairness());
+    slot.heap.push(entry);
     let due = this.byDueTime.get(task.queue);
     if (!due) {
       due = new Heap(dueEarlier);
@@ -100,31 +116,50 @@ export class ReadyIndex {
 
   /**
    * Takes the task of `queue` that should run next, restricted to `types` unless it is empty
-   * (any type). Priorities are strict within a queue; between queues, queue-flow.ts decides.
+   * (any type): the best task of the fairness key whose turn it is (of the only key, for a
+   * queue without keys). Priorities are strict within a key; between queues, queue-flow.ts
+   * decides.
    */
   take(queue: string, types: ReadonlySet<string>): TaskRecord | undefined {
-    const byType = this.queues.get(queue);
-    if (!byType) return undefined;
-    let bestHeap: Heap<ReadyEntry> | undefined;
-    let best: ReadyEntry | undefined;
-    for (const [type, heap] of byType) {
-      if (types.size > 0 && !types.has(type)) continue;
-      const head = this.liveHead(heap);
+    const slots = this.queues.get(queue);
+    if (!slots) return undefined;
+    const turns = this.keyTurns.get(queue);
+    // Without keys (the common case) one best head; with keys, the best head of each key.
+    let bestSlot: Slot | undefined;
+    let bestHead: ReadyEntry | undefined;
+    const bestOfKey = turns ? new Map<string, { slot: Slot; head: ReadyEntry }>() : undefined;
+    for (const [slotKey, slot] of slots) {
+      if (types.size > 0 && !types.has(slot.type)) continue;
+      const head = this.liveHead(slot.heap);
       if (!head) {
-        // Queue and type names come from clients: forget the ones with nothing left.
-        byType.delete(type);
-        if (byType.size === 0) this.queues.delete(queue);
+        // Queue, type and key names come from clients: forget the ones with nothing left.
+        slots.delete(slotKey);
+        if (slots.size === 0) {
+          this.queues.delete(queue);
+          this.keyTurns.delete(queue);
+        }
         continue;
       }
-      if (!best || runsBefore(head, best)) {
-        best = head;
-        bestHeap = heap;
+      if (bestOfKey) {
+        const key = slot.key ?? '';
+        const ofKey = bestOfKey.get(key);
+        if (!ofKey || runsBefore(head, ofKey.head)) bestOfKey.set(key, { slot, head });
+      } else if (!bestHead || runsBefore(head, bestHead)) {
+        bestSlot = slot;
+        bestHead = head;
       }
     }
-    if (!best || !bestHeap) return undefined;
-    bestHeap.pop();
-    this.remove(best.task.id);
-    return best.task;
+    if (bestOfKey && turns && bestOfKey.size > 0) {
+      const key = bestOfKey.size === 1 ? (bestOfKey.keys().next().value as string) : (turns.pick([...bestOfKey.keys()]) ?? '');
+      const chosen = bestOfKey.get(key);
+      bestSlot = chosen?.slot;
+      bestHead = chosen?.head;
+      turns.started(key, 1);
+    }
+    if (!bestSlot || !bestHead) return undefined;
+    bestSlot.heap.pop();
+    this.remove(bestHead.task.id);
+    return bestHead.task;
   }
 
   /** Whether `queue` has a ready task (of any type). */

@@ -159,6 +159,7 @@ function newTaskRecord(spec: TaskSpec, nowMs: number): TaskRecord {
     updatedAtMs: nowMs,
     runAtMs: Math.max(runAtMs, nowMs),
     finishedAtMs: null,
+    fairnessKey: spec.fairnessKey ?? null,
     scheduleName: spec.origin?.scheduleName ?? null,
     scheduleFireMs: spec.origin?.fireMs ?? null,
     progress: null,

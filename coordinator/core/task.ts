@@ -67,6 +67,8 @@ export interface TaskRecord {
   /** When the task is (or was) due; orders tasks of equal priority. */
   runAtMs: number;
   finishedAtMs: number | null;
+  /** Round robin across the keys of a queue (tenants); null for a task without one. */
+  readonly fairnessKey: string | null;
   /** The schedule whose fire submitted the task; null for a task submitted directly. */
   readonly scheduleName: string | null;
   /** The fire time the task stands for; null unless scheduleName is set. */
@@ -107,6 +109,8 @@ export interface TaskSpec {
   readonly traceContext: Readonly<Record<string, string>>;
   /** Set when a schedule's fire submits the task. */
   readonly origin?: ScheduleOrigin;
+  /** Undefined or null: no key. */
+  readonly fairnessKey?: string | null;
 }
 
 /** The empty payload of a record whose payload is in the store. */

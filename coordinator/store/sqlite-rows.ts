@@ -37,6 +37,7 @@ export interface TaskRow {
   progress_fraction: number | null;
   progress_message: string | null;
   progress_at_ms: number | null;
+  fairness_key: string | null;
 }
 
 /** A listing row: no payload, and only whether a result exists, to keep pages light. */
@@ -60,7 +61,7 @@ export const TASK_COLUMNS = [
   'id', 'queue', 'type', 'state', 'payload', 'content_type', 'priority', 'attempt', 'max_attempts', 'attempt_budget',
   'retry', 'max_infra_failures', 'infra_failures', 'timeout_ms', 'idempotency_key', 'labels', 'trace_context', 'result', 'result_content_type', 'last_error',
   'created_at_ms', 'updated_at_ms', 'run_at_ms', 'finished_at_ms', 'schedule_name', 'schedule_fire_ms', 'progress_fraction', 'progress_message',
-  'progress_at_ms',
+  'progress_at_ms', 'fairness_key',
 ] as const;
 
 /**
@@ -121,6 +122,7 @@ export function taskInsertValues(task: TaskRecord): SqliteValue[] {
     progress === null ? null : progress.fraction,
     progress === null ? null : progress.message,
     progress === null ? null : progress.atMs,
+    task.fairnessKey,
   ];
 }
 
@@ -161,14 +163,14 @@ export function listRowToTask(row: TaskListRow): TaskRecord {
 export function listValuesToTask(values: TaskListValues): TaskRecord {
   const [id, queue, type, state, contentType, priority, attempt, maxAttempts, attemptBudget, retry, maxInfraFailures, infraFailures,
     timeoutMs, idempotencyKey, labels, traceContext, resultContentType, lastError, createdAtMs, updatedAtMs, runAtMs, finishedAtMs,
-    scheduleName, scheduleFireMs, progressFraction, progressMessage, progressAtMs, hasResult] = values;
+    scheduleName, scheduleFireMs, progressFraction, progressMessage, progressAtMs, fairnessKey, hasResult] = values;
   const row = {
     id, queue, type, state, content_type: contentType, priority, attempt, max_attempts: maxAttempts, attempt_budget: attemptBudget, retry,
     max_infra_failures: maxInfraFailures, infra_failures: infraFailures, timeout_ms: timeoutMs, idempotency_key: idempotencyKey, labels,
     trace_context: traceContext, result_content_type: resultContentType, last_error: lastError, created_at_ms: createdAtMs,
     updated_at_ms: updatedAtMs, run_at_ms: runAtMs, finished_at_ms: finishedAtMs, schedule_name: scheduleName,
     schedule_fire_ms: scheduleFireMs, progress_fraction: progressFraction, progress_message: progressMessage,
-    progress_at_ms: progressAtMs, has_result: hasResult,
+    progress_at_ms: progressAtMs, fairness_key: fairnessKey, has_result: hasResult,
   } as TaskListRow;
   return listRowToTask(row);
 }
@@ -226,6 +228,7 @@ function fromRow(row: Omit<TaskRow, 'payload' | 'result'>, payload: Buffer, resu
     runAtMs: row.run_at_ms,
     finishedAtMs: row.finished_at_ms,
     // Interned: a schedule's tasks share its name, and start-up loads them all.
+    fairnessKey: row.fairness_key === null ? null : sharedStrings.get(row.fairness_key, same),
     scheduleName: row.schedule_name === null ? null : sharedStrings.get(row.schedule_name, same),
     scheduleFireMs: row.schedule_fire_ms,
     progress: progressOf(row),

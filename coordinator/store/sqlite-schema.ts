@@ -104,7 +104,8 @@ CREATE TABLE tasks (
   schedule_fire_ms    INTEGER,                     -- the fire time the task stands for; NULL unless schedule_name is set
   progress_fraction   REAL,                        -- the latest progress report: all three NULL for none
   progress_message    TEXT,
-  progress_at_ms      INTEGER
+  progress_at_ms      INTEGER,
+  fairness_key        TEXT                         -- the tenant within the queue (round robin across keys); written at insert only
 );
 
 -- Idempotent submission: one task per key in each queue, and many tasks without one.
@@ -153,7 +154,7 @@ export const MIGRATIONS: ReadonlyMap<number, string> = new Map([
   ],
   // tasks_state_id serves the start-up scan as well; the partial index only slowed writes.
   [2, `DROP INDEX tasks_unfinished;`],
-  // Schedules, queue settings, progress. The file is also converted to incremental vacuum,
+  // Schedules, queue settings, progress, fairness keys. The file is also converted to incremental vacuum,
   // which takes a VACUUM outside any transaction (sqlite-vacuum.ts), after this commits.
   [
     3,
@@ -162,6 +163,7 @@ export const MIGRATIONS: ReadonlyMap<number, string> = new Map([
      ALTER TABLE tasks ADD COLUMN progress_fraction REAL;
      ALTER TABLE tasks ADD COLUMN progress_message TEXT;
      ALTER TABLE tasks ADD COLUMN progress_at_ms INTEGER;
+     ALTER TABLE tasks ADD COLUMN fairness_key TEXT;
      ${TASKS_SCHEDULE_INDEX_SQL}
      ${SCHEDULES_SQL}
      ${QUEUE_SETTINGS_SQL}`,

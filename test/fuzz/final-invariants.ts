@@ -55,7 +55,7 @@ export async function checkServes(ctx: FuzzContext): Promise<Finding[]> {
   if (!ctx.coordinator.process.alive) return [finding('coordinator exited', `the coordinator exited: ${JSON.stringify(await ctx.coordinator.process.exited)}`)];
   const health = await httpGet(ctx.coordinator.httpPort, '/healthz').catch((err: unknown) => ({ status: 0, body: String(err) }));
   if (health.status !== 200) findings.push(finding('healthz', `/healthz answered ${health.status}: ${health.body.slice(0, 200)}`));
-  const request: SubmitTaskRequest = { queue: 'fz-final', type: 'probe', payload: Buffer.from('{}'), contentType: '', priority: 0, maxAttempts: 1, idempotencyKey: '', labels: {}, traceContext: {} };
+  const request: SubmitTaskRequest = { queue: 'fz-final', type: 'probe', payload: Buffer.from('{}'), contentType: '', priority: 0, maxAttempts: 1, idempotencyKey: '', labels: {}, traceContext: {}, fairnessKey: '' };
   const submitted = await ctx.raw.unary('SubmitTask', Buffer.from(SubmitTaskRequest.encode(request).finish()), CALL_DEADLINE_MS);
   if (submitted.code !== status.OK) return [...findings, finding('submit', `a valid SubmitTask was answered ${statusName(submitted.code)} "${submitted.details}"`)];
   const id = SubmitTaskResponse.decode(submitted.responses[0]!).task?.id ?? '';

@@ -117,6 +117,7 @@ export class LegitTraffic {
       idempotencyKey: r > 0.97 ? `legit-${Math.floor(this.random() * 20)}` : '',
       labels: { source: 'legit' },
       traceContext: {},
+      fairnessKey: '',
     };
   }
 

@@ -126,8 +126,9 @@ const plausibleSubmitArb: fc.Arbitrary<SubmitTaskRequest> = fc.record(
     idempotencyKey: idempotencyKeyArb,
     labels: fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
     traceContext: fc.constant({}),
+    fairnessKey: fc.constantFrom('', '', 'tenant-a', 'tenant-b'),
   },
-  { requiredKeys: ['queue', 'type', 'payload', 'contentType', 'priority', 'maxAttempts', 'idempotencyKey', 'labels', 'traceContext'] },
+  { requiredKeys: ['queue', 'type', 'payload', 'contentType', 'priority', 'maxAttempts', 'idempotencyKey', 'labels', 'traceContext', 'fairnessKey'] },
 );
 
 const wildSubmitArb: fc.Arbitrary<SubmitTaskRequest> = fc.record(
@@ -145,15 +146,16 @@ const wildSubmitArb: fc.Arbitrary<SubmitTaskRequest> = fc.record(
     idempotencyKey: idempotencyKeyArb,
     labels: stringMapArb,
     traceContext: stringMapArb,
+    fairnessKey: fc.oneof(fc.constant(''), anyString),
   },
-  { requiredKeys: ['queue', 'type', 'payload', 'contentType', 'priority', 'maxAttempts', 'idempotencyKey', 'labels', 'traceContext'] },
+  { requiredKeys: ['queue', 'type', 'payload', 'contentType', 'priority', 'maxAttempts', 'idempotencyKey', 'labels', 'traceContext', 'fairnessKey'] },
 );
 
 export const submitTaskRequestArb: fc.Arbitrary<SubmitTaskRequest> = fc.oneof(plausibleSubmitArb, wildSubmitArb);
 
 /** Invalid on its own (no type), so that no mutation of the over-limit batch commits ten thousand tasks. */
 const UNTYPED_SUBMIT: SubmitTaskRequest = {
-  queue: 'fz-q', type: '', payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 1, idempotencyKey: '', labels: {}, traceContext: {},
+  queue: 'fz-q', type: '', payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 1, idempotencyKey: '', labels: {}, traceContext: {}, fairnessKey: '',
 };
 
 export const submitTasksRequestArb: fc.Arbitrary<SubmitTasksRequest> = fc.oneof(

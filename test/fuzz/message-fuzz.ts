@@ -105,6 +105,7 @@ async function seedTasks(ctx: FuzzContext): Promise<void> {
     idempotencyKey: '',
     labels: {},
     traceContext: {},
+    fairnessKey: '',
   }));
   const outcome = await ctx.raw.unary('SubmitTasks', Buffer.from(SubmitTasksRequest.encode({ requests }).finish()), CALL_DEADLINE_MS);
   if (outcome.code !== status.OK) throw new Error(`seeding ${SEED_TASKS} tasks failed: ${statusName(outcome.code)} ${outcome.details}`);

@@ -20,6 +20,7 @@ function submitRaw(client: TaskQueueClient, request: Partial<SubmitTaskRequest>)
     idempotencyKey: '',
     labels: {},
     traceContext: {},
+    fairnessKey: '',
     ...request,
   };
   return new Promise((resolve) => client.submitTask(full, (err) => resolve(err ?? undefined)));
@@ -70,7 +71,7 @@ describe('bad input', function () {
 
   it('names the failing entry of a batch and commits none of it', async () => {
     const before = (await client.list({ pageSize: 1000 })).tasks.length;
-    const request = (type: string): SubmitTaskRequest => ({ queue: '', type, payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 0, idempotencyKey: '', labels: {}, traceContext: {} });
+    const request = (type: string): SubmitTaskRequest => ({ queue: '', type, payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 0, idempotencyKey: '', labels: {}, traceContext: {}, fairnessKey: '' });
     const err = await new Promise<ServiceError | null>((resolve) =>
       raw.submitTasks({ requests: [request('noop'), request('noop'), request('')] }, (e) => resolve(e)),
     );

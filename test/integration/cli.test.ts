@@ -34,6 +34,7 @@ const TASK_JSON_FIELDS = [
   'schedule',
   'scheduleFireTime',
   'progress',
+  'fairnessKey',
 ];
 
 /** A listed task has no payload, result or attempts (`TaskSummaryJson`). */

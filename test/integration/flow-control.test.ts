@@ -130,6 +130,22 @@ describe('queue flow control across real workers', function () {
     await worker.stop();
   });
 
+  it('serves a tenant with a few tasks while another tenant of the same queue has a deep backlog (fairness keys)', async () => {
+    const worker = await startWorker(group, coordinator.address, { concurrency: 2, args: ['--queue', 'tenants'] });
+    const backlog: string[] = [];
+    for (let batch = 0; batch < 2; batch += 1) {
+      const items = Array.from({ length: 500 }, () => ({ type: 'sleep', payload: { ms: 5 }, options: { queue: 'tenants', fairnessKey: 'big-customer' } }));
+      backlog.push(...(await client.submitMany(items)).map((result) => result.task.id));
+    }
+    const few = (await client.submitMany(Array.from({ length: 5 }, () => ({ type: 'noop', payload: {}, options: { queue: 'tenants', fairnessKey: 'small-customer' } })))).map((r) => r.task.id);
+    const fewDone = await waitAll(few);
+    expect(fewDone.every((task) => task.state === TaskState.TASK_STATE_SUCCEEDED && task.fairnessKey === 'small-customer')).to.equal(true);
+    const { queue } = await rpc(raw.getQueue.bind(raw), { name: 'tenants' });
+    // Without keys the small customer's tasks would wait behind the whole backlog (they are newest).
+    expect((queue?.queued ?? 0) + (queue?.running ?? 0), 'backlog still unfinished when the small customer was done').to.be.at.least(500);
+    await worker.stop();
+  });
+
   it('refuses bad UpdateQueue input with INVALID_ARGUMENT naming the field', async () => {
     const update = raw.updateQueue.bind(raw);
     const negative = await rpcRefusal(update, { name: 'rated', settings: { ...NO_SETTINGS, rate: -1 }, updateMask: ['rate'] });

@@ -26,6 +26,7 @@ export function makeTask(overrides: Partial<TaskRecord> & { id: string }): TaskR
     updatedAtMs: 0,
     runAtMs: 0,
     finishedAtMs: null,
+    fairnessKey: null,
     scheduleName: null,
     scheduleFireMs: null,
     progress: null,

@@ -23,6 +23,7 @@ const OPTIONS = {
   delay: { type: 'string' },
   'run-at': { type: 'string' },
   'idempotency-key': { type: 'string' },
+  'fairness-key': { type: 'string' },
   wait: { type: 'boolean' },
   'wait-timeout': { type: 'string' },
 } as const;
@@ -38,6 +39,8 @@ export const submitCommand: CliCommand = {
   optionsHelp: `${TASK_OPTIONS_HELP}  --delay DURATION             run no earlier than now + DURATION, e.g. 30s, 5m
   --run-at TIME                run no earlier than this ISO 8601 time (not with --delay)
   --idempotency-key K          a second submit with the same key returns the first task
+  --fairness-key K             the tenant within the queue: workers take the queue's tasks
+                               round robin across keys
   --wait                       wait until the task finishes and print it; exit 1 unless it
                                succeeded (on a terminal, its progress shows meanwhile)
   --wait-timeout DURATION      with --wait, give up after DURATION (default: wait forever)
@@ -108,6 +111,7 @@ function toInvocation(
     delay: optionalDurationMs(NAME, values.delay, '--delay'),
     runAt: optionalDate(NAME, values['run-at'], '--run-at'),
     idempotencyKey: values['idempotency-key'],
+    fairnessKey: values['fairness-key'],
     signal,
   };
   asUsageError(NAME, () => toSubmitTaskRequest(type, payload, options));

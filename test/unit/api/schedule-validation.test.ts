@@ -62,7 +62,7 @@ describe('validateScheduleSpec', () => {
 
 describe('validateSubmission and schedules', () => {
   it('reserves the idempotency keys of schedules\' fires', () => {
-    const request: SubmitTaskRequest = { queue: '', type: 'x', payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 0, idempotencyKey: 'schedule:nightly@2026-12-02T01:30:00.000Z', labels: {}, traceContext: {} };
+    const request: SubmitTaskRequest = { queue: '', type: 'x', payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 0, idempotencyKey: 'schedule:nightly@2026-12-02T01:30:00.000Z', labels: {}, traceContext: {}, fairnessKey: '' };
     expect(() => validateSubmission(request, POLICY, NOW)).to.throw(/^idempotency_key: keys starting with "schedule:" are reserved for schedules' fires$/);
     expect(() => validateSubmission({ ...request, idempotencyKey: 'my-schedule:1' }, POLICY, NOW)).to.not.throw();
   });

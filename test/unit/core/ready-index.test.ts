@@ -96,5 +96,29 @@ describe('ReadyIndex', () => {
     expect(index.oldestDueMs('a')).to.equal(1);
     expect(index.dueTimeEntries('a')).to.be.at.most(2 * 2 + 64); // twice the ready tasks at the last add, plus the slack
   });
-});
 
+  describe('with fairness keys', () => {
+    it('serves the keys of a queue round robin, so a tenant with a backlog cannot starve one with a few', () => {
+      const index = new ReadyIndex();
+      for (let i = 0; i < 1000; i += 1) index.add(makeTask({ id: `big-${String(i).padStart(4, '0')}`, fairnessKey: 'big-tenant', runAtMs: i }));
+      for (let i = 0; i < 3; i += 1) index.add(makeTask({ id: `small-${i}`, fairnessKey: 'small-tenant', runAtMs: 5000 + i }));
+      const first8 = Array.from({ length: 8 }, () => index.take('default', ANY)?.fairnessKey);
+      expect(first8).to.deep.equal(['big-tenant', 'small-tenant', 'big-tenant', 'small-tenant', 'big-tenant', 'small-tenant', 'big-tenant', 'big-tenant']);
+    });
+
+    it('keeps priorities within a key, gives keyless tasks one turn together, and honours the types asked for', () => {
+      const index = new ReadyIndex();
+      index.add(makeTask({ id: 'a-low', fairnessKey: 'a', priority: 0 }));
+      index.add(makeTask({ id: 'a-high', fairnessKey: 'a', priority: 5 }));
+      index.add(makeTask({ id: 'none-1', runAtMs: 1 }));
+      index.add(makeTask({ id: 'none-2', runAtMs: 2 }));
+      index.add(makeTask({ id: 'b-other-type', fairnessKey: 'b', type: 'other' }));
+      const order = Array.from({ length: 4 }, () => index.take('default', new Set(['noop']))?.id);
+      expect(order).to.deep.equal(['a-high', 'none-1', 'a-low', 'none-2']);
+      expect(index.take('default', new Set(['other']))?.id).to.equal('b-other-type');
+      expect(index.size).to.equal(0);
+      index.take('default', ANY);
+      expect(index.indexedQueues).to.equal(0);
+    });
+  });
+});

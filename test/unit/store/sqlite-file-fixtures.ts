@@ -19,6 +19,7 @@ export function downgradeToVersion3(filePath: string): void {
       ALTER TABLE tasks DROP COLUMN progress_fraction;
       ALTER TABLE tasks DROP COLUMN progress_message;
       ALTER TABLE tasks DROP COLUMN progress_at_ms;
+      ALTER TABLE tasks DROP COLUMN fairness_key;
       DROP TABLE schedules;
       DROP TABLE queue_settings;
       UPDATE meta SET value = '3' WHERE key = 'schema_version'`);

@@ -20,16 +20,17 @@ export function describeTaskFieldsContract(current: () => ContractStore): void {
       if (!isTerminal(task.state)) reads.push(['loadUnfinished', [...store.loadUnfinished()].find((loaded) => loaded.id === task.id)]);
       for (const [read, found] of reads) {
         expect(found, read).to.not.equal(undefined);
-        const { scheduleName, scheduleFireMs, progress } = found ?? task;
-        expect({ scheduleName, scheduleFireMs, progress }, read).to.deep.equal({
+        const { scheduleName, scheduleFireMs, progress, fairnessKey } = found ?? task;
+        expect({ scheduleName, scheduleFireMs, progress, fairnessKey }, read).to.deep.equal({
           scheduleName: task.scheduleName,
           scheduleFireMs: task.scheduleFireMs,
           progress: task.progress,
+          fairnessKey: task.fairnessKey,
         });
       }
     }
 
-    it('round-trips origin and progress through every read, and their absence as null', async () => {
+    it('round-trips origin, progress and fairness key through every read, and their absence as null', async () => {
       const store = current();
       const fromSchedule = makeTask({
         state: 'running',
@@ -37,6 +38,7 @@ export function describeTaskFieldsContract(current: () => ContractStore): void {
         scheduleName: 'nightly',
         scheduleFireMs: 1_893_466_800_000,
         progress: { fraction: 0.5, message: 'halfway', atMs: 1_893_466_800_123 },
+        fairnessKey: 'tenant-7',
       });
       const direct = makeTask({ idempotencyKey: 'plain' });
       await store.write([
@@ -45,7 +47,7 @@ export function describeTaskFieldsContract(current: () => ContractStore): void {
       ]);
       expectEveryRead(store, fromSchedule);
       expectEveryRead(store, direct);
-      expect(store.getTask(direct.id)).to.include({ scheduleName: null, scheduleFireMs: null, progress: null });
+      expect(store.getTask(direct.id)).to.include({ scheduleName: null, scheduleFireMs: null, progress: null, fairnessKey: null });
     });
 
     it('keeps the edges of progress: fraction 0 and 1, an empty message', async () => {
