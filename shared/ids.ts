@@ -22,12 +22,20 @@ function randomSlice(length: number): Buffer {
 }
 
 /**
+ * How far back a clock may step and ids still keep their order (they stay in the last
+ * millisecond seen). Past it, ids follow the clock: an id carries its creation time, which
+ * retention and the time filters of listings read, and one clock reading far ahead (or a
+ * caller's time from another era) must not date every later id.
+ */
+const MAX_BACKWARD_STEP_MS = 1000;
+
+/**
  * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids
  * generated in the same millisecond in order, then random bits. Ids sort by creation time as
  * strings, which the store's listing relies on.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  if (nowMs > lastMs) {
+  if (nowMs > lastMs || lastMs - nowMs > MAX_BACKWARD_STEP_MS) {
     lastMs = nowMs;
     sequence = randomSlice(2).readUInt16BE(0) & 0x1ff; // start low so the counter rarely overflows
   } else {

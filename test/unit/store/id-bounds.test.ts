@@ -47,3 +47,17 @@ describe('uuidv7LowerBound', () => {
     expect(() => uuidv7LowerBound(Number.NaN)).to.throw(RangeError);
   });
 });
+
+describe('uuidv7 and the clock', () => {
+  it('keeps ids in order across a small step back of the clock, and follows a large one', () => {
+    const now = msOf(uuidv7()) + 10;
+    const before = uuidv7(now);
+    const smallStepBack = uuidv7(now - 500);
+    expect(smallStepBack > before).to.equal(true);
+    expect(msOf(smallStepBack)).to.equal(now);
+    const largeStepBack = uuidv7(now - 60_000);
+    expect(msOf(largeStepBack)).to.equal(now - 60_000);
+    // Back to the present: order resumes from there.
+    expect(uuidv7(now + 1) > before).to.equal(true);
+  });
+});
