@@ -136,9 +136,9 @@ export class Engine {
       // A RetryTask reads the finished task, then writes it back: deleting it in between would
       // fail that write, which the ledger takes for a failing store.
       inUse: (taskId) => this.retrying.has(taskId),
-      onDeleted: (count) => {
-        this.metrics.tasksDeleted(count);
-        this.activity.finishedTasksDeleted();
+      onDeleted: (deleted) => {
+        this.metrics.tasksDeleted(deleted.length);
+        for (const task of deleted) this.activity.finishedTaskDeleted(task.queue, task.state);
       },
     });
   }

@@ -55,7 +55,7 @@ interface QueueEntry {
  * Finished counts are read from the store once per queue, lazily (on the first
  * {@link finishedCounts} after the queue appeared; at start-up for the most recent queues,
  * see {@link seed}), and kept in step from then on: +1 when a terminal state commits, -1
- * when RetryTask reopens a finished task. Until read, events change nothing but the rates:
+ * when RetryTask reopens a finished task or retention deletes one. Until read, events change nothing but the rates:
  * the read will see them in the store. So a stats call costs at most one indexed count per
  * queue it shows, once, and never scans the store.
  *
@@ -113,9 +113,13 @@ export class QueueActivity {
     if (entry.finished && isTerminal(state)) entry.finished[state as FinishedState] = Math.max(0, entry.finished[state as FinishedState] - 1);
   }
 
-  /** Retention deleted finished tasks: every queue's finished counts are read from the store again when next asked for. */
-  finishedTasksDeleted(): void {
-    for (const entry of this.entries.values()) entry.finished = null;
+  /**
+   * Retention deleted a finished task of `queue`, and it committed: one fewer in its state.
+   * Not an activity: the queue is neither kept nor moved for it.
+   */
+  finishedTaskDeleted(queue: string, state: TaskState): void {
+    const finished = this.entries.get(queue)?.finished;
+    if (finished && isTerminal(state)) finished[state as FinishedState] = Math.max(0, finished[state as FinishedState] - 1);
   }
 
   /** True when `queue` is kept (active recently, or with unfinished tasks). */

@@ -3,7 +3,7 @@ import type { Logger } from '../../shared/logger';
 import type { RetentionOptions } from './engine-options';
 import type { QueueFlow } from './queue-flow';
 import type { QueueSettings } from './queue-settings';
-import type { ExpiryRule, TaskStore } from './task-store';
+import type { ExpiredTask, ExpiryRule, TaskStore } from './task-store';
 
 export interface RetentionSweeperDeps {
   readonly store: TaskStore;
@@ -16,8 +16,8 @@ export interface RetentionSweeperDeps {
    * such a task is left for the next sweep. Default: none is.
    */
   readonly inUse?: (taskId: string) => boolean;
-  /** Told how many tasks each sweep deleted (for metrics and stats). Default: nothing. */
-  readonly onDeleted?: (count: number) => void;
+  /** Told of the tasks each batch deleted, once committed (for metrics and stats). Default: nothing. */
+  readonly onDeleted?: (deleted: readonly ExpiredTask[]) => void;
 }
 
 /**
@@ -68,18 +68,20 @@ export class RetentionSweeper {
         const found = store.findExpired(rule, options.batchSize);
         if (found.length === 0) break;
         const inUse = this.deps.inUse;
-        const ids = inUse ? found.filter((id) => !inUse(id)) : found;
-        if (ids.length > 0) await store.write([{ kind: 'deleteTasks', taskIds: ids }]);
-        deleted += ids.length;
+        const expired = inUse ? found.filter((task) => !inUse(task.id)) : found;
+        if (expired.length > 0) {
+          await store.write([{ kind: 'deleteTasks', taskIds: expired.map((task) => task.id) }]);
+          this.deps.onDeleted?.(expired);
+        }
+        deleted += expired.length;
         batches += 1;
         // A batch that skipped tasks in use would find them again: the rest waits for the next sweep.
-        if (found.length < options.batchSize || ids.length < found.length) break;
+        if (found.length < options.batchSize || expired.length < found.length) break;
       }
     }
     if (deleted > 0 && !this.closed) {
       const pages = store.reclaimSpace(options.reclaimPages);
       this.deps.logger.info({ deleted, batches, pages_reclaimed: pages }, 'retention deleted finished tasks');
-      this.deps.onDeleted?.(deleted);
     }
     return deleted;
   }

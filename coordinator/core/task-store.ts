@@ -45,6 +45,13 @@ export interface TaskFilter {
   readonly createdBeforeMs?: number;
 }
 
+/** A finished task whose retention has passed, with what stats need to forget it. */
+export interface ExpiredTask {
+  readonly id: string;
+  readonly queue: string;
+  readonly state: TaskState;
+}
+
 /** Which finished tasks retention deletes in one pass (see TaskStore.findExpired). */
 export interface ExpiryRule {
   /** Finished states this rule covers. */
@@ -110,11 +117,11 @@ export interface TaskStore {
   countQueue(queue: string): StateCount[];
 
   /**
-   * Ids of at most `limit` tasks that `rule` says have expired, oldest first. Cheap however
+   * At most `limit` tasks that `rule` says have expired, oldest (by id) first. Cheap however
    * many tasks are kept: it reads only tasks created before rule.finishedBeforeMs (a task
    * cannot finish before it was created), through an index.
    */
-  findExpired(rule: ExpiryRule, limit: number): string[];
+  findExpired(rule: ExpiryRule, limit: number): ExpiredTask[];
   /**
    * Gives back to the file system up to `maxPages` pages that deleted rows freed (SQLite's
    * incremental vacuum), so that the file stops growing under a steady load. Returns the

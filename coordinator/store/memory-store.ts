@@ -12,7 +12,7 @@ import { BatonError, ConfigError, InvalidArgumentError, UnavailableError } from 
 import { uuidv7LowerBound } from '../../shared/ids';
 import type { QueueSettingsOverride } from '../core/queue-settings';
 import { isTerminal, type AttemptRecord, type TaskRecord } from '../core/task';
-import type { ExpiryRule, ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
+import type { ExpiredTask, ExpiryRule, ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
 import type { ScheduleRecord } from '../schedules/schedule';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import type { CommitObservation, StoreCommitStats } from './sqlite-store';
@@ -165,15 +165,15 @@ export class MemoryTaskStore implements TaskStore {
    * Scans every task, as listings do here (store-queries.ts isExpired).
    * @throws InvalidArgumentError when `limit` is not a positive integer.
    */
-  findExpired(rule: ExpiryRule, limit: number): string[] {
+  findExpired(rule: ExpiryRule, limit: number): ExpiredTask[] {
     checkLimit(limit);
     const { tasks } = this.open();
     const states = expiringStates(rule);
     if (states === undefined) return [];
     const belowId = uuidv7LowerBound(rule.finishedBeforeMs);
-    const ids: string[] = [];
-    for (const task of tasks.values()) if (isExpired(task, rule, states, belowId)) ids.push(task.id);
-    return ids.sort(compareIds).slice(0, limit);
+    const found: ExpiredTask[] = [];
+    for (const task of tasks.values()) if (isExpired(task, rule, states, belowId)) found.push({ id: task.id, queue: task.queue, state: task.state });
+    return found.sort((a, b) => compareIds(a.id, b.id)).slice(0, limit);
   }
 
   /**

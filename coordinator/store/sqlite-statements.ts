@@ -36,6 +36,13 @@ export interface ListParams {
 export type ExpiryShape = 'every queue' | 'one queue' | 'except queues';
 
 /** The parameters of an expiry query, which covers one state: see {@link expirySql}. */
+/** A row of an expiry query (the row finished_at_ms is read from anyway). */
+export interface ExpiredTaskRow {
+  id: string;
+  queue: string;
+  state: string;
+}
+
 export interface ExpiryParams {
   state: string;
   /** uuidv7LowerBound(finishedBeforeMs): only tasks created before then can have finished before then. */
@@ -94,12 +101,12 @@ export interface Statements {
   /** The listing statement for the filters present in `params`, prepared on first use. */
   list(params: ListParams): Database.Statement<[ListParams], TaskListRow>;
   /** The expiry query of `shape`, returning ids, prepared on first use. */
-  expired(shape: ExpiryShape): Database.Statement<[ExpiryParams], string>;
+  expired(shape: ExpiryShape): Database.Statement<[ExpiryParams], ExpiredTaskRow>;
 }
 
 export function prepareStatements(db: Database.Database): Statements {
   const listCache = new Map<string, Database.Statement<[ListParams], TaskListRow>>();
-  const expiryCache = new Map<ExpiryShape, Database.Statement<[ExpiryParams], string>>();
+  const expiryCache = new Map<ExpiryShape, Database.Statement<[ExpiryParams], ExpiredTaskRow>>();
   return {
     insertTask: db.prepare<SqliteValue[]>(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${placeholders(TASK_COLUMNS.length)})`),
     // Only the mutable columns: the payload in particular is never rewritten.
@@ -158,7 +165,7 @@ export function prepareStatements(db: Database.Database): Statements {
     expired(shape) {
       let statement = expiryCache.get(shape);
       if (statement === undefined) {
-        statement = db.prepare<[ExpiryParams], string>(expirySql(shape)).pluck();
+        statement = db.prepare<[ExpiryParams], ExpiredTaskRow>(expirySql(shape));
         expiryCache.set(shape, statement);
       }
       return statement;
@@ -201,7 +208,7 @@ export function expirySql(shape: ExpiryShape): string {
       : shape === 'except queues'
         ? 'AND queue NOT IN (SELECT value FROM json_each(@exceptQueues))'
         : '';
-  return `SELECT id FROM tasks
+  return `SELECT id, queue, state FROM tasks
     WHERE state = @state AND id < @belowId ${queue} AND finished_at_ms < @finishedBeforeMs
     ORDER BY id LIMIT @limit`;
 }

@@ -8,7 +8,7 @@ import { ConfigError, FailedPreconditionError, InvalidArgumentError, Unavailable
 import { uuidv7LowerBound } from '../../shared/ids';
 import type { QueueSettingsOverride } from '../core/queue-settings';
 import type { AttemptRecord, TaskRecord, TaskState } from '../core/task';
-import type { ExpiryRule, ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
+import type { ExpiredTask, ExpiryRule, ListPage, Mutation, QueueStateCount, StateCount, TaskFilter, TaskStore } from '../core/task-store';
 import type { ScheduleRecord } from '../schedules/schedule';
 import { DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_MAX_BATCH, GroupCommitter } from './group-commit';
 import { SqliteBatchWriter, bindMutation, type BoundMutation, type CommitObservation, type StoreCommitStats } from './sqlite-batch-writer';
@@ -17,7 +17,7 @@ import { listRowToTask, listValuesToTask, rowToAttempt, rowToTask } from './sqli
 import { parseQueueSettings, rowToSchedule } from './sqlite-schedule-rows';
 import { prepareStatements, toListParams, type ExpiryParams, type ExpiryShape, type Statements } from './sqlite-statements';
 import { reclaimFreePages } from './sqlite-vacuum';
-import { checkLimit, checkMaxPages, expiringStates, mergeOldestIds } from './store-queries';
+import { checkLimit, checkMaxPages, expiringStates, mergeOldest } from './store-queries';
 
 export type { CommitObservation, StoreCommitStats } from './sqlite-batch-writer';
 
@@ -179,7 +179,7 @@ export class SqliteTaskStore implements TaskStore {
    * stopped at `limit`, merged oldest first.
    * @throws InvalidArgumentError when `limit` is not a positive integer.
    */
-  findExpired(rule: ExpiryRule, limit: number): string[] {
+  findExpired(rule: ExpiryRule, limit: number): ExpiredTask[] {
     checkLimit(limit);
     const statements = this.openStatements();
     const states = expiringStates(rule);
@@ -194,7 +194,8 @@ export class SqliteTaskStore implements TaskStore {
       params.exceptQueues = JSON.stringify(rule.exceptQueues);
     }
     const statement = statements.expired(shape);
-    return mergeOldestIds(states.map((state) => statement.all({ ...params, state })), limit);
+    const found = mergeOldest(states.map((state) => statement.all({ ...params, state })), limit);
+    return found.map((row) => ({ id: row.id, queue: row.queue, state: row.state as TaskState }));
   }
 
   /**

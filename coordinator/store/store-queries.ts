@@ -35,14 +35,14 @@ export function expiringStates(rule: ExpiryRule): TaskState[] | undefined {
   return states;
 }
 
-/** The first `limit` ids of ascending lists, ascending. */
-export function mergeOldestIds(lists: readonly string[][], limit: number): string[] {
+/** The `limit` oldest (by id) of several lists, each oldest first: one per state queried. */
+export function mergeOldest<T extends { readonly id: string }>(lists: readonly T[][], limit: number): T[] {
   const [only, ...others] = lists;
   if (only === undefined) return [];
   if (others.length === 0) return only.slice(0, limit);
   return lists
     .flat()
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(0, limit);
 }
 

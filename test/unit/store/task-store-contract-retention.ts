@@ -137,10 +137,15 @@ export function describeRetentionContract(current: () => ContractStore): void {
 
     const ids = (...names: string[]): string[] => names.map((name) => t[name]!.id);
     const expire = (rule: Partial<ExpiryRule>, limit = 100): string[] =>
-      store.findExpired({ states: FINISHED, finishedBeforeMs: CUTOFF_MS, ...rule }, limit);
+      store.findExpired({ states: FINISHED, finishedBeforeMs: CUTOFF_MS, ...rule }, limit).map((task) => task.id);
 
     it('finds the finished tasks of every queue that finished before the cutoff, oldest first', () => {
       expect(expire({})).to.deep.equal(ids('a', 'b', 'c', 'e', 'i'));
+    });
+
+    it('says the queue and state of each task it finds', () => {
+      const [first] = store.findExpired({ states: FINISHED, finishedBeforeMs: CUTOFF_MS }, 1);
+      expect(first).to.deep.equal({ id: t.a!.id, queue: t.a!.queue, state: t.a!.state });
     });
 
     it('returns at most limit ids, the oldest', () => {
