@@ -200,8 +200,10 @@ export class ScheduleRunner {
       const entry = this.entryOf(name);
       const record = next(entry.record, this.deps.clock.now());
       if (record !== entry.record) {
-        await this.deps.store.write([{ kind: 'putSchedule', schedule: record }]);
-        if (record.spec !== entry.record.spec) entry.times = timesOf(record);
+        // A pause or resume changes state only: no need to rewrite the spec and its payload.
+        const specChanged = record.spec !== entry.record.spec;
+        await this.deps.store.write([{ kind: specChanged ? 'putSchedule' : 'updateScheduleState', schedule: record }]);
+        if (specChanged) entry.times = timesOf(record);
         entry.record = record;
         this.arm(entry);
       }
