@@ -20,10 +20,10 @@ export interface DispatchContext {
 /**
  * One dispatch pass: hands ready tasks to sessions with credit, one lease per session per
  * round so that work spreads evenly, until tasks or credit run out. Each lease comes from the
- * session's queue that queue flow puts first among those that may start a task. Only sessions of queues
- * with ready tasks take part, and a session drops out once it has no credit or nothing it
- * can run is left, so a pass costs O(leases granted + sessions of those queues). Leases for
- * the same session go out in one message.
+ * session's queue that queue flow puts first among those that may start a task. Only
+ * sessions of queues with ready tasks that may start one take part, and a session drops out
+ * once it has no credit or nothing it can run is left, so a pass costs O(leases granted +
+ * sessions of those queues). Leases for the same session go out in one message.
  * @returns the number of leases granted.
  */
 export function dispatch(context: DispatchContext): number {
