@@ -150,7 +150,7 @@ export class BatonClient {
     if (options.coalesceSubmits ?? true) {
       this.coalescer = new SubmitCoalescer({
         sendOne: (request) => this.unary(this.grpc.submitTask.bind(this.grpc), request, undefined),
-        sendMany: async (requests) => (await this.unary(this.grpc.submitTasks.bind(this.grpc), { requests }, undefined)).responses,
+        sendMany: async (requests) => (await this.unary(this.grpc.submitTasks.bind(this.grpc), { tasks: requests }, undefined)).responses,
       });
     }
   }
@@ -186,7 +186,7 @@ export class BatonClient {
       }
     });
     const responses = await tracedSubmitMany(requests, async (traced) => {
-      const response = await this.unary(this.grpc.submitTasks.bind(this.grpc), { requests: traced }, options.signal);
+      const response = await this.unary(this.grpc.submitTasks.bind(this.grpc), { tasks: traced }, options.signal);
       return response.responses;
     });
     return responses.map(toSubmitResult);
@@ -244,8 +244,8 @@ export class BatonClient {
    * A credential limited to queues sees only those queues and the workers serving them.
    * @throws BatonError PERMISSION_DENIED for a worker credential; UNAVAILABLE when unreachable.
    */
-  async stats(options: RequestOptions = {}): Promise<GetStatsResponse> {
-    return this.unary(this.grpc.getStats.bind(this.grpc), {}, options.signal);
+  async stats(options: RequestOptions & { readonly history?: boolean } = {}): Promise<GetStatsResponse> {
+    return this.unary(this.grpc.getStats.bind(this.grpc), { history: options.history ?? false }, options.signal);
   }
 
   /**

@@ -70,9 +70,9 @@ export function createStandInTaskQueue(deps: StandInServiceDeps, watches: OpenWa
       }),
     submitTasks: (call, callback) =>
       answer(log, callback, () => {
-        const requests = call.request.requests;
-        if (requests.length === 0) throw new InvalidArgumentError('requests: must not be empty');
-        if (requests.length > MAX_BATCH_SIZE) throw new InvalidArgumentError(`requests: ${requests.length} tasks is over the batch limit of ${MAX_BATCH_SIZE}`);
+        const requests = call.request.tasks;
+        if (requests.length === 0) throw new InvalidArgumentError('tasks: must not be empty');
+        if (requests.length > MAX_BATCH_SIZE) throw new InvalidArgumentError(`tasks: ${requests.length} tasks is over the batch limit of ${MAX_BATCH_SIZE}`);
         const responses = book.submit(requests, now());
         accept(responses.flatMap((r) => (r.deduplicated || !r.task ? [] : [r.task])));
         return { responses };
@@ -101,6 +101,8 @@ export function createStandInTaskQueue(deps: StandInServiceDeps, watches: OpenWa
     listQueues: unimplemented('ListQueues'),
     pauseQueue: unimplemented('PauseQueue'),
     resumeQueue: unimplemented('ResumeQueue'),
+    listWorkers: unimplemented('ListWorkers'),
+    watchStats: (call) => call.emit('error', toStatusObject(new BatonError('UNIMPLEMENTED', 'WatchStats: the transport stand-in has no engine to watch'))),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { GetStatsResponse, QueueStats, WorkerStats } from '../../shared/gen/baton/v1/stats';
+import { HISTORY_BUCKET_MS } from '../core/queue-activity';
 import { msToDuration } from '../../shared/proto-time';
 import type { QueueStatsView, StatsSnapshot, WorkerStatsView } from '../core/stats-snapshot';
 import type { Principal } from '../security/principal';
@@ -16,24 +17,30 @@ export const MAX_QUEUES_PER_WORKER = 20;
  * only those of its queues (another tenant's queue names are not its business).
  * @param maxQueues queues beyond this are left out, those with unfinished tasks kept first.
  */
-export function toWireStats(snapshot: StatsSnapshot, caller: Principal, maxQueues: number): GetStatsResponse {
-  const allowed = caller.queues;
-  const { queues, omitted } = snapshot.queues(allowed, maxQueues);
-  const workers: WorkerStats[] = [];
-  for (const worker of snapshot.workers) {
-    const served = allowed === null ? worker.queues : worker.queues.filter((queue) => allowed.has(queue));
-    if (served.length > 0) workers.push(toWireWorker(worker, served));
-  }
+export function toWireStats(snapshot: StatsSnapshot, caller: Principal, maxQueues: number, history = false): GetStatsResponse {
+  const { queues, omitted } = snapshot.queues(caller.queues, maxQueues);
   return {
-    queues: queues.map(toWireQueue),
-    workers,
+    queues: queues.map((queue) => toWireQueue(queue, history)),
+    workers: toWireWorkers(snapshot, caller),
     takenAt: new Date(snapshot.takenAtMs),
     omittedQueues: omitted,
   };
 }
 
-function toWireQueue(queue: QueueStatsView): QueueStats {
+/** A credential's view of the connected workers (as in {@link toWireStats}). */
+export function toWireWorkers(snapshot: StatsSnapshot, caller: Principal): WorkerStats[] {
+  const allowed = caller.queues;
+  const workers: WorkerStats[] = [];
+  for (const worker of snapshot.workers) {
+    const served = allowed === null ? worker.queues : worker.queues.filter((queue) => allowed.has(queue));
+    if (served.length > 0) workers.push(toWireWorker(worker, served));
+  }
+  return workers;
+}
+
+function toWireQueue(queue: QueueStatsView, withHistory: boolean): QueueStats {
   const { counts } = queue;
+  const history = withHistory ? queue.history() : undefined;
   return {
     queue: queue.queue,
     scheduled: counts.scheduled,
@@ -44,7 +51,11 @@ function toWireQueue(queue: QueueStatsView): QueueStats {
     canceled: counts.canceled,
     submittedPerSecond: queue.submittedPerSecond,
     completedPerSecond: queue.completedPerSecond,
+    deadPerSecond: queue.deadPerSecond,
     oldestReadyAge: msToDuration(queue.oldestReadyAgeMs),
+    completedHistory: history ? [...history.completed] : [],
+    deadHistory: history ? [...history.dead] : [],
+    historyBucketSeconds: history ? HISTORY_BUCKET_MS / 1000 : 0,
   };
 }
 

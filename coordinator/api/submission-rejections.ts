@@ -61,5 +61,5 @@ export function rejectionReason(err: unknown): SubmissionRejectReason {
  * message did not decode) or zero (an empty batch), so that every refused call shows.
  */
 export function tasksInBatch(request: SubmitTasksRequest | undefined): number {
-  return Math.max(1, request?.requests.length ?? 0);
+  return Math.max(1, request?.tasks.length ?? 0);
 }

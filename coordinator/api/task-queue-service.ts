@@ -12,7 +12,8 @@ import type { Principal } from '../security/principal';
 import { connectionOf, type CallGuard } from './call-guard';
 import { fromWireState, toWireTask } from './convert';
 import { checkName } from './names';
-import { toWireStats } from './stats';
+import { toWireStats, toWireWorkers } from './stats';
+import { StatsWatch, statsInterval } from './stats-watch';
 import { NO_REJECTION_COUNTS, rejectionReason, tasksInBatch, type SubmissionRejections } from './submission-rejections';
 import { withSubmissionTrace } from './submission-trace';
 import { validateSubmission } from './submit-validation';
@@ -20,7 +21,7 @@ import type { SubmitPolicy } from './task-defaults';
 import { TaskWatch } from './task-watch';
 import { queueHandlers } from './queue-handlers';
 import { scheduleHandlers } from './schedule-handlers';
-import { unary } from './unary';
+import { endStreamWithError, unary } from './unary';
 import type { WatchLimiter } from './watch-limits';
 
 export const MAX_BATCH_SIZE = 10_000;
@@ -70,13 +71,13 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
       return { task: outcome && toWireTask(outcome.task), deduplicated: outcome?.deduplicated ?? false };
     }, (err) => rejections.rejected(rejectionReason(err), 1)),
     submitTasks: unary(guard, 'SubmitTasks', CLIENT_ROLES, async (request, caller) => {
-      if (request.requests.length === 0) throw new InvalidArgumentError('requests: must not be empty');
-      if (request.requests.length > MAX_BATCH_SIZE) {
-        throw new InvalidArgumentError(`requests: ${request.requests.length} tasks is over the batch limit of ${MAX_BATCH_SIZE}`);
+      if (request.tasks.length === 0) throw new InvalidArgumentError('tasks: must not be empty');
+      if (request.tasks.length > MAX_BATCH_SIZE) {
+        throw new InvalidArgumentError(`tasks: ${request.tasks.length} tasks is over the batch limit of ${MAX_BATCH_SIZE}`);
       }
       const nowMs = clock.now();
-      const specs = request.requests.map((item, index) => withSubmissionTrace(validateSubmission(item, policy, nowMs, `requests[${index}].`)));
-      specs.forEach((spec, index) => requireQueue(caller, spec.queue, `SubmitTasks requests[${index}]`));
+      const specs = request.tasks.map((item, index) => withSubmissionTrace(validateSubmission(item, policy, nowMs, `tasks[${index}].`)));
+      specs.forEach((spec, index) => requireQueue(caller, spec.queue, `SubmitTasks tasks[${index}]`));
       const outcomes = await engine.submit(specs);
       return { responses: outcomes.map((outcome) => ({ task: toWireTask(outcome.task), deduplicated: outcome.deduplicated })) };
     }, (err, request) => rejections.rejected(rejectionReason(err), tasksInBatch(request))),
@@ -95,7 +96,21 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
       const view = await engine.retry(request.id);
       return { task: toWireTask(view.task, view.attempts) };
     }),
-    getStats: unary(guard, 'GetStats', CLIENT_ROLES, (_request, caller) => Promise.resolve(toWireStats(engine.stats(), caller, maxStatsQueues))),
+    getStats: unary(guard, 'GetStats', CLIENT_ROLES, (request, caller) => Promise.resolve(toWireStats(engine.stats(), caller, maxStatsQueues, request.history))),
+    listWorkers: unary(guard, 'ListWorkers', CLIENT_ROLES, (_request, caller) => Promise.resolve({ workers: toWireWorkers(engine.stats(), caller) })),
+    watchStats: (call) => {
+      try {
+        const { request, caller } = guard.admit(call, call.request, 'WatchStats', CLIENT_ROLES);
+        const intervalMs = statsInterval(request);
+        const release = deps.watches.acquire(connectionOf(call));
+        const snapshot = (current: Principal, history: boolean) => toWireStats(engine.stats(), current, maxStatsQueues, history);
+        const watch = new StatsWatch(call, { clock, snapshot, stallMs: deps.watches.options.stallMs, release, track }, caller, intervalMs, request.history);
+        watch.start((current) => requireRole(current, CLIENT_ROLES, 'WatchStats'));
+      } catch (err: unknown) {
+        guard.failed(call, 'WatchStats', err);
+        endStreamWithError(call, err);
+      }
+    },
     listTasks: unary(guard, 'ListTasks', CLIENT_ROLES, async (request, caller) => {
       const page = await engine.list(listFilter(request, caller), request.pageSize || DEFAULT_PAGE_SIZE, decodePageToken(request.pageToken));
       return {

@@ -13,6 +13,18 @@ export interface QueueRates {
   readonly submittedPerSecond: number;
   /** Tasks that reached a terminal state (succeeded, dead or canceled). */
   readonly completedPerSecond: number;
+  /** Tasks that went DEAD (counted in completedPerSecond too). */
+  readonly deadPerSecond: number;
+}
+
+/** Buckets of the recent history: 5 minutes, for a dashboard's chart. */
+export const HISTORY_BUCKETS = 30;
+export const HISTORY_BUCKET_MS = 10_000;
+
+/** A queue's recent past in buckets of {@link HISTORY_BUCKET_MS}, oldest first, the current one last. */
+export interface QueueHistory {
+  readonly completed: readonly number[];
+  readonly dead: readonly number[];
 }
 
 export interface QueueActivityDeps {
@@ -28,17 +40,20 @@ export interface QueueActivityDeps {
   readonly countQueue: (queue: string) => Iterable<StateCount>;
 }
 
-const NO_RATES: QueueRates = { submittedPerSecond: 0, completedPerSecond: 0 };
+const NO_RATES: QueueRates = { submittedPerSecond: 0, completedPerSecond: 0, deadPerSecond: 0 };
 
 interface Windows {
   readonly submitted: RateWindow;
   readonly completed: RateWindow;
+  readonly dead: RateWindow;
+  readonly completedHistory: RateWindow;
+  readonly deadHistory: RateWindow;
 }
 
 interface QueueEntry {
   /** Null until read from the store: the queue (re)appeared since its counts were last known. */
   finished: Record<FinishedState, number> | null;
-  /** Null while nothing happened in the last minute. */
+  /** Null while nothing happened within the history's reach. */
   windows: Windows | null;
 }
 
@@ -104,7 +119,14 @@ export class QueueActivity {
     if (!isTerminal(state)) return;
     const entry = this.touch(queue);
     if (entry.finished) entry.finished[state as FinishedState] += 1;
-    this.windowsOf(entry).completed.record(this.deps.clock.now());
+    const windows = this.windowsOf(entry);
+    const nowMs = this.deps.clock.now();
+    windows.completed.record(nowMs);
+    windows.completedHistory.record(nowMs);
+    if (state === 'dead') {
+      windows.dead.record(nowMs);
+      windows.deadHistory.record(nowMs);
+    }
   }
 
   /** RetryTask moved a task of `queue` out of `state` (dead or canceled) back to the unfinished, and it committed. */
@@ -145,15 +167,30 @@ export class QueueActivity {
     return counts;
   }
 
-  /** Rates over the last minute; a queue idle that long loses its windows here. */
+  /** Rates over the last minute; a queue idle for longer than its history reaches loses its windows here. */
   rates(queue: string): QueueRates {
     const entry = this.entries.get(queue);
     const windows = entry?.windows;
     if (!entry || !windows) return NO_RATES;
     const nowMs = this.deps.clock.now();
-    const rates = { submittedPerSecond: windows.submitted.perSecond(nowMs), completedPerSecond: windows.completed.perSecond(nowMs) };
-    if (rates.submittedPerSecond === 0 && rates.completedPerSecond === 0) entry.windows = null;
+    const rates = {
+      submittedPerSecond: windows.submitted.perSecond(nowMs),
+      completedPerSecond: windows.completed.perSecond(nowMs),
+      deadPerSecond: windows.dead.perSecond(nowMs),
+    };
+    if (rates.submittedPerSecond === 0 && windows.completedHistory.isIdle(nowMs)) entry.windows = null;
     return rates;
+  }
+
+  /** The last {@link HISTORY_BUCKETS} buckets of finished and dead tasks; zeros for a queue idle that long. */
+  history(queue: string): QueueHistory {
+    const windows = this.entries.get(queue)?.windows;
+    const nowMs = this.deps.clock.now();
+    if (!windows) {
+      const none = new Array<number>(HISTORY_BUCKETS).fill(0);
+      return { completed: none, dead: none };
+    }
+    return { completed: windows.completedHistory.series(nowMs), dead: windows.deadHistory.series(nowMs) };
   }
 
   /** Makes `queue` the most recently active, adding it (counts unknown) if it was not kept. */
@@ -187,7 +224,13 @@ export class QueueActivity {
   }
 
   private windowsOf(entry: QueueEntry): Windows {
-    entry.windows ??= { submitted: new RateWindow(), completed: new RateWindow() };
+    entry.windows ??= {
+      submitted: new RateWindow(),
+      completed: new RateWindow(),
+      dead: new RateWindow(),
+      completedHistory: new RateWindow(HISTORY_BUCKETS, HISTORY_BUCKET_MS),
+      deadHistory: new RateWindow(HISTORY_BUCKETS, HISTORY_BUCKET_MS),
+    };
     return entry.windows;
   }
 }

@@ -4,7 +4,7 @@
  * the store is only asked for the finished counts of a queue that came back (QueueActivity).
  */
 import type { LeaseTable } from './leases';
-import type { QueueActivity } from './queue-activity';
+import type { QueueActivity, QueueHistory } from './queue-activity';
 import type { SessionRegistry } from './sessions';
 import { smallest } from './smallest';
 import type { TaskState } from './task';
@@ -24,7 +24,10 @@ export interface QueueStatsView {
   readonly counts: Readonly<Record<TaskState, number>>;
   readonly submittedPerSecond: number;
   readonly completedPerSecond: number;
+  readonly deadPerSecond: number;
   readonly oldestReadyAgeMs: number;
+  /** The last few minutes of finished and dead tasks; read only when asked for. */
+  history(): QueueHistory;
 }
 
 export interface WorkerStatsView {
@@ -151,7 +154,9 @@ function selectQueues(sources: StatsSources, nowMs: number, allowed: ReadonlySet
       counts: { scheduled: depth.scheduled, queued: depth.queued, running: depth.running, ...activity.finishedCounts(queue) },
       submittedPerSecond: rates.submittedPerSecond,
       completedPerSecond: rates.completedPerSecond,
+      deadPerSecond: rates.deadPerSecond,
       oldestReadyAgeMs: depth.oldestReadyAgeMs,
+      history: () => activity.history(queue),
     };
   });
   return { queues, omitted: candidates.length - chosen.length };

@@ -84,7 +84,7 @@ export class LegitTraffic {
   private async tick(): Promise<void> {
     const n = 1 + Math.floor(this.random() * 8);
     const requests: SubmitTaskRequest[] = Array.from({ length: n }, () => this.task());
-    const outcome = await this.ctx.raw.unary('SubmitTasks', Buffer.from(SubmitTasksRequest.encode({ requests }).finish()), CALL_DEADLINE_MS);
+    const outcome = await this.ctx.raw.unary('SubmitTasks', Buffer.from(SubmitTasksRequest.encode({ tasks: requests }).finish()), CALL_DEADLINE_MS);
     this.ctx.report.sent();
     this.ctx.report.answer('legit SubmitTasks', outcome.code);
     if (outcome.code !== status.OK) {

@@ -159,9 +159,9 @@ const UNTYPED_SUBMIT: SubmitTaskRequest = {
 };
 
 export const submitTasksRequestArb: fc.Arbitrary<SubmitTasksRequest> = fc.oneof(
-  { weight: 60, arbitrary: fc.record({ requests: fc.array(submitTaskRequestArb, { maxLength: 8 }) }) },
+  { weight: 60, arbitrary: fc.record({ tasks: fc.array(submitTaskRequestArb, { maxLength: 8 }) }) },
   // Just past the documented batch limit; the encoding stays small because each entry is.
-  { weight: 1, arbitrary: fc.constant({ requests: Array.from({ length: 10_001 }, () => UNTYPED_SUBMIT) }) },
+  { weight: 1, arbitrary: fc.constant({ tasks: Array.from({ length: 10_001 }, () => UNTYPED_SUBMIT) }) },
 );
 
 /** A task id: usually one the coordinator made, else the edges of the id check. */
@@ -176,8 +176,7 @@ export const getTaskRequestArb: fc.Arbitrary<GetTaskRequest> = fc.record({ id: t
 export const watchTaskRequestArb: fc.Arbitrary<WatchTaskRequest> = fc.record({ id: taskIdArb });
 export const cancelTaskRequestArb: fc.Arbitrary<CancelTaskRequest> = fc.record({ id: taskIdArb });
 export const retryTaskRequestArb: fc.Arbitrary<RetryTaskRequest> = fc.record({ id: taskIdArb });
-/** GetStats takes no fields: what a fuzzer can vary is the bytes around them (unknown fields, garbage). */
-export const getStatsRequestArb: fc.Arbitrary<GetStatsRequest> = fc.constant({});
+export const getStatsRequestArb: fc.Arbitrary<GetStatsRequest> = fc.record({ history: fc.boolean() });
 
 export const listTasksRequestArb: fc.Arbitrary<ListTasksRequest> = fc.record({
   queue: fc.oneof(fc.constant(''), nameArb),

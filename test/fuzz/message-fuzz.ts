@@ -107,7 +107,7 @@ async function seedTasks(ctx: FuzzContext): Promise<void> {
     traceContext: {},
     fairnessKey: '',
   }));
-  const outcome = await ctx.raw.unary('SubmitTasks', Buffer.from(SubmitTasksRequest.encode({ requests }).finish()), CALL_DEADLINE_MS);
+  const outcome = await ctx.raw.unary('SubmitTasks', Buffer.from(SubmitTasksRequest.encode({ tasks: requests }).finish()), CALL_DEADLINE_MS);
   if (outcome.code !== status.OK) throw new Error(`seeding ${SEED_TASKS} tasks failed: ${statusName(outcome.code)} ${outcome.details}`);
   for (const response of SubmitTasksResponse.decode(outcome.responses[0]!).responses) accept(ctx, response.task?.id);
 }
@@ -187,11 +187,11 @@ function learn(ctx: FuzzContext, rpc: RpcName, parts: readonly EncodedPart[], de
     for (const item of response.responses) accept(ctx, item.task?.id);
     const request = tryDecode(() => SubmitTasksRequest.decode(parts[0]!.bytes));
     if (!request) return [];
-    if (request.requests.length !== response.responses.length) {
-      return found('partial batch', `answered OK with ${response.responses.length} tasks for ${request.requests.length} requests (all or nothing)`);
+    if (request.tasks.length !== response.responses.length) {
+      return found('partial batch', `answered OK with ${response.responses.length} tasks for ${request.tasks.length} requests (all or nothing)`);
     }
-    const forbidden = request.requests.flatMap((item, i) => forbiddenBy(item, ctx.maxPayloadBytes, Date.now()).map((reason) => `requests[${i}]: ${reason}`));
-    if (forbidden.length > 0) return found(`accepted what the docs forbid: ${detailClass(forbidden[0]!.replace(/^requests\[\d+\]: /, ''))}`, `accepted a batch the docs forbid: ${forbidden.slice(0, 3).join('; ')}`);
+    const forbidden = request.tasks.flatMap((item, i) => forbiddenBy(item, ctx.maxPayloadBytes, Date.now()).map((reason) => `tasks[${i}]: ${reason}`));
+    if (forbidden.length > 0) return found(`accepted what the docs forbid: ${detailClass(forbidden[0]!.replace(/^tasks\[\d+\]: /, ''))}`, `accepted a batch the docs forbid: ${forbidden.slice(0, 3).join('; ')}`);
   }
   if (rpc === 'WatchTask' && (decoded as WatchTaskResponse).task?.payload.length) {
     return found('update carries the payload', 'sent an update with the payload; docs/protocol.md: watch messages carry no payload');

@@ -73,7 +73,7 @@ describe('bad input', function () {
     const before = (await client.list({ pageSize: 1000 })).tasks.length;
     const request = (type: string): SubmitTaskRequest => ({ queue: '', type, payload: Buffer.alloc(0), contentType: '', priority: 0, maxAttempts: 0, idempotencyKey: '', labels: {}, traceContext: {}, fairnessKey: '' });
     const err = await new Promise<ServiceError | null>((resolve) =>
-      raw.submitTasks({ requests: [request('noop'), request('noop'), request('')] }, (e) => resolve(e)),
+      raw.submitTasks({ tasks: [request('noop'), request('noop'), request('')] }, (e) => resolve(e)),
     );
     expect(err?.code).to.equal(status.INVALID_ARGUMENT);
     expect(err?.details).to.match(/^requests\[2\]\.type: must not be empty/);

@@ -190,7 +190,7 @@ describe('BatonClient against a real coordinator', function () {
       ]),
     );
     expect(err.code).to.equal('INVALID_ARGUMENT');
-    expect(err.message).to.equal('requests[1].type: must not be empty');
+    expect(err.message).to.equal('tasks[1].type: must not be empty');
     const listed = await client.list({ queue });
     expect(listed.tasks.map((task) => task.type)).to.deep.equal(['b', 'a']);
   });

@@ -276,7 +276,7 @@ describe('security: tokens and roles over gRPC', function () {
         ]),
       );
       expect(batch.code).to.equal('PERMISSION_DENIED');
-      expect(batch.message).to.match(/^SubmitTasks requests\[1\]: queue b is not among/);
+      expect(batch.message).to.match(/^SubmitTasks tasks\[1\]: queue b is not among/);
       expect((await admin.list({ type: 'limited-b' })).tasks).to.deep.equal([]);
     });
 

@@ -16,7 +16,9 @@ function queue(name: string, unfinished = 0, succeeded = 0): QueueStatsView {
     counts: { scheduled: 0, queued: unfinished, running: 0, succeeded, dead: 0, canceled: 0 },
     submittedPerSecond: 0.5,
     completedPerSecond: 0.25,
+    deadPerSecond: 0.125,
     oldestReadyAgeMs: unfinished > 0 ? 2500 : 0,
+    history: () => ({ completed: [1, 2, 3], dead: [0, 1, 0] }),
   };
 }
 
@@ -125,8 +127,8 @@ describe('submission rejections', () => {
 
   it('counts the tasks of a refused batch, and at least one for a call', () => {
     const request = { type: 'noop' } as SubmitTaskRequest;
-    expect(tasksInBatch({ requests: Array.from({ length: 100 }, () => request) })).to.equal(100);
-    expect(tasksInBatch({ requests: [] })).to.equal(1);
+    expect(tasksInBatch({ tasks: Array.from({ length: 100 }, () => request) })).to.equal(100);
+    expect(tasksInBatch({ tasks: [] })).to.equal(1);
     expect(tasksInBatch(undefined)).to.equal(1);
   });
 });

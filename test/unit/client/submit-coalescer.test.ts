@@ -18,7 +18,7 @@ class RecordingCalls {
     sendMany: (requests: SubmitTaskRequest[]): Promise<SubmitTaskResponse[]> => {
       this.calls.push({ kind: 'many', types: requests.map((request) => request.type) });
       if (this.failMany) return Promise.reject(this.failMany);
-      if (requests.some((request) => this.refuse.has(request.type))) return Promise.reject(new BatonError('INVALID_ARGUMENT', 'requests[1].type: refused'));
+      if (requests.some((request) => this.refuse.has(request.type))) return Promise.reject(new BatonError('INVALID_ARGUMENT', 'tasks[1].type: refused'));
       return Promise.resolve(requests.map(answer));
     },
   };
