@@ -10,7 +10,9 @@ import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits
 /** Every coordinator setting, with its default; flags, BATON_* variables and the config file use these names. */
 export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'listen', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'gRPC address (host:port; port 0 picks one)' },
-  { key: 'http', type: { kind: 'string' }, default: '127.0.0.1:7071', help: 'HTTP address for /healthz, /readyz and /metrics ("off" disables)' },
+  { key: 'http', type: { kind: 'string' }, default: '127.0.0.1:7071', help: 'HTTP address of the HTTP/JSON API (/v1/...), the dashboard (/), /healthz, /readyz and /metrics ("off" disables them all)' },
+  { key: 'dashboard', type: { kind: 'enum', values: ['on', 'off'] }, default: 'on', help: 'the web dashboard at / on the HTTP port ("off" keeps the API and metrics)' },
+  { key: 'traceUrl', type: { kind: 'string' }, default: '', help: "the dashboard links each task to its trace here: a URL with {trace_id}, e.g. http://jaeger:16686/trace/{trace_id}" },
   { key: 'data', type: { kind: 'string' }, default: './baton-data', help: 'data directory' },
   { key: 'store', type: { kind: 'enum', values: ['sqlite', 'memory'] }, default: 'sqlite', help: 'task store: sqlite (durable, in --data) or memory (for benchmarks and trying things out: nothing survives a restart, --data is ignored)' },
   { key: 'heartbeatInterval', type: { kind: 'duration', minMs: 10 }, default: 2000, help: 'how often workers heartbeat' },
@@ -54,6 +56,10 @@ export interface CoordinatorConfig {
   readonly listen: string;
   /** Undefined when the HTTP endpoint is off. */
   readonly http: string | undefined;
+  /** Serve the dashboard at / on the HTTP port. */
+  readonly dashboard: boolean;
+  /** A URL template with {trace_id}: where the dashboard links a task's trace. */
+  readonly traceUrl: string | undefined;
   readonly dataDir: string;
   /** Where tasks are kept: `sqlite` in `dataDir`, or `memory` (not durable; `dataDir` unused). */
   readonly store: 'sqlite' | 'memory';
@@ -94,6 +100,7 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
   checkAddress(str('listen'), 'listen');
   const http = str('http') === 'off' ? undefined : str('http');
   if (http !== undefined) checkAddress(http, 'http');
+  const traceUrl = str('traceUrl') === '' ? undefined : checkTraceUrl(str('traceUrl'));
   if (num('heartbeatInterval') >= num('leaseTimeout')) {
     throw new ConfigError('heartbeatInterval', `${num('heartbeatInterval')}ms must be shorter than leaseTimeout (${num('leaseTimeout')}ms)`);
   }
@@ -110,6 +117,8 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
   return {
     listen: str('listen'),
     http,
+    dashboard: str('dashboard') === 'on',
+    traceUrl,
     dataDir: str('data'),
     store: str('store') === 'memory' ? 'memory' : 'sqlite',
     engine: {
@@ -150,6 +159,18 @@ function compileTls(certFile: string, keyFile: string, clientCaFile: string): Tl
   if (certFile === '') throw new ConfigError('tlsCert', 'tlsKey is set; set tlsCert (the certificate of that key) too');
   if (keyFile === '') throw new ConfigError('tlsKey', 'tlsCert is set; set tlsKey (its private key) too');
   return { certFile, keyFile, clientCaFile: clientCaFile === '' ? undefined : clientCaFile };
+}
+
+function checkTraceUrl(template: string): string {
+  if (!template.includes('{trace_id}')) throw new ConfigError('traceUrl', `must contain {trace_id}, where the task's trace id goes; got "${template}"`);
+  let url: URL;
+  try {
+    url = new URL(template.replaceAll('{trace_id}', '0'));
+  } catch {
+    throw new ConfigError('traceUrl', `not a URL: "${template}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('traceUrl', `must be an http or https URL; got "${template}"`);
+  return template;
 }
 
 function checkAddress(address: string, key: string): void {

@@ -19,6 +19,8 @@ import { loadTlsMaterial } from './security/tls-material';
 import { TokenRegistry } from './security/token-registry';
 import { Engine } from './core/engine';
 import { HttpEndpoint, type HttpEndpointDeps } from './http/http-server';
+import { ApiGateway } from './http/api-gateway';
+import { builtDashboardDir, DashboardFiles } from './http/dashboard-files';
 import { AttemptSpans } from './tracing/attempt-spans';
 import { CoordinatorMetrics } from './metrics';
 import { shutdownGrpcServer } from './grpc-shutdown';
@@ -76,7 +78,8 @@ export class Coordinator {
     const apiLog = logger.child({ component: 'api' });
     // One refusal log for gRPC and HTTP: a refused /metrics scrape is counted like a refused call.
     const refusals = new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code));
-    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger, refusals });
+    const dashboard = config.dashboard ? loadDashboard(config, logger) : undefined;
+    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger, refusals, dashboard });
     let store: TaskStore;
     try {
       store = openStore(config, logger, metrics);
@@ -98,7 +101,9 @@ export class Coordinator {
     const server = new Server(grpcServerOptions(config));
     try {
       engine.start();
-      server.addService(withStrictDecoding(TaskQueueService), createTaskQueueService({ engine, policy: config.submit, clock, guard, watches, logger, rejections: metrics, maxStatsQueues: maxQueuesShown }));
+      const taskQueue = createTaskQueueService({ engine, policy: config.submit, clock, guard, watches, logger, rejections: metrics, maxStatsQueues: maxQueuesShown });
+      server.addService(withStrictDecoding(TaskQueueService), taskQueue);
+      http?.attachApi(new ApiGateway({ service: taskQueue, maxBodyBytes: maxMessageBytes(config), logger: apiLog }));
       const workerService = createWorkerService({
         gateway: engine.workers,
         options: config.engine,
@@ -227,10 +232,23 @@ function openStore(config: CoordinatorConfig, logger: Logger, metrics: Coordinat
   });
 }
 
+/** The largest request either port reads: one payload at the limit plus room for the rest of the message. */
+function maxMessageBytes(config: CoordinatorConfig): number {
+  return config.submit.maxPayloadBytes + 1024 * 1024;
+}
+
+/** The built dashboard, or undefined (with a warning) when this install has not built it. */
+function loadDashboard(config: CoordinatorConfig, logger: Logger): DashboardFiles | undefined {
+  const dir = builtDashboardDir();
+  const files = DashboardFiles.load(dir, config.traceUrl === undefined ? {} : { traceUrl: config.traceUrl });
+  if (!files) logger.warn({ dir }, 'the dashboard is not built here (make build builds it); serving the API without it');
+  return files;
+}
+
 function grpcServerOptions(config: CoordinatorConfig): ServerOptions {
   return {
     // Room for one payload or result at the limit plus its envelope; bigger messages are refused.
-    'grpc.max_receive_message_length': config.submit.maxPayloadBytes + 1024 * 1024,
+    'grpc.max_receive_message_length': maxMessageBytes(config),
     // Calls in flight on one connection (HTTP/2 SETTINGS; clients queue beyond it): enough
     // for the watches a connection may hold (api/watch-limits.ts) plus its unary calls.
     'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,

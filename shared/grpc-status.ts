@@ -53,3 +53,9 @@ export function fromGrpcError(err: unknown): BatonError {
   }
   return new BatonError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
 }
+
+/** Turns the status a server handler answered with (in process, not over the wire) into a BatonError. */
+export function fromStatusObject(status: { code?: number; details?: string }): BatonError {
+  const code = CODE_BY_STATUS.get(status.code ?? GrpcStatus.UNKNOWN) ?? 'UNKNOWN';
+  return new BatonError(code, status.details ?? code);
+}

@@ -2,11 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { BatonError, PermissionDeniedError, UnauthenticatedError } from '../../shared/errors';
+import { BatonError, PermissionDeniedError, UnauthenticatedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ReadinessStatus } from '../readiness';
 import type { Authenticator } from '../security/authenticator';
 import type { ReloadableTls } from '../security/reloadable-tls';
+import { ApiGateway, respondError } from './api-gateway';
+import type { DashboardFiles } from './dashboard-files';
+import { HttpRefusal } from './http-errors';
+import type { HttpCaller } from './in-process-call';
 
 export interface HttpEndpointDeps {
   readonly metrics: { scrape(): Promise<string>; readonly contentType: string };
@@ -19,6 +23,8 @@ export interface HttpEndpointDeps {
   readonly logger: Logger;
   /** Told of every refused /metrics request, as the gRPC services tell of refused calls. Default: nobody. */
   readonly refusals?: { note(method: string, err: unknown, peer: string): void };
+  /** The dashboard served at /; none: / answers 404. */
+  readonly dashboard?: DashboardFiles;
 }
 
 /** Headers that keep a slow or hostile client from holding a socket for long. */
@@ -26,12 +32,15 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
- * /healthz (liveness: 200 whenever the process answers), /readyz (readiness: 200 only while
- * the coordinator takes work, 503 with the reason otherwise) and /metrics, over HTTP or
- * HTTPS. It listens from before the store opens, so that probes see `starting`.
+ * The coordinator's HTTP port, over HTTP or HTTPS: the HTTP/JSON API under /v1/ (once
+ * attached), the dashboard at /, /healthz (liveness: 200 whenever the process answers),
+ * /readyz (readiness: 200 only while the coordinator takes work, 503 with the reason
+ * otherwise) and /metrics. It listens from before the store opens, so that probes see
+ * `starting`.
  */
 export class HttpEndpoint {
   private readonly server: Server;
+  private api: ApiGateway | undefined;
 
   constructor(private readonly deps: HttpEndpointDeps) {
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
@@ -59,6 +68,11 @@ export class HttpEndpoint {
     });
   }
 
+  /** Serves the API from now on; until then /v1/ answers 503. */
+  attachApi(api: ApiGateway): void {
+    this.api = api;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
@@ -67,6 +81,11 @@ export class HttpEndpoint {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://coordinator');
+    if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
+      this.serveApi(req, res, url);
+      return;
+    }
     // HEAD too: some load balancers probe with it (Node sends the headers without the body).
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -93,7 +112,47 @@ export class HttpEndpoint {
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /healthz, /readyz or /metrics\n');
+    if (this.deps.dashboard && this.requireCertificate(req, res, url.pathname) && this.deps.dashboard.serve(req, res, url.pathname)) return;
+    if (res.headersSent) return;
+    const dashboard = this.deps.dashboard ? 'the dashboard at /, ' : '';
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${dashboard}/v1/openapi.json, /healthz, /readyz or /metrics\n`);
+  }
+
+  private serveApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const caller = this.callerOf(req);
+    try {
+      if (this.deps.tls?.mutual && caller.certificate === undefined) throw new UnauthenticatedError('a client certificate from the client CA is required');
+      if (url.pathname === '/v1/openapi.json') {
+        if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpRefusal(405, 'UNIMPLEMENTED', `${url.pathname} takes GET, not ${req.method}`, { allow: 'GET' });
+        this.deps.authenticator.authenticate({ authorization: caller.authorization === undefined ? [] : [caller.authorization], certificate: caller.certificate });
+        const text = ApiGateway.openApiDocument;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(req.method === 'HEAD' ? undefined : text);
+        return;
+      }
+      if (!this.api) throw new UnavailableError('the coordinator is starting; try again shortly');
+    } catch (err: unknown) {
+      this.deps.refusals?.note(`${req.method ?? 'GET'} ${url.pathname}`, err, caller.peer);
+      respondError(res, err);
+      return;
+    }
+    void this.api.serve(req, res, url, caller);
+  }
+
+  /** Who sent the request, as the gRPC handlers read a caller. */
+  private callerOf(req: IncomingMessage): HttpCaller {
+    const socket = req.socket;
+    const certified = socket instanceof TLSSocket && socket.authorized;
+    // By address, not port: each HTTP/1.1 stream holds a connection of its own, so a port says little.
+    return { authorization: req.headers.authorization, certificate: certified ? socket.getPeerCertificate() : undefined, peer: `http:${socket.remoteAddress ?? 'unknown'}` };
+  }
+
+  /** Under mutual TLS, even the dashboard's files need a client certificate; answers 401 and returns false without one. */
+  private requireCertificate(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
+    if (!this.deps.tls?.mutual || this.callerOf(req).certificate !== undefined) return true;
+    const err = new UnauthenticatedError('a client certificate from the client CA is required');
+    this.deps.refusals?.note(`GET ${pathname}`, err, req.socket.remoteAddress ?? 'unknown');
+    respondError(res, err);
+    return false;
   }
 
   /** Answers 401 or 403 (and notes the refusal) and returns false unless the request carries acceptable credentials. */
