@@ -60,12 +60,9 @@ export class HttpApi {
     if (!response.ok || !response.body) return { status: response.status, events: [{ event: 'http-error', data: JSON.parse(await response.text()) as unknown }] };
     const decoder = new TextDecoder();
     let buffer = '';
-    const reader = response.body.getReader();
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
         let blank: number;
         while ((blank = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, blank);
