@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import type { CoordinatorHandle } from '../support/processes';
+import { startCoordinator } from '../support/processes';
+import { apiError, HttpApi } from '../support/http-api';
+import { httpGet, tlsServerArgs, useSecurityBed, writeTokensFile } from '../support/security-fixtures';
+
+const TOKENS = {
+  admin: 'http-admin-token-0123456789abcdef',
+  client: 'http-client-token-0123456789abcd',
+  clientA: 'http-client-a-token-0123456789ab',
+  worker: 'http-worker-token-0123456789abcd',
+} as const;
+
+describe('security: the HTTP/JSON API takes the gRPC API credentials', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+  let coordinator: CoordinatorHandle;
+  let anonymous: HttpApi;
+
+  before(async () => {
+    const dir = bed.group.tempDir();
+    const tokens = writeTokensFile(dir, [
+      { name: 'ops', role: 'admin', token: TOKENS.admin },
+      { name: 'app', role: 'client', token: TOKENS.client },
+      { name: 'tenant-a', role: 'client', token: TOKENS.clientA, queues: ['a'] },
+      { name: 'runner', role: 'worker', token: TOKENS.worker },
+    ]);
+    coordinator = await startCoordinator(bed.group, { dataDir: join(dir, 'data'), args: ['--tokens', tokens] });
+    anonymous = new HttpApi(`http://127.0.0.1:${coordinator.httpPort}`);
+  });
+
+  it('refuses every route without a token, streams and the OpenAPI document included', async () => {
+    for (const path of ['/v1/tasks', '/v1/stats', '/v1/queues', '/v1/schedules', '/v1/workers', '/v1/openapi.json']) {
+      const reply = await anonymous.get(path);
+      expect(reply.status, path).to.equal(401);
+      expect(apiError(reply).status).to.equal('UNAUTHENTICATED');
+    }
+    const submit = await anonymous.post('/v1/tasks', { type: 'add' });
+    expect(submit.status).to.equal(401);
+    const watch = await anonymous.events('/v1/stats:watch');
+    expect(watch.status).to.equal(401);
+    const wrong = await anonymous.withToken('not-a-token-0123456789abcdef').get('/v1/stats');
+    expect(wrong.status).to.equal(401);
+  });
+
+  it('lets a client submit and read, and keeps admin actions for admins', async () => {
+    const client = anonymous.withToken(TOKENS.client);
+    const submitted = await client.post('/v1/tasks', { queue: 'b', type: 'report' });
+    expect(submitted.status, submitted.text).to.equal(200);
+    const id = (submitted.json as { task: { id: string } }).task.id;
+    expect((await client.get(`/v1/tasks/${id}`)).status).to.equal(200);
+    const pause = await client.post('/v1/queues/b:pause');
+    expect(pause.status).to.equal(403);
+    expect(apiError(pause).status).to.equal('PERMISSION_DENIED');
+    const trigger = await client.post('/v1/schedules/nightly:trigger');
+    expect(trigger.status).to.equal(403);
+    const admin = anonymous.withToken(TOKENS.admin);
+    expect((await admin.post('/v1/queues/b:pause')).status).to.equal(200);
+    expect((await admin.post('/v1/queues/b:resume')).status).to.equal(200);
+    expect((await admin.post(`/v1/tasks/${id}:cancel`)).status).to.equal(200);
+  });
+
+  it('keeps a token limited to queues to those queues, and a worker token out', async () => {
+    const admin = anonymous.withToken(TOKENS.admin);
+    const other = (await admin.post('/v1/tasks', { queue: 'b', type: 'x' })).json as { task: { id: string } };
+    const tenant = anonymous.withToken(TOKENS.clientA);
+    const refused = await tenant.get(`/v1/tasks/${other.task.id}`);
+    expect(refused.status).to.equal(403);
+    expect(apiError(refused).message).to.match(/queue b/);
+    expect((await tenant.post('/v1/tasks', { queue: 'a', type: 'x' })).status).to.equal(200);
+    const stats = (await tenant.get('/v1/stats')).json as { queues?: { queue: string }[] };
+    expect((stats.queues ?? []).map((q) => q.queue)).to.deep.equal(['a']);
+    const worker = await anonymous.withToken(TOKENS.worker).get('/v1/stats');
+    expect(worker.status).to.equal(403);
+  });
+
+  it('serves the dashboard page without a token: it asks for one, and every call it makes needs it', async () => {
+    const page = await fetch(`${anonymous.base}/`);
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('baton-config');
+  });
+});
+
+describe('security: the HTTP/JSON API over mutual TLS', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+
+  it('needs a client certificate from the client CA for the API and the dashboard', async () => {
+    const ca = await bed.ca({ clientNames: ['client'] });
+    const coordinator = await startCoordinator(bed.group, { dataDir: join(bed.group.tempDir(), 'data'), args: tlsServerArgs(ca.server, ca.ca.cert) });
+    const bare = await httpGet({ port: coordinator.httpPort, path: '/v1/stats', tls: { ca: ca.ca.cert } });
+    expect(bare.status).to.equal(401);
+    expect(JSON.parse(bare.body)).to.deep.equal({ error: { code: 401, status: 'UNAUTHENTICATED', message: 'a client certificate from the client CA is required' } });
+    expect((await httpGet({ port: coordinator.httpPort, path: '/', tls: { ca: ca.ca.cert } })).status).to.equal(401);
+    const certified = { ca: ca.ca.cert, cert: ca.clients.client!.cert, key: ca.clients.client!.key };
+    expect((await httpGet({ port: coordinator.httpPort, path: '/v1/stats', tls: certified })).status).to.equal(200);
+    expect((await httpGet({ port: coordinator.httpPort, path: '/', tls: certified })).status).to.equal(200);
+  });
+});
