@@ -57,8 +57,14 @@ describe('toWireStats', () => {
       canceled: 0,
       submittedPerSecond: 0.5,
       completedPerSecond: 0.25,
+      deadPerSecond: 0.125,
       oldestReadyAge: { seconds: 2, nanos: 500_000_000 },
+      completedHistory: [],
+      deadHistory: [],
+      historyBucketSeconds: 0,
     });
+    const withHistory = toWireStats(SNAPSHOT, ANONYMOUS, 100, true);
+    expect(withHistory.queues[0]).to.deep.include({ completedHistory: [1, 2, 3], deadHistory: [0, 1, 0], historyBucketSeconds: 10 });
     expect(wire.workers.map((w) => w.workerId)).to.deep.equal(['both', 'secret-only', 'b-only']);
     expect(wire.workers[0]).to.deep.equal({
       workerId: 'both',

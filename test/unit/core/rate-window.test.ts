@@ -47,4 +47,20 @@ describe('RateWindow', () => {
     expect(() => new RateWindow(0)).to.throw(RangeError);
     expect(() => new RateWindow(1.5)).to.throw(RangeError);
   });
+
+  it('keeps wider buckets for a history, read oldest first with the current bucket last', () => {
+    const clock = new FakeClock(1_000_000);
+    const history = new RateWindow(3, 10_000);
+    expect(history.series(clock.now())).to.deep.equal([0, 0, 0]);
+    history.record(clock.now(), 2);
+    clock.advance(10_000);
+    history.record(clock.now());
+    expect(history.series(clock.now())).to.deep.equal([0, 2, 1]);
+    expect(history.perSecond(clock.now())).to.equal(3 / 30);
+    clock.advance(20_000); // the bucket of the 2 leaves
+    expect(history.series(clock.now())).to.deep.equal([1, 0, 0]);
+    clock.advance(60_000);
+    expect(history.series(clock.now())).to.deep.equal([0, 0, 0]);
+    expect(() => new RateWindow(3, 0)).to.throw(RangeError);
+  });
 });
