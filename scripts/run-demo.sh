@@ -35,8 +35,12 @@ done
 worker=$!
 cat <<'TXT'
 
-Baton is running: coordinator on 127.0.0.1:7070 (gRPC) and 127.0.0.1:7071 (/healthz, /metrics),
-one worker running examples/handlers.mjs. In another terminal:
+Baton is running: coordinator on 127.0.0.1:7070 (gRPC) and 127.0.0.1:7071 (HTTP: the dashboard,
+the JSON API, /metrics), one worker running examples/handlers.mjs.
+
+  Dashboard: http://127.0.0.1:7071/
+
+In another terminal:
 
   ./bin/baton submit add '{"a": 2, "b": 3}' --wait
   ./bin/baton submit flaky '{"succeedOn": 3}' --wait
@@ -44,6 +48,7 @@ one worker running examples/handlers.mjs. In another terminal:
   ./bin/baton schedule create every-10s --every 10s add '{"a": 1, "b": 1}'
   ./bin/baton list --schedule every-10s
   ./bin/baton list
+  curl -s -XPOST 127.0.0.1:7071/v1/tasks -d '{"type": "add", "payload": {"a": 2, "b": 3}}' -H 'content-type: application/json'
 
 Ctrl-C stops both.
 

@@ -17,7 +17,7 @@ export function exposureWarning(config: { readonly listen: string; readonly http
   const risk = !tokens
     ? grpcExposed
       ? 'Anyone who can reach the gRPC port can read every task and payload, submit, cancel, and register as a worker.'
-      : 'Anyone who can reach the HTTP port can read /metrics.'
+      : 'Anyone who can reach the HTTP port can use the HTTP/JSON API and the dashboard: read every task and payload, submit, cancel, pause queues.'
     : 'Tokens and payloads cross the network in plaintext, for anyone on the path to read.';
   return `INSECURE: listening on ${exposed.join(' and ')}, beyond loopback, without ${missing}. ${risk} See docs/security.md.`;
 }

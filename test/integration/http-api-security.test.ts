@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { DEFAULT_MAX_REQUESTS_PER_CLIENT } from '../../coordinator/http/api-gateway';
+import { pollUntil } from '../support/poll';
 import type { CoordinatorHandle } from '../support/processes';
 import { startCoordinator } from '../support/processes';
 import { apiError, HttpApi } from '../support/http-api';
@@ -96,5 +99,53 @@ describe('security: the HTTP/JSON API over mutual TLS', function () {
     const certified = { ca: ca.ca.cert, cert: ca.clients.client!.cert, key: ca.clients.client!.key };
     expect((await httpGet({ port: coordinator.httpPort, path: '/v1/stats', tls: certified })).status).to.equal(200);
     expect((await httpGet({ port: coordinator.httpPort, path: '/', tls: certified })).status).to.equal(200);
+  });
+});
+
+describe('security: what one HTTP client can make the coordinator hold', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+  let coordinator: CoordinatorHandle;
+  let api: HttpApi;
+  const sockets: Socket[] = [];
+
+  before(async () => {
+    coordinator = await startCoordinator(bed.group, { dataDir: join(bed.group.tempDir(), 'data'), args: ['--max-watches-per-connection', '2'] });
+    api = new HttpApi(`http://127.0.0.1:${coordinator.httpPort}`);
+  });
+
+  after(() => {
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('refuses a third stream from one address over the watch limit, and takes one again once a stream closes', async () => {
+    const first = new AbortController();
+    const second = new AbortController();
+    const open = (controller: AbortController): Promise<Response> => fetch(`${api.base}/v1/stats:watch`, { signal: controller.signal });
+    expect((await open(first)).status).to.equal(200);
+    expect((await open(second)).status).to.equal(200);
+    const third = await api.get('/v1/stats:watch');
+    expect(third.status).to.equal(429);
+    expect(apiError(third).message).to.match(/2 watches are open on this connection, the limit \(maxWatchesPerConnection\) is 2/);
+    first.abort();
+    // The slot comes back when the server sees the stream close: poll for it.
+    const reopened = new AbortController();
+    const status = await pollUntil(() => open(reopened).then((r) => r.status), (code) => code === 200, 'a stream slot freed by the closed one');
+    expect(status).to.equal(200);
+    reopened.abort();
+    second.abort();
+  });
+
+  it(`holds at most ${DEFAULT_MAX_REQUESTS_PER_CLIENT} unfinished requests from one address: a slow sender cannot pile up more`, async () => {
+    for (let i = 0; i < DEFAULT_MAX_REQUESTS_PER_CLIENT; i += 1) {
+      const socket = connect(coordinator.httpPort, '127.0.0.1');
+      sockets.push(socket);
+      // Headers whole, body never: the request is in flight until the server's request timeout.
+      socket.write('POST /v1/tasks HTTP/1.1\r\nHost: baton\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    }
+    const refused = await pollUntil(() => api.get('/v1/stats'), (reply) => reply.status === 429, 'the request limit to refuse one more');
+    expect(apiError(refused).message).to.equal(`${DEFAULT_MAX_REQUESTS_PER_CLIENT} requests from this address are in flight, the limit; wait for some to finish`);
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await pollUntil(() => api.get('/v1/stats'), (reply) => reply.status === 200, 'the slots back once the slow senders went');
   });
 });
