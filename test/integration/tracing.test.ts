@@ -191,6 +191,31 @@ describe('tracing: one trace from submit to every attempt (real processes, OTLP)
     await group.cleanup();
   });
 
+  it('traces an HTTP/JSON submit: its server span joins the caller\'s traceparent, and the task joins the span', async () => {
+    const receiver = await startOtlpReceiver('http/protobuf');
+    receivers.push(receiver);
+    const env = otlpEnv(receiver.endpoint, 'http/protobuf');
+    const { coordinator } = await startSystem(group, env);
+    const callerTrace = '0af7651916cd43dd8448eb211c80319c';
+    const callerSpan = 'b7ad6b7169203331';
+    const response = await fetch(`http://127.0.0.1:${coordinator.httpPort}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${callerTrace}-${callerSpan}-01` },
+      body: JSON.stringify({ type: 'traced.flaky', payload: {} }),
+    });
+    expect(response.status).to.equal(200);
+    const { task } = (await response.json()) as { task: { id: string; traceContext: { traceparent: string } } };
+    const spans = await receiver.waitForSpans((all) => named(all, 'POST /v1/tasks').length === 1 && named(all, 'process default').length === 2, 20_000);
+    const [server] = named(spans, 'POST /v1/tasks');
+    expect(server?.kind).to.equal('SERVER');
+    expect(server?.traceId).to.equal(callerTrace);
+    expect(server?.parentSpanId).to.equal(callerSpan);
+    expect(server?.attributes['rpc.method']).to.equal('SubmitTask');
+    expect(task.traceContext.traceparent).to.equal(`00-${callerTrace}-${server?.spanId}-01`);
+    for (const span of named(spans, 'process default')) expect(span.traceId).to.equal(callerTrace);
+    await group.cleanup();
+  });
+
   it('puts trace_id and span_id on every log line about the task', async () => {
     const receiver = await startOtlpReceiver('http/protobuf');
     receivers.push(receiver);
