@@ -1,11 +1,12 @@
 /**
- * Fuzzing against one real coordinator (spawned from dist/: `make build` first), in four
+ * Fuzzing against one real coordinator (spawned from dist/: `make build` first), in five
  * areas that run in order and share what they learn (task, lease and session ids):
  *
  * 1. random, mutated and garbage messages on every RPC of both services (message-fuzz.ts);
  * 2. random worker-protocol sequences on Connect, while legit tasks run (protocol-fuzz.ts);
  * 3. raw garbage on the gRPC and HTTP ports (raw-socket-fuzz.ts);
- * 4. the state afterwards: alive, serving, every task legal, every acknowledged task kept,
+ * 4. random and mutated requests on every route of the HTTP/JSON API (http-json-fuzz.ts);
+ * 5. the state afterwards: alive, serving, every task legal, every acknowledged task kept,
  *    memory back down (final-invariants.ts).
  *
  * Run: `npx mocha 'test/fuzz/**\/*.test.ts'`; `FUZZ_RUNS=10` for ten times the volume,
@@ -24,6 +25,7 @@ import { KnownIds } from './known-ids';
 import { fuzzMessages } from './message-fuzz';
 import { fuzzWorkerProtocol } from './protocol-fuzz';
 import { fuzzRawSockets } from './raw-socket-fuzz';
+import { fuzzHttpJson } from './http-json-fuzz';
 import { withoutStackTraces } from './property-runner';
 import { checkAcceptedPresent, checkFullRecords, checkLogs, checkServes, checkTask, listEverything, rssBytes, rssSettles } from './final-invariants';
 import { RawGrpcClient } from '../support/raw-grpc-client';
@@ -113,6 +115,14 @@ describe('fuzzing one coordinator', function () {
     console.log(`fuzz: raw connections\n${report.table((row) => row.startsWith('garbage'))}`);
     expect(ctx.coordinator.process.alive, 'coordinator alive').to.equal(true);
     expect(violationsOf('garbage')).to.deep.equal([]);
+  });
+
+  it('answers random and mutated requests on every HTTP/JSON route with a deliberate status and a JSON error', async function () {
+    this.timeout(areaTimeoutMs(40_000));
+    await timed('http', () => withoutStackTraces(() => fuzzHttpJson(ctx)));
+    console.log(`fuzz: HTTP/JSON answers\n${report.table((row) => row.startsWith('http'))}`);
+    expect(ctx.coordinator.process.alive, 'coordinator alive').to.equal(true);
+    expect(violationsOf('http')).to.deep.equal([]);
   });
 
   it('is still alive and serving, with every task legal and every acknowledged task kept, and its memory back down', async function () {
