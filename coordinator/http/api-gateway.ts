@@ -82,6 +82,7 @@ export class ApiGateway {
       throw new HttpRefusal(405, 'UNIMPLEMENTED', `${url.pathname} takes ${allowed}, not ${verb}`, { allow: allowed });
     }
     const { route, bindings } = found.match;
+    if (verb === 'HEAD' && route.streaming) throw new HttpRefusal(405, 'UNIMPLEMENTED', `${url.pathname} is a stream; GET it`, { allow: 'GET' });
     const hasBody = route.body !== '';
     const body = hasBody ? await readJsonBody(req, this.deps.maxBodyBytes) : await refuseBody(req);
     // One task, or {"tasks": [...]}: POST /v1/tasks takes both, as SubmitTask and SubmitTasks.
