@@ -218,6 +218,10 @@ describe('HTTP/JSON API against a real coordinator', function () {
       expect(reply.status).to.equal(405);
       expect(reply.headers.get('allow')).to.equal('POST, GET');
       expect(apiError(reply).message).to.equal('/v1/tasks takes POST, GET, not DELETE');
+      const head = await api.request('HEAD', '/v1/stats');
+      expect([head.status, head.text]).to.deep.equal([200, '']);
+      const headStream = await api.request('HEAD', '/v1/stats:watch');
+      expect([headStream.status, headStream.headers.get('allow')]).to.deep.equal([405, 'GET']);
     });
 
     it('an unknown route', async () => {
