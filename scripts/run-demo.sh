@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: a coordinator on ./baton-data and one worker running examples/handlers.mjs,
 # in the foreground. Ctrl-C stops the worker first (it drains and reports what it ran),
-# then the coordinator. Submit from another terminal:
+# then the coordinator, one signal each: both run in sessions of their own (setsid), so the
+# terminal's Ctrl-C reaches only this script, which then stops them in order. Submit from
+# another terminal:
 #   ./bin/baton submit add '{"a": 2, "b": 3}' --wait
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,7 @@ cd "$(dirname "$0")/.."
 # show the shutdown lines too, and end when their input does.
 pretty() { trap '' INT TERM; if [[ -x node_modules/.bin/pino-pretty ]]; then node_modules/.bin/pino-pretty --singleLine; else cat; fi; }
 
-./bin/baton coordinator --data ./baton-data > >(pretty) 2>&1 &
+setsid ./bin/baton coordinator --data ./baton-data > >(pretty) 2>&1 &
 coordinator=$!
 worker=''
 
@@ -31,7 +33,7 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.1
 done
-./bin/baton worker --concurrency 8 examples/handlers.mjs > >(pretty) 2>&1 &
+setsid ./bin/baton worker --concurrency 8 examples/handlers.mjs > >(pretty) 2>&1 &
 worker=$!
 cat <<'TXT'
 
