@@ -12,7 +12,7 @@ import { HttpRefusal, httpError } from './http-errors';
 import { invokeServerStreaming, invokeUnary, type HttpCaller } from './in-process-call';
 import { ProtoJson } from './proto-json';
 import { readJsonBody } from './request-body';
-import { RouteTable, type RouteMatch } from './route-table';
+import { colonSuggestion, RouteTable, type RouteMatch } from './route-table';
 import { SseResponse } from './sse-response';
 
 /** Unary API requests one client address may have in flight at once; streams are limited as watches are. */
@@ -76,7 +76,10 @@ export class ApiGateway {
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, caller: HttpCaller): Promise<void> {
     const verb = req.method ?? 'GET';
     const found = this.routes.lookup(verb, url.pathname);
-    if (found.kind === 'unknown') throw new HttpRefusal(404, 'NOT_FOUND', `no route ${verb} ${url.pathname}; the routes are listed at /v1/openapi.json`);
+    if (found.kind === 'unknown') {
+      const meant = colonSuggestion(this.routes, verb, url.pathname);
+      throw new HttpRefusal(404, 'NOT_FOUND', `no route ${verb} ${url.pathname}; ${meant ? `did you mean ${meant}? ` : ''}the routes are listed at /v1/openapi.json`);
+    }
     if (found.kind === 'wrong-method') {
       const allowed = found.allowed.join(', ');
       throw new HttpRefusal(405, 'UNIMPLEMENTED', `${url.pathname} takes ${allowed}, not ${verb}`, { allow: allowed });
@@ -264,8 +267,28 @@ function queryValue(field: FieldSchema, text: string): unknown {
     if (text === 'false') return false;
     throw new InvalidArgumentError(`${field.name}: expected true or false, got "${text}"`);
   }
-  if (field.value.kind === 'enum' && /^\d+$/.test(text)) return Number(text);
+  if (field.value.kind === 'enum') return /^\d+$/.test(text) ? Number(text) : enumName(field.value.name, text);
   return text;
+}
+
+/**
+ * An enum value as a query may write it: its full name, or (as the CLI takes it) the part
+ * after the enum's common prefix in any case, `dead` for `TASK_STATE_DEAD`. Anything else is
+ * left for ProtoJson to refuse, listing the names.
+ */
+function enumName(enumType: string, text: string): string {
+  const names = ENUMS[enumType] ?? [];
+  if (names.includes(text)) return text;
+  const prefix = commonPrefix(names);
+  const full = `${prefix}${text.toUpperCase()}`;
+  return names.includes(full) && !full.endsWith('_UNSPECIFIED') ? full : text;
+}
+
+function commonPrefix(names: readonly string[]): string {
+  const first = names[0] ?? '';
+  let length = first.lastIndexOf('_') + 1;
+  while (length > 0 && !names.every((name) => name.startsWith(first.slice(0, length)))) length = first.lastIndexOf('_', length - 2) + 1;
+  return first.slice(0, length);
 }
 
 function recordError(span: Span, err: unknown): void {

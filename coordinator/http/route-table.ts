@@ -48,6 +48,19 @@ export class RouteTable {
   }
 }
 
+/**
+ * The route a REST habit meant, if any: `/v1/tasks/ID/cancel` for `/v1/tasks/ID:cancel`. For
+ * the message of a 404, never for routing.
+ */
+export function colonSuggestion(table: RouteTable, verb: string, pathname: string): string | undefined {
+  const lastSlash = pathname.lastIndexOf('/');
+  if (lastSlash <= 0 || pathname.includes(':', lastSlash)) return undefined;
+  const suggested = `${pathname.slice(0, lastSlash)}:${pathname.slice(lastSlash + 1)}`;
+  const lookup = table.lookup(verb, suggested);
+  if (lookup.kind === 'unknown') return undefined;
+  return `${lookup.kind === 'found' ? verb : (lookup.allowed[0] ?? verb)} ${suggested}`;
+}
+
 function compile(route: HttpRouteSpec): CompiledRoute {
   const split = splitPath(route.path);
   if (!split) throw new Error(`${route.rpc}: cannot read the path template ${route.path}`);

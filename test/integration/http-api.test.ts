@@ -138,6 +138,9 @@ describe('HTTP/JSON API against a real coordinator', function () {
       expect([...seen].sort().reverse()).to.deep.equal(seen); // newest first
       const none = await api.get(`/v1/tasks?queue=http-paging&type=${type}&state=TASK_STATE_DEAD`);
       expect((none.json as { tasks?: unknown[] }).tasks ?? []).to.have.length(0);
+      // A query may name a state as the CLI does.
+      const short = await api.get(`/v1/tasks?queue=http-paging&type=${type}&state=queued`);
+      expect((short.json as { tasks: unknown[] }).tasks).to.have.length(5);
     });
 
     it('cancels a running task, shows its failed attempts and error, and retries a dead one', async () => {
@@ -231,6 +234,9 @@ describe('HTTP/JSON API against a real coordinator', function () {
         expect(apiError(reply)).to.include({ status: 'NOT_FOUND' });
         expect(apiError(reply).message).to.match(/^no route GET .* the routes are listed at \/v1\/openapi\.json$/);
       }
+      const id = randomUUID();
+      const rest = await api.post(`/v1/tasks/${id}/cancel`);
+      expect(apiError(rest).message).to.equal(`no route POST /v1/tasks/${id}/cancel; did you mean POST /v1/tasks/${id}:cancel? the routes are listed at /v1/openapi.json`);
     });
 
     it('a body that is not JSON, a body where none belongs, and an unknown query parameter', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ROUTES } from '../../../shared/gen/http/api-schema';
-import { RouteTable } from '../../../coordinator/http/route-table';
+import { colonSuggestion, RouteTable } from '../../../coordinator/http/route-table';
 
 const table = new RouteTable(ROUTES);
 
@@ -32,6 +32,13 @@ describe('RouteTable: the google.api.http routes of the .proto', () => {
     expect(table.lookup('GET', '/v1/tasks/abc/more')).to.deep.equal({ kind: 'unknown' });
     expect(table.lookup('GET', '/v1/tasks/')).to.deep.equal({ kind: 'unknown' });
     expect(table.lookup('GET', '/v1/tasks/%E0%A4%A')).to.deep.equal({ kind: 'unknown' });
+  });
+
+  it('suggests the custom verb a REST-style path meant', () => {
+    expect(colonSuggestion(table, 'POST', '/v1/tasks/abc/cancel')).to.equal('POST /v1/tasks/abc:cancel');
+    expect(colonSuggestion(table, 'GET', '/v1/tasks/abc/cancel')).to.equal('POST /v1/tasks/abc:cancel');
+    expect(colonSuggestion(table, 'GET', '/v1/tasks/abc/explode')).to.equal(undefined);
+    expect(colonSuggestion(table, 'GET', '/v1/jobs')).to.equal(undefined);
   });
 
   it('refuses templates it cannot serve', () => {
