@@ -105,6 +105,13 @@ function headerValues(metadata: Metadata, key: string): string[] {
   return metadata.get(key).map((value) => (typeof value === 'string' ? value : value.toString('latin1')));
 }
 
+/**
+ * The peer of a call that came over the HTTP/JSON API: `http:ADDRESS`, without the port,
+ * since each HTTP/1.1 stream holds a connection of its own. Limits per connection apply to
+ * such a peer per client address, and HTTP/2's reset budget does not apply to it.
+ */
+export const HTTP_PEER_PREFIX = 'http:';
+
 /** Identifies the connection a call came on (remote address and port), for per-connection limits. */
 export function connectionOf(call: ServerSurfaceCall): string {
   return call.getPeer();

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../shared/clock';
-import { InvalidArgumentError, ResourceExhaustedError } from '../../shared/errors';
+import { InvalidArgumentError, ResourceExhaustedError, UnavailableError } from '../../shared/errors';
 import type { WatchStatsRequest, WatchStatsResponse } from '../../shared/gen/baton/v1/stats';
 import { durationToMs } from '../../shared/proto-time';
 import type { Principal } from '../security/principal';
@@ -27,6 +27,8 @@ export interface StatsWatchDeps {
   readonly release: (resetByClient: boolean) => void;
   /** CallGuard.track: re-checks the caller when credentials reload; returns the untrack function. */
   readonly track: (caller: Principal, stillAllowed: (current: Principal) => void, revoke: (err: unknown) => void) => () => void;
+  /** Engine.onClose: calls back at shutdown; returns the function that cancels it. */
+  readonly onClose: (listener: () => void) => () => void;
 }
 
 /** The interval a WatchStats request asks for, checked. */
@@ -52,6 +54,7 @@ export class StatsWatch {
   private blocked = false;
   private done = false;
   private untrack: () => void = () => undefined;
+  private forgetClose: () => void = () => undefined;
 
   constructor(
     private readonly call: StatsWatchCall,
@@ -74,6 +77,7 @@ export class StatsWatch {
       },
       (err) => this.fail(err),
     );
+    this.forgetClose = this.deps.onClose(() => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
     this.tick();
   }
 
@@ -107,6 +111,7 @@ export class StatsWatch {
     this.timer?.cancel();
     this.stallTimer?.cancel();
     this.untrack();
+    this.forgetClose();
     this.deps.release(resetByClient);
   }
 }

@@ -104,7 +104,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         const intervalMs = statsInterval(request);
         const release = deps.watches.acquire(connectionOf(call));
         const snapshot = (current: Principal, history: boolean) => toWireStats(engine.stats(), current, maxStatsQueues, history);
-        const watch = new StatsWatch(call, { clock, snapshot, stallMs: deps.watches.options.stallMs, release, track }, caller, intervalMs, request.history);
+        const watch = new StatsWatch(call, { clock, snapshot, stallMs: deps.watches.options.stallMs, release, track, onClose: (listener) => engine.onClose(listener) }, caller, intervalMs, request.history);
         watch.start((current) => requireRole(current, CLIENT_ROLES, 'WatchStats'));
       } catch (err: unknown) {
         guard.failed(call, 'WatchStats', err);

@@ -1,3 +1,4 @@
+import { HTTP_PEER_PREFIX } from './call-guard';
 import type { Clock } from '../../shared/clock';
 import { ResourceExhaustedError } from '../../shared/errors';
 
@@ -91,7 +92,8 @@ export class WatchLimiter {
       this.total -= 1;
       const now = this.refilled(connection);
       now.open -= 1;
-      if (resetByClient) now.resetsLeft = Math.max(0, now.resetsLeft - 1);
+      // An HTTP client closing its stream resets nothing: HTTP/1.1 has no stream resets to budget.
+      if (resetByClient && !connection.startsWith(HTTP_PEER_PREFIX)) now.resetsLeft = Math.max(0, now.resetsLeft - 1);
       if (now.open === 0 && now.resetsLeft >= RESET_BURST) this.connections.delete(connection);
     };
   }

@@ -46,6 +46,7 @@ type EngineState = 'created' | 'running' | 'failed' | 'closed';
  * start-up-recovery.ts.
  */
 export class Engine {
+  private readonly closeListeners = new Set<() => void>();
   readonly workers: WorkerGateway;
   /** Cron and interval schedules, firing through this engine. */
   readonly schedules: ScheduleRunner;
@@ -299,9 +300,20 @@ export class Engine {
   }
 
   /** Ends worker streams and timers, then flushes the store. Idempotent. */
+  /**
+   * Calls `listener` once when the engine closes, so that a stream that is not a task's watch
+   * (WatchStats) can end telling its client to come back; returns the function that cancels it.
+   */
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    for (const listener of [...this.closeListeners]) listener();
+    this.closeListeners.clear();
     this.schedules.close();
     this.retention.close();
     this.workers.close('the coordinator is shutting down');

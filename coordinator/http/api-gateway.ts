@@ -10,6 +10,7 @@ import type { FieldSchema, HttpRouteSpec } from '../../shared/http/api-schema';
 import type { Logger } from '../../shared/logger';
 import { HttpRefusal, httpError } from './http-errors';
 import { invokeServerStreaming, invokeUnary, type HttpCaller } from './in-process-call';
+import { stringifyJson } from './json-text';
 import { ProtoJson } from './proto-json';
 import { readJsonBody } from './request-body';
 import { colonSuggestion, RouteTable, type RouteMatch } from './route-table';
@@ -55,25 +56,38 @@ export class ApiGateway {
     return OPENAPI_JSON;
   }
 
-  /** Answers one request under /v1/. Never rejects: every failure is an HTTP error response. */
+  /**
+   * Answers one request under /v1/. Never rejects: every failure is an HTTP error response.
+   * A request holds one of its address's slots from here until its response has left (or
+   * its connection closed): reading its body, running it, and writing an answer the client
+   * may be slow to read. A stream gives its slot back once it starts, as the watch limits
+   * count streams.
+   */
   async serve(req: IncomingMessage, res: ServerResponse, url: URL, caller: HttpCaller): Promise<void> {
     const release = this.admit(caller.peer);
     if (!release) {
       respondError(res, new ResourceExhaustedError(`${this.maxRequestsPerClient} requests from this address are in flight, the limit; wait for some to finish`));
       return;
     }
+    res.once('close', release);
+    res.once('finish', release);
     try {
-      await this.route(req, res, url, caller);
+      await this.route(req, res, url, caller, release);
     } catch (err: unknown) {
+      if (req.socket.destroyed && !res.headersSent) {
+        // The client went away while sending: nobody to answer, nothing wrong here.
+        this.deps.logger.debug({ method: req.method, path: url.pathname }, 'HTTP API client went away mid-request');
+        return;
+      }
       this.logFailure(req, err);
       if (!res.headersSent) respondError(res, err);
       else res.destroy();
     } finally {
-      release();
+      if (!res.writableFinished) dropIfUnread(res);
     }
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL, caller: HttpCaller): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, caller: HttpCaller, release: () => void): Promise<void> {
     const verb = req.method ?? 'GET';
     const found = this.routes.lookup(verb, url.pathname);
     if (found.kind === 'unknown') {
@@ -89,11 +103,12 @@ export class ApiGateway {
     const hasBody = route.body !== '';
     const body = hasBody ? await readJsonBody(req, this.deps.maxBodyBytes) : await refuseBody(req);
     // One task, or {"tasks": [...]}: POST /v1/tasks takes both, as SubmitTask and SubmitTasks.
-    const effective = route.rpc === 'SubmitTask' && isObject(body) && 'tasks' in body ? this.submitTasks : route;
+    const effective = route.rpc === 'SubmitTask' && isObject(body) && Object.prototype.hasOwnProperty.call(body, 'tasks') ? this.submitTasks : route;
     const requestJson = this.requestJson({ route: effective, bindings }, body, url.searchParams);
     const request = CODECS[effective.requestType]?.fromJSON(this.json.decode(effective.requestType, requestJson));
     const handler = (this.deps.service as unknown as Record<string, unknown>)[effective.handler];
     if (typeof handler !== 'function') throw new Error(`no handler for ${effective.rpc}`);
+    if (effective.streaming) release();
     await this.traced(req, effective, (span) =>
       effective.streaming
         ? this.stream(req, res, effective, handler as handleServerStreamingCall<unknown, unknown>, request, caller, span)
@@ -140,7 +155,7 @@ export class ApiGateway {
 
   private async unary(res: ServerResponse, route: HttpRouteSpec, handler: handleUnaryCall<unknown, unknown>, request: unknown, caller: HttpCaller, headOnly: boolean): Promise<void> {
     const response = await invokeUnary(handler, request, caller);
-    const body = JSON.stringify(this.json.encode(route.responseType, CODECS[route.responseType]?.toJSON(response as never)));
+    const body = stringifyJson(this.json.encode(route.responseType, CODECS[route.responseType]?.toJSON(response as never)));
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
     res.end(headOnly ? undefined : body);
   }
@@ -211,6 +226,23 @@ export class ApiGateway {
     if (status >= 500) this.deps.logger.error({ err, method: req.method, path: req.url?.split('?')[0] }, 'HTTP API request failed');
     else this.deps.logger.debug({ method: req.method, path: req.url?.split('?')[0], code: body.error.status, err_message: body.error.message }, 'HTTP API request refused');
   }
+}
+
+/** How long an ended response may wait for its client to read it before the connection goes. */
+export const UNREAD_RESPONSE_TIMEOUT_MS = 30_000;
+
+/**
+ * Closes the connection of a response its client does not read: an answer written but not
+ * taken within {@link UNREAD_RESPONSE_TIMEOUT_MS} would otherwise hold its bytes, and the
+ * socket, for as long as the client likes.
+ */
+export function dropIfUnread(res: ServerResponse): void {
+  if (res.writableFinished || res.destroyed) return;
+  const timer = setTimeout(() => res.destroy(), UNREAD_RESPONSE_TIMEOUT_MS);
+  timer.unref();
+  const clear = (): void => clearTimeout(timer);
+  res.once('finish', clear);
+  res.once('close', clear);
 }
 
 /** Writes the JSON error for `err`. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { BatonError, PermissionDeniedError, UnauthenticatedError, UnavailableError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
@@ -10,7 +10,9 @@ import type { ReloadableTls } from '../security/reloadable-tls';
 import { ApiGateway, respondError } from './api-gateway';
 import type { DashboardFiles } from './dashboard-files';
 import { HttpRefusal } from './http-errors';
-import type { HttpCaller } from './in-process-call';
+import { HTTP_PEER_PREFIX, type HttpCaller } from './in-process-call';
+import { checkRequestOrigin } from './request-origin';
+import { isLoopbackHost } from '../../shared/loopback';
 
 export interface HttpEndpointDeps {
   readonly metrics: { scrape(): Promise<string>; readonly contentType: string };
@@ -30,6 +32,11 @@ export interface HttpEndpointDeps {
 /** Headers that keep a slow or hostile client from holding a socket for long. */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Open connections from one address, and in all: each costs a socket and its buffers. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 256;
+export const MAX_CONNECTIONS = 10_000;
+/** Authorization values are tokens: printable ASCII. Anything else is refused before it reaches gRPC metadata. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * The coordinator's HTTP port, over HTTP or HTTPS: the HTTP/JSON API under /v1/ (once
@@ -41,6 +48,9 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export class HttpEndpoint {
   private readonly server: Server;
   private api: ApiGateway | undefined;
+  /** Listening on loopback: requests must name loopback in their Host (request-origin.ts). */
+  private loopbackOnly = true;
+  private readonly connections = new Map<string, number>();
 
   constructor(private readonly deps: HttpEndpointDeps) {
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
@@ -52,6 +62,8 @@ export class HttpEndpoint {
     } else {
       this.server = createServer(limits, handler);
     }
+    this.server.maxConnections = MAX_CONNECTIONS;
+    this.server.on('connection', (socket: Socket) => this.admitConnection(socket));
   }
 
   /** Listens on host:port; resolves with the bound port. */
@@ -59,6 +71,7 @@ export class HttpEndpoint {
     const colon = address.lastIndexOf(':');
     const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
     const port = Number(address.slice(colon + 1));
+    this.loopbackOnly = isLoopbackHost(host);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -81,7 +94,11 @@ export class HttpEndpoint {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://coordinator');
+    const url = requestUrl(req.url);
+    if (!url) {
+      respondError(res, new HttpRefusal(400, 'INVALID_ARGUMENT', 'the request target must be a path, such as /v1/tasks'));
+      return;
+    }
     if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
       this.serveApi(req, res, url);
       return;
@@ -121,10 +138,13 @@ export class HttpEndpoint {
   private serveApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const caller = this.callerOf(req);
     try {
+      checkRequestOrigin(req, this.loopbackOnly);
       if (this.deps.tls?.mutual && caller.certificate === undefined) throw new UnauthenticatedError('a client certificate from the client CA is required');
+      if (!caller.authorization.every((value) => PRINTABLE_ASCII.test(value))) throw new UnauthenticatedError('malformed authorization: a token is printable ASCII');
+      // Before anything is read or decoded: a caller without credentials costs a header check.
+      this.deps.authenticator.authenticate({ authorization: [...caller.authorization], certificate: caller.certificate });
       if (url.pathname === '/v1/openapi.json') {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpRefusal(405, 'UNIMPLEMENTED', `${url.pathname} takes GET, not ${req.method}`, { allow: 'GET' });
-        this.deps.authenticator.authenticate({ authorization: caller.authorization === undefined ? [] : [caller.authorization], certificate: caller.certificate });
         const text = ApiGateway.openApiDocument;
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(req.method === 'HEAD' ? undefined : text);
         return;
@@ -143,7 +163,28 @@ export class HttpEndpoint {
     const socket = req.socket;
     const certified = socket instanceof TLSSocket && socket.authorized;
     // By address, not port: each HTTP/1.1 stream holds a connection of its own, so a port says little.
-    return { authorization: req.headers.authorization, certificate: certified ? socket.getPeerCertificate() : undefined, peer: `http:${socket.remoteAddress ?? 'unknown'}` };
+    return {
+      // Every value: two Authorization headers are refused, as two authorization metadata entries are.
+      authorization: req.headersDistinct.authorization ?? [],
+      certificate: certified ? socket.getPeerCertificate() : undefined,
+      peer: `${HTTP_PEER_PREFIX}${socket.remoteAddress ?? 'unknown'}`,
+    };
+  }
+
+  /** Closes a connection beyond the per-address cap at once; counts it until it closes otherwise. */
+  private admitConnection(socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const open = this.connections.get(address) ?? 0;
+    if (open >= MAX_CONNECTIONS_PER_ADDRESS) {
+      socket.destroy();
+      return;
+    }
+    this.connections.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (this.connections.get(address) ?? 1) - 1;
+      if (left === 0) this.connections.delete(address);
+      else this.connections.set(address, left);
+    });
   }
 
   /** Under mutual TLS, even the dashboard's files need a client certificate; answers 401 and returns false without one. */
@@ -183,5 +224,15 @@ export class HttpEndpoint {
     });
     // The metrics name every queue and count its tasks: more than such a token may see.
     if (caller.queues !== null) throw new PermissionDeniedError('a token limited to queues cannot read /metrics, which covers every queue');
+  }
+}
+
+/** The request target as a URL, or undefined when it is not a plain path (`//host`, `http://...`, `*`). */
+function requestUrl(target: string | undefined): URL | undefined {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    return new URL(target, 'http://coordinator');
+  } catch {
+    return undefined;
   }
 }

@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import { Metadata, type handleServerStreamingCall, type handleUnaryCall, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
 import { fromStatusObject } from '../../shared/grpc-status';
+export { HTTP_PEER_PREFIX } from '../api/call-guard';
 
 /** Who sent an HTTP request, as the gRPC handlers' CallGuard reads a caller. */
 export interface HttpCaller {
-  /** The Authorization header, if any. */
-  readonly authorization: string | undefined;
+  /** Every Authorization header value (printable ASCII, checked before). */
+  readonly authorization: readonly string[];
   /** The client certificate, when mutual TLS verified one. */
   readonly certificate: PeerCertificate | undefined;
   /** Names the client for per-connection limits and refusal logs: `http:ADDRESS`. */
@@ -20,7 +21,7 @@ export interface HttpCaller {
  */
 function callParts<Req>(request: Req, caller: HttpCaller): { request: Req; metadata: Metadata; getPeer(): string; getAuthContext(): { sslPeerCertificate?: PeerCertificate } } {
   const metadata = new Metadata();
-  if (caller.authorization !== undefined) metadata.add('authorization', caller.authorization);
+  for (const value of caller.authorization) metadata.add('authorization', value);
   return {
     request,
     metadata,

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../shared/errors';
 import type { FieldSchema, MessageSchema, ScalarType, ValueType } from '../../shared/http/api-schema';
 import { JSON_CONTENT_TYPE } from '../../shared/payload';
+import { isJsonText, RawJson } from './json-text';
 
 /** What the codec knows of the contract: generated from the .proto (shared/gen/http). */
 export interface JsonSchemas {
@@ -61,23 +62,31 @@ export class ProtoJson {
     const schema = this.message(type);
     const out: Record<string, unknown> = {};
     const seenOneofs = new Map<string, string>();
-    for (const [key, raw] of Object.entries(value)) {
+    for (const [key, entry] of Object.entries(value)) {
       const field = schema.fields.find((f) => f.json === key || f.name === key);
       if (!field) throw new InvalidArgumentError(`${path}${key}: unknown field; ${shortName(type)} has ${fieldList(schema)}`);
       if (out[field.json] !== undefined) throw new InvalidArgumentError(`${path}${key}: set twice (as ${field.name} and ${field.json})`);
+      if (this.jsonValued(type, field, value)) {
+        // The payload's own text, as written (null included: it is the JSON value null).
+        out[field.json] = Buffer.from(entry instanceof RawJson ? entry.text : JSON.stringify(entry), 'utf8').toString('base64');
+        continue;
+      }
+      const raw = entry instanceof RawJson ? entry.value : entry;
       if (raw === null) continue; // proto3 JSON: null is the field's default
       if (field.oneof) {
         const other = seenOneofs.get(field.oneof);
         if (other) throw new InvalidArgumentError(`${path}${key}: only one of ${field.oneof} may be set, and ${other} is`);
         seenOneofs.set(field.oneof, key);
       }
-      const jsonValued = this.jsonValued(type, field, value);
-      out[field.json] = jsonValued ? encodeJsonValue(raw) : this.decodeField(field, raw, `${path}${key}`);
+      out[field.json] = this.decodeField(field, raw, `${path}${key}`);
     }
     return out;
   }
 
-  /** ts-proto's toJSON output of message `type`, in canonical proto3 JSON. */
+  /**
+   * ts-proto's toJSON output of message `type`, in canonical proto3 JSON. JSON payloads and
+   * results become {@link RawJson}: write the result with json-text.ts's stringifyJson.
+   */
   encode(type: string, value: unknown): unknown {
     if (!isObject(value)) return value;
     const schema = this.message(type);
@@ -85,8 +94,8 @@ export class ProtoJson {
       const raw = value[field.json];
       if (raw === undefined) continue;
       if (this.jsonValued(type, field, value)) {
-        const parsed = parseJsonValue(raw);
-        if (parsed !== undefined) value[field.json] = parsed.value;
+        const text = jsonTextOf(raw);
+        if (text !== undefined) value[field.json] = new RawJson(text, undefined);
         continue;
       }
       value[field.json] = this.encodeField(field, raw);
@@ -115,6 +124,8 @@ export class ProtoJson {
       const keyType = field.mapKey;
       return Object.fromEntries(
         Object.entries(raw).map(([key, entry]) => {
+          // ts-proto builds maps on plain objects, where this key would vanish without a word.
+          if (key === '__proto__') throw new InvalidArgumentError(`${path}["__proto__"]: not allowed as a key`);
           if (keyType !== 'string') this.decodeScalar(keyType, key, `${path}["${key}"] (key)`);
           return [key, this.decodeValue(field.value, entry, `${path}["${key}"]`)];
         }),
@@ -234,19 +245,21 @@ export function durationText(seconds: number, nanos: number): string {
   return `${negative ? '-' : ''}${whole}${digits}s`;
 }
 
-/** A JSON value carried in a bytes field: its UTF-8 text, in base64 for ts-proto's fromJSON. */
-function encodeJsonValue(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
-}
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The JSON value in base64 bytes, or undefined when they are not valid JSON (then they stay base64). */
-function parseJsonValue(raw: unknown): { value: unknown } | undefined {
+/**
+ * The JSON text in base64 bytes, exactly as stored; undefined when the bytes are not UTF-8
+ * or not one JSON value within the depth limit (then they stay base64).
+ */
+function jsonTextOf(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
+  let text: string;
   try {
-    return { value: JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as unknown };
+    text = strictUtf8.decode(Buffer.from(raw, 'base64'));
   } catch {
     return undefined;
   }
+  return isJsonText(text) ? text : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { InvalidArgumentError } from '../../shared/errors';
 import { HttpRefusal } from './http-errors';
+import { parseJsonBody } from './json-text';
 
 /**
- * The request's body as JSON, or undefined when it has none. At most `limitBytes` are read:
+ * The request's body as JSON (parsed strictly by json-text.ts, payloads kept as their text),
+ * or undefined when it has none. At most `limitBytes` are read:
  * a larger Content-Length is refused before reading, and a body that grows past the limit
  * while it arrives is refused as soon as it does.
  * @throws HttpRefusal 413 (too large) or 415 (not JSON); InvalidArgumentError for bad JSON.
@@ -29,12 +31,11 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   } catch {
     throw new InvalidArgumentError('body: not valid UTF-8');
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err: unknown) {
-    throw new InvalidArgumentError(`body: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return parseJsonBody(text, RAW_KEYS);
 }
+
+/** Keys whose values are kept as written: a payload's bytes are its submitter's text. */
+const RAW_KEYS: ReadonlySet<string> = new Set(['payload']);
 
 /** Refuses invalid UTF-8 instead of substituting U+FFFD, as the gRPC port does: two different keys never read as one. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { httpError } from './http-errors';
+import { stringifyJson } from './json-text';
 
 /** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
@@ -25,7 +26,8 @@ export class SseResponse {
   send(message: unknown): boolean {
     if (this.finished) return false;
     this.start();
-    return this.res.write(`data: ${JSON.stringify(message)}\n\n`);
+    // One `data:` line per line of the JSON (a payload's own text may hold newlines).
+    return this.res.write(`data: ${stringifyJson(message).replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`);
   }
 
   end(): void {

@@ -141,11 +141,105 @@ describe('security: what one HTTP client can make the coordinator hold', functio
       const socket = connect(coordinator.httpPort, '127.0.0.1');
       sockets.push(socket);
       // Headers whole, body never: the request is in flight until the server's request timeout.
-      socket.write('POST /v1/tasks HTTP/1.1\r\nHost: baton\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+      socket.write('POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
     }
     const refused = await pollUntil(() => api.get('/v1/stats'), (reply) => reply.status === 429, 'the request limit to refuse one more');
     expect(apiError(refused).message).to.equal(`${DEFAULT_MAX_REQUESTS_PER_CLIENT} requests from this address are in flight, the limit; wait for some to finish`);
     for (const socket of sockets.splice(0)) socket.destroy();
     await pollUntil(() => api.get('/v1/stats'), (reply) => reply.status === 200, 'the slots back once the slow senders went');
+  });
+});
+
+/** Sends `request` as it is on a fresh connection; resolves with the status line's code and the body. */
+function rawHttp(port: number, request: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text });
+    });
+    socket.end(request);
+  });
+}
+
+describe('security: the HTTP port against other sites\' pages and malformed requests', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+  let coordinator: CoordinatorHandle;
+  let api: HttpApi;
+
+  before(async () => {
+    coordinator = await startCoordinator(bed.group, { dataDir: join(bed.group.tempDir(), 'data') });
+    api = new HttpApi(`http://127.0.0.1:${coordinator.httpPort}`);
+  });
+
+  it('answers a request target that is not a path with 400, and stays up', async () => {
+    for (const target of ['//[', '//a:b', 'http://[', '*']) {
+      const reply = await rawHttp(coordinator.httpPort, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      expect(reply.status, target).to.equal(400);
+    }
+    expect((await api.get('/v1/stats')).status).to.equal(200);
+  });
+
+  it('refuses a Host other than loopback while it listens on loopback (DNS rebinding)', async () => {
+    const reply = await rawHttp(coordinator.httpPort, 'GET /v1/tasks HTTP/1.1\r\nHost: rebind.attacker.example:7071\r\nConnection: close\r\n\r\n');
+    expect(reply.status).to.equal(403);
+    expect(reply.text).to.include('a coordinator listening on loopback answers only to localhost, 127.0.0.1 or [::1]');
+    const localhost = await rawHttp(coordinator.httpPort, 'GET /v1/stats HTTP/1.1\r\nHost: localhost:7071\r\nConnection: close\r\n\r\n');
+    expect(localhost.status).to.equal(200);
+  });
+
+  it('refuses changes a page of another site asks a browser to make (cross-site form posts, no-cors fetches)', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const fromElsewhere = await api.request('POST', '/v1/queues/default:pause', '', { ...form, origin: 'http://evil.example' });
+    expect(fromElsewhere.status).to.equal(403);
+    expect(apiError(fromElsewhere).message).to.equal(`a request from http://evil.example may not change anything on 127.0.0.1:${coordinator.httpPort} (cross-origin)`);
+    const crossSite = await api.request('POST', '/v1/queues/default:pause', '', { 'sec-fetch-site': 'cross-site' });
+    expect(apiError(crossSite).message).to.equal('a request from another site (Sec-Fetch-Site: cross-site) may not change anything');
+    expect((await api.get('/v1/queues/default')).json).to.not.have.nested.property('queue.settings.paused');
+    const sameOrigin = await api.request('POST', '/v1/queues/default:pause', undefined, { origin: api.base, 'sec-fetch-site': 'same-origin' });
+    expect(sameOrigin.status).to.equal(200);
+    await api.post('/v1/queues/default:resume');
+  });
+
+  it('keeps the request slots of an address for requests: open streams do not use them up', async () => {
+    const streams = Array.from({ length: DEFAULT_MAX_REQUESTS_PER_CLIENT + 1 }, () => new AbortController());
+    try {
+      for (const stream of streams) expect((await fetch(`${api.base}/v1/stats:watch`, { signal: stream.signal })).status).to.equal(200);
+      expect((await api.get('/v1/queues')).status).to.equal(200);
+    } finally {
+      for (const stream of streams) stream.abort();
+    }
+  });
+
+  it('ends a stats stream with UNAVAILABLE, "watch again", when the coordinator shuts down', async () => {
+    const events = api.events('/v1/stats:watch?interval=60s');
+    await pollUntil(() => fetch(`${api.base}/metrics`).then((r) => r.text()), (text) => /^baton_watches_open 1$/m.test(text), 'the stream to open');
+    await coordinator.process.stop(10_000);
+    const { events: seen } = await events;
+    expect(seen.at(-1)).to.deep.equal({ event: 'end', data: { error: { code: 503, status: 'UNAVAILABLE', message: 'the coordinator is shutting down; watch again' } } });
+  });
+});
+
+describe('security: Authorization headers over HTTP are read as gRPC metadata is', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+
+  it('refuses two Authorization headers and values a token cannot hold, with 401', async () => {
+    const tokens = writeTokensFile(bed.group.tempDir(), [
+      { name: 'ops', role: 'admin', token: TOKENS.admin },
+      { name: 'app', role: 'client', token: TOKENS.client },
+    ]);
+    const coordinator = await startCoordinator(bed.group, { dataDir: join(bed.group.tempDir(), 'data'), args: ['--tokens', tokens] });
+    const two = await rawHttp(coordinator.httpPort, `GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.admin}\r\nAuthorization: Bearer ${TOKENS.client}\r\nConnection: close\r\n\r\n`);
+    expect(two.status).to.equal(401);
+    expect(two.text).to.include('expected exactly one');
+    const tab = await rawHttp(coordinator.httpPort, `GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer\t${TOKENS.admin}\r\nConnection: close\r\n\r\n`);
+    expect(tab.status).to.equal(401);
+    const one = await rawHttp(coordinator.httpPort, `GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKENS.admin}\r\nConnection: close\r\n\r\n`);
+    expect(one.status).to.equal(200);
   });
 });

@@ -97,6 +97,18 @@ describe('HTTP/JSON API against a real coordinator', function () {
       expect(apiError(notBase64).message).to.match(/^payload: expected base64/);
     });
 
+    it('keeps a JSON payload\'s exact text: big numbers, duplicate keys and spacing reach the worker and come back as written', async () => {
+      const payloadText = '{"id": 12345678901234567890, "k": 1, "k": 2, "big": 1e400}';
+      const reply = await api.post('/v1/tasks', `{"queue": "http-idle", "type": "exact", "payload": ${payloadText}}`);
+      const id = taskOf(reply).id;
+      expect(reply.text).to.include(`"payload":${payloadText}`);
+      expect(Buffer.from((await client.get(id)).payload).toString('utf8')).to.equal(payloadText);
+      expect((await api.get(`/v1/tasks/${id}`)).text).to.include(`"payload":${payloadText}`);
+      // Duplicate keys in the request itself are refused: which would win is not a choice to guess.
+      const twice = await api.post('/v1/tasks', '{"type": "a", "type": "b"}');
+      expect(apiError(twice).message).to.match(/the key "type" appears twice/);
+    });
+
     it('shows a task over HTTP as gRPC shows it', async () => {
       const { task } = await client.submit('failTimes', { failures: 1 }, { queue: RUN_QUEUE, labels: { team: 'web' } });
       const finished = await client.wait(task.id);

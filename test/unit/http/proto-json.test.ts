@@ -5,6 +5,7 @@ import { SubmitTaskRequest } from '../../../shared/gen/baton/v1/task_queue';
 import { GetStatsResponse } from '../../../shared/gen/baton/v1/stats';
 import { Task } from '../../../shared/gen/baton/v1/task';
 import { durationText, ProtoJson } from '../../../coordinator/http/proto-json';
+import { stringifyJson } from '../../../coordinator/http/json-text';
 
 const json = new ProtoJson({ messages: MESSAGES, enums: ENUMS });
 
@@ -64,8 +65,10 @@ describe('ProtoJson: proto3 JSON over the generated codecs', () => {
     expect(refusal(() => json.decode('baton.v1.GetStatsResponse', { queues: [{ queued: '1e3' }] }))).to.equal('queues[0].queued: expected an integer, got string "1e3"');
   });
 
-  it('reads null as the default, as proto3 JSON says', () => {
+  it('reads null as the default, as proto3 JSON says, except in a JSON payload, where it is the value null', () => {
     expect(json.decode('baton.v1.SubmitTaskRequest', { type: 'a', delay: null })).to.deep.equal({ type: 'a' });
+    expect(json.decode('baton.v1.SubmitTaskRequest', { type: 'a', payload: null })).to.deep.equal({ type: 'a', payload: Buffer.from('null').toString('base64') });
+    expect(refusal(() => json.decode('baton.v1.SubmitTaskRequest', { type: 'a', labels: JSON.parse('{"__proto__": "x"}') as unknown }))).to.equal('labels["__proto__"]: not allowed as a key');
   });
 
   it('writes canonical JSON: durations as "1.5s", 64-bit integers as strings, JSON payloads and results as values', () => {
@@ -81,8 +84,10 @@ describe('ProtoJson: proto3 JSON over the generated codecs', () => {
     });
     const task = Task.fromPartial({ id: 'x', payload: Buffer.from('{"a":1}'), contentType: 'application/json', result: Buffer.from([0xff, 0x00]), resultContentType: 'application/octet-stream' });
     const encoded = json.encode('baton.v1.Task', Task.toJSON(task)) as Record<string, unknown>;
-    expect(encoded.payload).to.deep.equal({ a: 1 });
-    expect(encoded.result).to.equal('/wA=');
+    expect(JSON.parse(stringifyJson(encoded))).to.deep.include({ payload: { a: 1 }, result: '/wA=' });
+    // The stored text itself, not a re-serialisation; bytes that are not JSON stay base64.
+    const exact = Task.fromPartial({ id: 'x', payload: Buffer.from('{"n": 12345678901234567890}'), contentType: 'application/json', result: Buffer.from('{"a":'), resultContentType: '' });
+    expect(stringifyJson(json.encode('baton.v1.Task', Task.toJSON(exact)))).to.equal(`{"id":"x","payload":{"n": 12345678901234567890},"contentType":"application/json","result":"${Buffer.from('{"a":').toString('base64')}"}`);
   });
 
   it('writes durations with 0, 3, 6 or 9 fractional digits', () => {
