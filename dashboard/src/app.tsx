@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { localZone } from './format';
 import { type ActionRequest, type Actions, ActionsContext, type ToastMessage } from './actions';
 import { onUnauthorized } from './api';
 import { clearToken, getToken, setToken } from './auth';
@@ -119,6 +120,7 @@ export function App() {
           <Page key={session} route={route} stats={stats} statsError={statsError} onConn={setConn} />
         )}
       </main>
+      <footer class="foot muted small">Times are shown in {localZone()}, this browser&apos;s time zone.</footer>
       {confirmReq && (
         <ConfirmDialog req={confirmReq} onClose={() => setConfirmReq(undefined)} onResult={actions.toast} />
       )}

@@ -36,8 +36,10 @@ export function HistoryChart({ completed, dead, bucketSeconds, takenAt }: Props)
     const w = slot - gap;
     const hAll = (total / max) * H;
     const hDead = (d / max) * H;
-    const bucketEnd = end - (n - 1 - i) * bucketSeconds * 1000;
-    const when = fmtTimeShort(new Date(bucketEnd - bucketSeconds * 1000).toISOString());
+    // Buckets are aligned to whole multiples of their width (the coordinator's RateWindow); the last one holds `end`.
+    const bucketMs = bucketSeconds * 1000;
+    const bucketStart = (Math.floor(end / bucketMs) - (n - 1 - i)) * bucketMs;
+    const when = fmtTimeShort(new Date(bucketStart).toISOString());
     bars.push(
       <g key={i} class={i === n - 1 ? 'filling' : undefined}>
         <title>{`${when} +${bucketSeconds}s: ${c} completed, ${d} dead`}</title>

@@ -57,7 +57,7 @@ export function ConfirmDialog({ req, onClose, onResult }: Props) {
       <p>{req.body}</p>
       <div class="buttons">
         <button type="button" data-testid="confirm-cancel" onClick={cancel} disabled={busy}>
-          Cancel
+          Go back
         </button>
         <button
           type="button"

@@ -69,6 +69,23 @@ export function fmtTime(ts: string | undefined): string {
   return `${date} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** The time as the wall clock of `zone` shows it, with the zone: "03:00 Europe/Berlin". */
+export function fmtInZone(ts: string | undefined, zone: string): string {
+  const ms = timeMs(ts);
+  if (ms === undefined) return '—';
+  try {
+    const hm = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+    return `${hm} ${zone}`;
+  } catch {
+    return zone; // a zone this browser does not know
+  }
+}
+
+/** The browser's time zone, which every time on the pages is shown in. */
+export function localZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+}
+
 /** Local time alone for today, month-day and time otherwise: what fits a table cell. */
 export function fmtTimeShort(ts: string | undefined, now = Date.now()): string {
   const ms = timeMs(ts);

@@ -8,9 +8,9 @@ export type BodyView =
   | { kind: 'text'; text: string; contentType: string }
   | { kind: 'binary'; bytes: number; contentType: string };
 
+/** Exactly the coordinator's rule (shared/payload.ts): no content type, or `application/json` as written. */
 export function isJsonType(contentType: string | undefined): boolean {
-  const base = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  return base === '' || base === 'application/json';
+  return contentType === undefined || contentType === '' || contentType === 'application/json';
 }
 
 export function viewBody(value: unknown, contentType: string | undefined): BodyView {

@@ -8,6 +8,7 @@ interface Props {
 
 export function SignIn({ rejected, onSubmit }: Props) {
   const [token, setToken] = useState('');
+  const [invalid, setInvalid] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => input.current?.focus(), []);
   return (
@@ -22,10 +23,18 @@ export function SignIn({ rejected, onSubmit }: Props) {
         onSubmit={(e) => {
           e.preventDefault();
           const t = token.trim();
-          if (t) onSubmit(t);
+          // A header can carry only printable ASCII, and tokens are made of it: say so here
+          // rather than let the request fail as if the coordinator were down.
+          if (!/^[\x21-\x7e]+$/.test(t)) {
+            setInvalid(t !== '');
+            return;
+          }
+          setInvalid(false);
+          onSubmit(t);
         }}
       >
         <label for="signin-token">Token</label>
+        {invalid && <p class="error-text">That is not a token: tokens are letters, digits and punctuation, without spaces.</p>}
         <input
           ref={input}
           id="signin-token"

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useActions } from '../actions';
 import { api, errorMessage, isAbort } from '../api';
 import { StateBadge } from '../badge';
-import { durationSeconds, fmtDuration, fmtDurationField, fmtRelative, fmtTime, num, shortEnum, shortId, timeMs } from '../format';
+import { durationSeconds, fmtDuration, fmtDurationField, fmtInZone, fmtRelative, fmtTime, num, shortEnum, shortId, timeMs } from '../format';
 import { countsSignature, useRefreshOnChange } from '../live-refresh';
 import { Empty, ErrorNotice, Loading } from '../notice';
 import { taskHref, tasksHref } from '../router';
@@ -112,7 +112,7 @@ export function SchedulesPage({ stats }: { stats: StatsSnapshot | undefined }) {
                 <th>Task</th>
                 <th>State</th>
                 <th>Next fire</th>
-                <th>Last fire</th>
+                <th title="The latest fire time dealt with: fired, skipped, or passed while paused; at creation, the creation time">Caught up to</th>
                 <th />
               </tr>
             </thead>
@@ -148,13 +148,14 @@ export function SchedulesPage({ stats }: { stats: StatsSnapshot | undefined }) {
                       {next ? (
                         <span title={fmtTime(next)}>
                           {fmtTime(next)}
+                          {s.spec.cron && <span class="muted small block">{fmtInZone(next, s.spec.timezone || 'UTC')}</span>}
                           <span class="muted small block">{fmtRelative(next)}</span>
                         </span>
                       ) : (
                         <span class="muted">none</span>
                       )}
                     </td>
-                    <td data-label="Last fire">
+                    <td data-label="Caught up to">
                       {s.lastFireTime ? fmtTime(s.lastFireTime) : <span class="muted">never</span>}
                       {num(s.skippedFires) > 0 && <span class="muted small block">{num(s.skippedFires)} skipped</span>}
                     </td>

@@ -183,6 +183,7 @@ function TaskView({ task, error, onChanged }: { task: Task; error: string | unde
 
       {progress && (
         <section class="card progress-card" data-testid="task-progress">
+          {finished !== undefined && <h2>Last progress, before the task ended</h2>}
           <div class="progress-line">
             <strong>{pct(progress.fraction ?? 0)}</strong>
             <span class="progress-msg">{progress.message}</span>
