@@ -291,7 +291,6 @@ for (const name of [...used.messages].sort()) {
     type: 'object',
     ...(comment ? { description: comment } : {}),
     properties: Object.fromEntries(schema.fields.map((field) => [field.json, fieldSchema(name, field)])),
-    additionalProperties: false,
   };
 }
 for (const name of [...used.enums].sort()) {
@@ -331,6 +330,12 @@ for (const route of routes) {
     ...queryParameters(route, bound),
   ];
   const bodyType = route.body === '*' ? route.requestType : route.body === '' ? undefined : bodyFieldType(route);
+  // A body is needed only when the request has fields beyond those the path binds (`:cancel` has none).
+  const bodyNeeded = route.body !== '*' || (messages.get(route.requestType) as MessageSchema).fields.some((field) => !bound.has(field.name));
+  const bodySchema =
+    route.rpc === 'SubmitTask'
+      ? { oneOf: [{ $ref: `#/components/schemas/${componentName(route.requestType)}` }, { $ref: '#/components/schemas/SubmitTasksRequest' }], description: 'One task (SubmitTask), or {"tasks": [...]} (SubmitTasks: all or none).' }
+      : { $ref: `#/components/schemas/${componentName(bodyType ?? '')}` };
   const ok = route.streaming
     ? {
         description: `Server-Sent Events: one \`data:\` line per ${componentName(route.responseType)} (JSON), then \`event: end\` with \`{}\`, or with \`{"error": …}\` when the stream fails.`,
@@ -343,7 +348,7 @@ for (const route of routes) {
     ...(routeComments.get(route.rpc) ? { description: routeComments.get(route.rpc) } : {}),
     tags: [route.path.split('/')[2]?.split(/[:{]/)[0] ?? 'v1'],
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(bodyType ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${componentName(bodyType)}` } } } } } : {}),
+    ...(bodyType ? { requestBody: { required: bodyNeeded, content: { 'application/json': { schema: bodySchema } } } } : {}),
     responses: {
       200: ok,
       default: { description: 'An error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
@@ -364,7 +369,7 @@ const document = {
     title: 'Baton HTTP/JSON API',
     version: 'v1',
     description:
-      'The TaskQueue service of proto/baton/v1 over HTTP/JSON: the routes are its google.api.http annotations and the bodies are the proto3 JSON mapping of its messages. Unknown fields are refused. Generated from the .proto files at build time.',
+      'The TaskQueue service of proto/baton/v1 over HTTP/JSON: the routes are its google.api.http annotations and the bodies are the proto3 JSON mapping of its messages (lowerCamelCase names, or the .proto\'s snake_case ones on input). Unknown fields are refused. HEAD works on every GET route but the streams. Generated from the .proto files at build time; docs/http-api.md explains the rest.',
   },
   servers: [{ url: '/' }],
   security: [{ bearer: [] }, {}],

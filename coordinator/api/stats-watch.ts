@@ -19,8 +19,11 @@ export interface StatsWatchCall {
 
 export interface StatsWatchDeps {
   readonly clock: Clock;
-  /** The snapshot as `caller` may see it. */
-  readonly snapshot: (caller: Principal, history: boolean) => WatchStatsResponse;
+  /**
+   * The snapshot as `caller` may see it, shared with the watches of the same tick
+   * (`tickMs`, a whole multiple of the interval; undefined for a watch's first message).
+   */
+  readonly snapshot: (caller: Principal, history: boolean, tickMs: number | undefined) => WatchStatsResponse;
   /** A client that reads nothing this long is dropped. */
   readonly stallMs: number;
   /** Gives the watch's slot back; told whether the client reset the stream. */
@@ -78,7 +81,7 @@ export class StatsWatch {
       (err) => this.fail(err),
     );
     this.forgetClose = this.deps.onClose(() => this.fail(new UnavailableError('the coordinator is shutting down; watch again')));
-    this.tick();
+    this.tick(undefined);
   }
 
   fail(err: unknown): void {
@@ -87,13 +90,16 @@ export class StatsWatch {
     endStreamWithError(this.call, err);
   }
 
-  private tick(): void {
+  private tick(tickMs: number | undefined): void {
     if (this.done) return;
-    if (!this.blocked && !this.call.write(this.deps.snapshot(this.caller, this.history))) {
+    if (!this.blocked && !this.call.write(this.deps.snapshot(this.caller, this.history, tickMs))) {
       this.blocked = true;
       this.stallTimer = this.deps.clock.setTimer(() => this.stalled(), this.deps.stallMs);
     }
-    this.timer = this.deps.clock.setTimer(() => this.tick(), this.intervalMs);
+    // On whole multiples of the interval, as every watch with this interval: they share the snapshot.
+    const nowMs = this.deps.clock.now();
+    const next = (Math.floor(nowMs / this.intervalMs) + 1) * this.intervalMs;
+    this.timer = this.deps.clock.setTimer(() => this.tick(next), next - nowMs);
   }
 
   private drained(): void {

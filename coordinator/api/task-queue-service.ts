@@ -14,6 +14,7 @@ import { fromWireState, toWireTask } from './convert';
 import { checkName } from './names';
 import { toWireStats, toWireWorkers } from './stats';
 import { StatsWatch, statsInterval } from './stats-watch';
+import { SharedStatsSnapshots } from './shared-stats-snapshots';
 import { NO_REJECTION_COUNTS, rejectionReason, tasksInBatch, type SubmissionRejections } from './submission-rejections';
 import { withSubmissionTrace } from './submission-trace';
 import { validateSubmission } from './submit-validation';
@@ -55,6 +56,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
   const current = guard.current.bind(guard);
   const rejections = deps.rejections ?? NO_REJECTION_COUNTS;
   const maxStatsQueues = deps.maxStatsQueues ?? DEFAULT_MAX_STATS_QUEUES;
+  const sharedStats = new SharedStatsSnapshots((caller, history) => toWireStats(engine.stats(), caller, maxStatsQueues, history));
   /** The task, once the caller is allowed its queue. */
   const taskFor = async (caller: Principal, id: string, what: string): Promise<TaskRecord> => {
     const { task } = await engine.get(checkId(id));
@@ -103,8 +105,7 @@ export function createTaskQueueService(deps: TaskQueueServiceDeps): TaskQueueSer
         const { request, caller } = guard.admit(call, call.request, 'WatchStats', CLIENT_ROLES);
         const intervalMs = statsInterval(request);
         const release = deps.watches.acquire(connectionOf(call));
-        const snapshot = (current: Principal, history: boolean) => toWireStats(engine.stats(), current, maxStatsQueues, history);
-        const watch = new StatsWatch(call, { clock, snapshot, stallMs: deps.watches.options.stallMs, release, track, onClose: (listener) => engine.onClose(listener) }, caller, intervalMs, request.history);
+        const watch = new StatsWatch(call, { clock, snapshot: (current, history, tickMs) => sharedStats.get(current, history, tickMs), stallMs: deps.watches.options.stallMs, release, track, onClose: (listener) => engine.onClose(listener) }, caller, intervalMs, request.history);
         watch.start((current) => requireRole(current, CLIENT_ROLES, 'WatchStats'));
       } catch (err: unknown) {
         guard.failed(call, 'WatchStats', err);

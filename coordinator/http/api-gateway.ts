@@ -41,6 +41,7 @@ export class ApiGateway {
   private readonly routes = new RouteTable(ROUTES);
   private readonly json = new ProtoJson({ messages: MESSAGES, enums: ENUMS });
   private readonly inFlight = new Map<string, number>();
+  private readonly encoded = new WeakMap<object, string>();
   private readonly maxRequestsPerClient: number;
   private readonly submitTasks: HttpRouteSpec;
 
@@ -164,13 +165,12 @@ export class ApiGateway {
   private stream(req: IncomingMessage, res: ServerResponse, route: HttpRouteSpec, handler: handleServerStreamingCall<unknown, unknown>, request: unknown, caller: HttpCaller, span: Span): Promise<void> {
     return new Promise<void>((resolve) => {
       const sse = new SseResponse(res, (err) => respondError(res, err));
-      const codec = CODECS[route.responseType];
       const done = (err?: unknown): void => {
         if (err !== undefined) recordError(span, err);
         resolve();
       };
       const call = invokeServerStreaming(handler, request, caller, {
-        message: (message) => sse.send(this.json.encode(route.responseType, codec?.toJSON(message as never))),
+        message: (message) => sse.send(this.encodedOnce(route.responseType, message)),
         end: () => {
           sse.end();
           done();
@@ -189,6 +189,20 @@ export class ApiGateway {
       });
       req.resume();
     });
+  }
+
+  /**
+   * A stream message's JSON text, encoded once however many streams send it: stats watches
+   * of one tick share their snapshot object (api/shared-stats-snapshots.ts).
+   */
+  private encodedOnce(type: string, message: unknown): string {
+    const key = message as object;
+    let text = this.encoded.get(key);
+    if (text === undefined) {
+      text = stringifyJson(this.json.encode(type, CODECS[type]?.toJSON(message as never)));
+      this.encoded.set(key, text);
+    }
+    return text;
   }
 
   private traced(req: IncomingMessage, route: HttpRouteSpec, run: (span: Span) => Promise<void>): Promise<void> {

@@ -37,7 +37,9 @@ const INT32_RANGE: Partial<Record<ScalarType, readonly [number, number]>> = {
 const UNSIGNED_64: readonly ScalarType[] = ['uint64', 'fixed64'];
 
 /** RFC 3339 with a Z or an offset, as proto3 JSON writes Timestamps. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** A number as JSON writes one: what a numeric field takes in a string, too. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const DURATION_TEXT = /^(-)?(\d{1,12})(?:\.(\d{1,9}))?s$/;
 const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
 
@@ -158,7 +160,7 @@ export class ProtoJson {
 
   private decodeMessageValue(type: string, raw: unknown, path: string): unknown {
     if (type === TIMESTAMP) {
-      if (typeof raw !== 'string' || !RFC3339.test(raw) || Number.isNaN(Date.parse(raw))) {
+      if (typeof raw !== 'string' || !isCalendarTime(raw)) {
         throw new InvalidArgumentError(`${path}: expected an RFC 3339 time such as "2026-12-01T09:30:00Z", got ${describe(raw)}`);
       }
       return raw;
@@ -194,7 +196,7 @@ export class ProtoJson {
       case 'float':
         if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
         if (raw === 'NaN' || raw === 'Infinity' || raw === '-Infinity') return Number(raw);
-        if (typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+        if (typeof raw === 'string' && JSON_NUMBER.test(raw) && Number.isFinite(Number(raw))) return Number(raw);
         throw new InvalidArgumentError(`${path}: expected a number, got ${describe(raw)}`);
       default:
         return decodeInteger(scalar, raw, path);
@@ -217,7 +219,8 @@ export class ProtoJson {
 }
 
 function decodeInteger(scalar: ScalarType, raw: unknown, path: string): number {
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : NaN;
+  // A string may hold any JSON number whose value is whole ("1e2" is 100), as proto3 JSON allows.
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && JSON_NUMBER.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${path}: expected an integer, got ${describe(raw)}`);
   const range = INT32_RANGE[scalar];
   if (range && (n < range[0] || n > range[1])) throw new InvalidArgumentError(`${path}: ${n} is out of range for ${scalar}`);
@@ -225,6 +228,15 @@ function decodeInteger(scalar: ScalarType, raw: unknown, path: string): number {
     throw new InvalidArgumentError(`${path}: ${JSON.stringify(raw)} is out of range (at most 2^53 - 1${UNSIGNED_64.includes(scalar) ? ', not negative' : ''})`);
   }
   return n;
+}
+
+/** An RFC 3339 time whose fields are a real date and time: 2026-02-30 is refused, not read as March 2. */
+function isCalendarTime(text: string): boolean {
+  const match = RFC3339.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
 }
 
 function isInt64(scalar: ScalarType): boolean {

@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import { httpError } from './http-errors';
-import { stringifyJson } from './json-text';
 
 /** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
@@ -22,12 +21,12 @@ export class SseResponse {
     private readonly refuse: (err: unknown) => void,
   ) {}
 
-  /** Writes one message; false when the socket's buffer is full ('drain' on the response follows). */
-  send(message: unknown): boolean {
+  /** Writes one message (its JSON text); false when the socket's buffer is full ('drain' on the response follows). */
+  send(json: string): boolean {
     if (this.finished) return false;
     this.start();
     // One `data:` line per line of the JSON (a payload's own text may hold newlines).
-    return this.res.write(`data: ${stringifyJson(message).replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`);
+    return this.res.write(`data: ${json.replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`);
   }
 
   end(): void {

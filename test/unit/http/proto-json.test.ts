@@ -62,7 +62,11 @@ describe('ProtoJson: proto3 JSON over the generated codecs', () => {
     expect(refusal(decode({ type: 'a', max_attempts: 1, maxAttempts: 2 }))).to.equal('maxAttempts: set twice (as max_attempts and maxAttempts)');
     expect(refusal(decode('add'))).to.match(/^body: expected a JSON object/);
     expect(refusal(() => json.decode('baton.v1.ListTasksRequest', { state: 'DONE' }))).to.match(/^state: "DONE" is not one of TASK_STATE_UNSPECIFIED/);
-    expect(refusal(() => json.decode('baton.v1.GetStatsResponse', { queues: [{ queued: '1e3' }] }))).to.equal('queues[0].queued: expected an integer, got string "1e3"');
+    expect(refusal(() => json.decode('baton.v1.GetStatsResponse', { queues: [{ queued: '1.5e0' }] }))).to.equal('queues[0].queued: expected an integer, got string "1.5e0"');
+    expect(json.decode('baton.v1.GetStatsResponse', { queues: [{ queued: '1e3' }] })).to.deep.equal({ queues: [{ queued: 1000 }] });
+    expect(refusal(decode({ type: 'a', retry: { jitter: ' 0x10 ' } }))).to.equal('retry.jitter: expected a number, got string " 0x10 "');
+    expect(refusal(decode({ type: 'a', runAt: '2026-02-30T00:00:00Z' }))).to.match(/^runAt: expected an RFC 3339 time/);
+    expect(refusal(decode({ type: 'a', runAt: '2026-12-01T24:00:00Z' }))).to.match(/^runAt: expected an RFC 3339 time/);
   });
 
   it('reads null as the default, as proto3 JSON says, except in a JSON payload, where it is the value null', () => {
