@@ -174,7 +174,7 @@ export class BatonClient {
   /**
    * Submits many tasks atomically: all are committed or none is. Results are in input order.
    * @throws BatonError INVALID_ARGUMENT naming the bad item: `items[3]: delay: ...` when it cannot
-   *   be encoded (nothing is sent), `requests[3].type: must not be empty` from the coordinator.
+   *   be encoded (nothing is sent), `tasks[3].type: must not be empty` from the coordinator.
    */
   async submitMany(items: readonly SubmitItem[], options: RequestOptions = {}): Promise<SubmitResult[]> {
     const requests = items.map((item, index) => {
