@@ -27,7 +27,7 @@ export interface QueueStatsView {
   readonly deadPerSecond: number;
   readonly oldestReadyAgeMs: number;
   /** The last few minutes of finished and dead tasks; read only when asked for. */
-  history(): QueueHistory;
+  readonly history: () => QueueHistory;
 }
 
 export interface WorkerStatsView {

@@ -75,7 +75,8 @@ export class ApiGateway {
     try {
       await this.route(req, res, url, caller, release);
     } catch (err: unknown) {
-      if (req.socket.destroyed && !res.headersSent) {
+      // A request whose connection closed has no socket left, or a destroyed one.
+      if ((req.socket === null || req.socket.destroyed) && !res.headersSent) {
         // The client went away while sending: nobody to answer, nothing wrong here.
         this.deps.logger.debug({ method: req.method, path: url.pathname }, 'HTTP API client went away mid-request');
         return;
@@ -267,15 +268,16 @@ export function respondError(res: ServerResponse, err: unknown): void {
   res.end(text);
 }
 
-/** A route without a body takes none: anything sent is refused rather than silently ignored. */
-async function refuseBody(req: IncomingMessage): Promise<undefined> {
+/**
+ * A route without a body takes none: one that is sent is refused rather than silently
+ * ignored, from the headers alone (the refusal closes the connection, and the body with it).
+ */
+function refuseBody(req: IncomingMessage): Promise<undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > 0 || req.headers['transfer-encoding'] !== undefined) {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      if (chunk.length > 0) throw new HttpRefusal(400, 'INVALID_ARGUMENT', `body: ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname} takes no body; send its fields in the query`, { connection: 'close' });
-    }
+    return Promise.reject(new HttpRefusal(400, 'INVALID_ARGUMENT', `body: ${req.method} ${new URL(req.url ?? '/', 'http://x').pathname} takes no body; send its fields in the query`, { connection: 'close' }));
   }
-  return undefined;
+  return Promise.resolve(undefined);
 }
 
 /** Sets the field at a dotted path (`spec.name`) from the URL, refusing a body that says otherwise. */

@@ -156,7 +156,11 @@ export class HttpEndpoint {
       respondError(res, err);
       return;
     }
-    void this.api.serve(req, res, url, caller);
+    // serve() answers every failure itself; this catch only keeps a bug in it from taking the process down.
+    this.api.serve(req, res, url, caller).catch((err: unknown) => {
+      this.deps.logger.error({ err, path: url.pathname }, 'HTTP API request failed unexpectedly');
+      res.destroy();
+    });
   }
 
   /** Who sent the request, as the gRPC handlers read a caller. */

@@ -13,13 +13,8 @@ import { parseJsonBody } from './json-text';
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limitBytes) throw tooLarge(Number(declared), limitBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) throw tooLarge(size, limitBytes);
-    chunks.push(chunk);
-  }
+  const body = await collect(req, limitBytes);
+  const size = body.length;
   if (size === 0) return undefined;
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
@@ -27,7 +22,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   let text: string;
   try {
-    text = strictUtf8.decode(Buffer.concat(chunks, size));
+    text = strictUtf8.decode(body);
   } catch {
     throw new InvalidArgumentError('body: not valid UTF-8');
   }
@@ -36,6 +31,41 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
 
 /** Keys whose values are kept as written: a payload's bytes are its submitter's text. */
 const RAW_KEYS: ReadonlySet<string> = new Set(['payload']);
+
+/**
+ * The body's bytes, refused as soon as they pass `limitBytes`. Read with listeners, not an
+ * async iterator: leaving an iterator early destroys the request, and with it the socket
+ * the 413 must go out on (the refusal says `connection: close`, and Node then drops the
+ * rest of the body).
+ */
+function collect(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (err: Error | undefined, body?: Buffer): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      if (err === undefined) resolve(body ?? Buffer.alloc(0));
+      else reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        req.pause();
+        settle(tooLarge(size, limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => settle(undefined, Buffer.concat(chunks, size)));
+    req.once('error', (err) => settle(err));
+    // Closed before its end: the client went away mid-body.
+    req.once('close', () => settle(new Error('aborted: the client closed the request before its end')));
+  });
+}
 
 /** Refuses invalid UTF-8 instead of substituting U+FFFD, as the gRPC port does: two different keys never read as one. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -76,7 +76,7 @@ describe('bad input', function () {
       raw.submitTasks({ tasks: [request('noop'), request('noop'), request('')] }, (e) => resolve(e)),
     );
     expect(err?.code).to.equal(status.INVALID_ARGUMENT);
-    expect(err?.details).to.match(/^requests\[2\]\.type: must not be empty/);
+    expect(err?.details).to.match(/^tasks\[2\]\.type: must not be empty/);
     expect((await client.list({ pageSize: 1000 })).tasks.length).to.equal(before);
   });
 

@@ -184,6 +184,17 @@ describe('security: the HTTP port against other sites\' pages and malformed requ
     expect((await api.get('/v1/stats')).status).to.equal(200);
   });
 
+  it('answers a body that grows past the limit as it arrives with 413, and a body where none belongs with 400', async () => {
+    const chunk = 'x'.repeat(3 * 1024 * 1024); // past maxPayloadBytes (1 MiB) + 1 MiB, sent chunked: no Content-Length to refuse early
+    const big = await rawHttp(coordinator.httpPort, `POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`);
+    expect(big.status).to.equal(413);
+    expect(big.text).to.include('is over the limit of');
+    const body = '{"x": 1}';
+    const withBody = await rawHttp(coordinator.httpPort, `DELETE /v1/schedules/nightly HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(withBody.status).to.equal(400);
+    expect(withBody.text).to.include('takes no body');
+  });
+
   it('refuses a Host other than loopback while it listens on loopback (DNS rebinding)', async () => {
     const reply = await rawHttp(coordinator.httpPort, 'GET /v1/tasks HTTP/1.1\r\nHost: rebind.attacker.example:7071\r\nConnection: close\r\n\r\n');
     expect(reply.status).to.equal(403);

@@ -47,7 +47,7 @@ describe('HttpEndpoint: liveness and readiness', () => {
     expect(await get('/metrics')).to.deep.equal({ status: 200, body: 'baton_up 1\n' });
     const missing = await get('/nothing');
     expect(missing.status).to.equal(404);
-    expect(missing.body).to.equal('not found; try /healthz, /readyz or /metrics\n');
+    expect(missing.body).to.equal('not found; try /v1/openapi.json, /healthz, /readyz or /metrics\n');
   });
 });
 

@@ -60,13 +60,16 @@ describe('Engine stats: counts by state, rates, backlog age and worker slots', (
     await h.engine.workers.report(worker.sessionId, worker.channel.grants.map((grant) => ok(grant.lease.leaseId)));
     await h.restart();
     h.clock.advance(120_000);
-    expect(queueStats('default')).to.deep.equal({
+    const { history, ...view } = queueStats('default')!;
+    expect(view).to.deep.equal({
       queue: 'default',
       counts: { scheduled: 0, queued: 0, running: 0, succeeded: 3, dead: 0, canceled: 0 },
       submittedPerSecond: 0,
       completedPerSecond: 0,
+      deadPerSecond: 0,
       oldestReadyAgeMs: 0,
     });
+    expect(history().completed.every((n) => n === 0)).to.equal(true, 'the restart began a new history');
   });
 
   it('keeps the stats of at most twice maxQueues queues however many names clients use, and a queue that comes back keeps its true counts', async () => {

@@ -49,11 +49,20 @@ describe('QueueActivity', () => {
   it('rates submissions and completions per queue over the last minute, and forgets idle windows', () => {
     const { clock, activity } = activityOver(10);
     activity.submitted('fast', 120);
-    for (let i = 0; i < 30; i += 1) activity.taskFinished('fast', 'succeeded');
+    for (let i = 0; i < 24; i += 1) activity.taskFinished('fast', 'succeeded');
+    for (let i = 0; i < 6; i += 1) activity.taskFinished('fast', 'dead');
     activity.taskFinished('fast', 'running'); // not a completion
-    expect(activity.rates('fast')).to.deep.equal({ submittedPerSecond: 2, completedPerSecond: 0.5 });
+    expect(activity.rates('fast')).to.deep.equal({ submittedPerSecond: 2, completedPerSecond: 0.5, deadPerSecond: 0.1 });
     clock.advance(60_000);
-    expect(activity.rates('fast')).to.deep.equal({ submittedPerSecond: 0, completedPerSecond: 0 });
+    expect(activity.rates('fast')).to.deep.equal({ submittedPerSecond: 0, completedPerSecond: 0, deadPerSecond: 0 });
+    // The 5-minute history still holds them, in its 10-second bucket.
+    const history = activity.history('fast');
+    expect(history.completed.reduce((a, b) => a + b, 0)).to.equal(30);
+    expect(history.dead.reduce((a, b) => a + b, 0)).to.equal(6);
+    expect(history.completed).to.have.length(30);
+    clock.advance(300_000);
+    expect(activity.rates('fast').completedPerSecond).to.equal(0); // the windows go once the history is idle too
+    expect(activity.history('fast').completed.every((n) => n === 0)).to.equal(true);
     activity.submitted('other', 1);
     expect([...activity.queues()]).to.deep.equal(['fast', 'other']); // 'fast' is still among the recent
   });

@@ -13,7 +13,7 @@ describe('exposure warning', () => {
     expect(exposureWarning(exposed, false, false)).to.match(/^INSECURE: listening on 0\.0\.0\.0:7070, beyond loopback, without TLS \(--tls-cert, --tls-key\) or tokens \(--tokens\)/);
     expect(exposureWarning(exposed, true, false)).to.match(/without tokens \(--tokens\)\. Anyone who can reach the gRPC port/);
     expect(exposureWarning(exposed, false, true)).to.match(/without TLS \(--tls-cert, --tls-key\)\. Tokens and payloads cross the network in plaintext/);
-    expect(exposureWarning({ listen: '127.0.0.1:7070', http: '0.0.0.0:7071' }, false, false)).to.match(/Anyone who can reach the HTTP port can read \/metrics/);
+    expect(exposureWarning({ listen: '127.0.0.1:7070', http: '0.0.0.0:7071' }, false, false)).to.match(/Anyone who can reach the HTTP port can use the HTTP\/JSON API and the dashboard/);
     expect(exposureWarning(exposed, true, true)).to.equal(undefined);
     expect(exposureWarning({ listen: '127.0.0.1:7070', http: undefined }, false, false)).to.equal(undefined);
   });
