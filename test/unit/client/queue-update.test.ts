@@ -1,17 +1,7 @@
+import { refusalOf } from '../../support/invalid-argument';
 import { expect } from 'chai';
-import { BatonError } from '../../../shared/errors';
 import { toUpdateQueueRequest } from '../../../client/queue-update';
 
-function invalidArgument(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err: unknown) {
-    expect(err).to.be.instanceOf(BatonError);
-    expect((err as BatonError).code).to.equal('INVALID_ARGUMENT');
-    return (err as BatonError).message;
-  }
-  throw new Error('expected an INVALID_ARGUMENT error');
-}
 
 describe('toUpdateQueueRequest', () => {
   it('names in the mask exactly the settings given, in queue.proto field names', () => {
@@ -44,12 +34,12 @@ describe('toUpdateQueueRequest', () => {
   });
 
   it('refuses an update that changes nothing, and values that cannot be encoded', () => {
-    expect(invalidArgument(() => toUpdateQueueRequest('q', {}))).to.equal(
+    expect(refusalOf(() => toUpdateQueueRequest('q', {}))).to.equal(
       'settings: expected at least one of concurrency, rate, burst, weight, paused, retention, deadRetention',
     );
-    expect(invalidArgument(() => toUpdateQueueRequest('q', { concurrency: -1 }))).to.match(/^concurrency: expected an integer from 0 to 4294967295/);
-    expect(invalidArgument(() => toUpdateQueueRequest('q', { weight: 1.5 }))).to.match(/^weight: expected an integer/);
-    expect(invalidArgument(() => toUpdateQueueRequest('q', { rate: Number.POSITIVE_INFINITY }))).to.match(/^rate: expected a finite number/);
-    expect(invalidArgument(() => toUpdateQueueRequest('q', { retention: 'a week' }))).to.match(/^retention: expected a duration/);
+    expect(refusalOf(() => toUpdateQueueRequest('q', { concurrency: -1 }))).to.match(/^concurrency: expected an integer from 0 to 4294967295/);
+    expect(refusalOf(() => toUpdateQueueRequest('q', { weight: 1.5 }))).to.match(/^weight: expected an integer/);
+    expect(refusalOf(() => toUpdateQueueRequest('q', { rate: Number.POSITIVE_INFINITY }))).to.match(/^rate: expected a finite number/);
+    expect(refusalOf(() => toUpdateQueueRequest('q', { retention: 'a week' }))).to.match(/^retention: expected a duration/);
   });
 });

@@ -1,20 +1,10 @@
+import { refusalOf } from '../../support/invalid-argument';
 import { expect } from 'chai';
-import { BatonError } from '../../../shared/errors';
 import { CatchUpPolicy, OverlapPolicy } from '../../../shared/gen/baton/v1/schedule';
 import { catchUpPolicyName, overlapPolicyName, parseCatchUpPolicy, parseOverlapPolicy } from '../../../client/schedule-policies';
 import { toScheduleSpec, type ScheduleOptions } from '../../../client/schedule-spec';
 import { toTaskTemplate, type TaskTemplateInput } from '../../../client/task-template';
 
-function invalidArgument(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err: unknown) {
-    expect(err).to.be.instanceOf(BatonError);
-    expect((err as BatonError).code).to.equal('INVALID_ARGUMENT');
-    return (err as BatonError).message;
-  }
-  throw new Error('expected an INVALID_ARGUMENT error');
-}
 
 describe('toScheduleSpec', () => {
   it('builds a cron spec with every default left to the coordinator', () => {
@@ -63,21 +53,21 @@ describe('toScheduleSpec', () => {
     const spec = toScheduleSpec('s', { cron: '* * * * *', task: { type: 't' }, overlap: OverlapPolicy.OVERLAP_POLICY_ALLOW, catchUp: CatchUpPolicy.CATCH_UP_POLICY_SKIP });
     expect(spec.overlap).to.equal(OverlapPolicy.OVERLAP_POLICY_ALLOW);
     expect(spec.catchUp).to.equal(CatchUpPolicy.CATCH_UP_POLICY_SKIP);
-    expect(invalidArgument(() => toScheduleSpec('s', { cron: '* * * * *', task: { type: 't' }, overlap: 9 as OverlapPolicy }))).to.equal('overlap: unknown policy 9');
+    expect(refusalOf(() => toScheduleSpec('s', { cron: '* * * * *', task: { type: 't' }, overlap: 9 as OverlapPolicy }))).to.equal('overlap: unknown policy 9');
   });
 
   it('refuses what cannot be encoded, naming the option', () => {
     const base = { cron: '* * * * *', task: { type: 't' } } as const;
-    expect(invalidArgument(() => toScheduleSpec('s', { every: 'often', task: { type: 't' } }))).to.match(/^every: expected a duration/);
-    expect(invalidArgument(() => toScheduleSpec('s', { ...base, jitter: Number.NaN }))).to.match(/^jitter: expected a finite number/);
-    expect(invalidArgument(() => toScheduleSpec('s', { ...base, overlap: 'sometimes' as 'skip' }))).to.equal(
+    expect(refusalOf(() => toScheduleSpec('s', { every: 'often', task: { type: 't' } }))).to.match(/^every: expected a duration/);
+    expect(refusalOf(() => toScheduleSpec('s', { ...base, jitter: Number.NaN }))).to.match(/^jitter: expected a finite number/);
+    expect(refusalOf(() => toScheduleSpec('s', { ...base, overlap: 'sometimes' as 'skip' }))).to.equal(
       'overlap: unknown policy "sometimes"; expected one of allow, skip, buffer-one',
     );
-    expect(invalidArgument(() => toScheduleSpec('s', { ...base, catchUp: 'most' as 'all' }))).to.equal('catchUp: unknown policy "most"; expected one of skip, one, all');
-    expect(invalidArgument(() => toScheduleSpec('s', { ...base, catchUpLimit: -1 }))).to.match(/^catchUpLimit: expected an integer from 0/);
-    expect(invalidArgument(() => toScheduleSpec('s', { ...base, startTime: new Date('nope') }))).to.equal('startTime: expected a valid Date');
-    expect(invalidArgument(() => toScheduleSpec('s', { ...base, task: { type: 't', priority: 1.5 } }))).to.match(/^task\.priority: expected an integer/);
-    expect(invalidArgument(() => toScheduleSpec('s', { cron: '* * * * *' } as ScheduleOptions))).to.equal('task: expected an object with at least a type');
+    expect(refusalOf(() => toScheduleSpec('s', { ...base, catchUp: 'most' as 'all' }))).to.equal('catchUp: unknown policy "most"; expected one of skip, one, all');
+    expect(refusalOf(() => toScheduleSpec('s', { ...base, catchUpLimit: -1 }))).to.match(/^catchUpLimit: expected an integer from 0/);
+    expect(refusalOf(() => toScheduleSpec('s', { ...base, startTime: new Date('nope') }))).to.equal('startTime: expected a valid Date');
+    expect(refusalOf(() => toScheduleSpec('s', { ...base, task: { type: 't', priority: 1.5 } }))).to.match(/^task\.priority: expected an integer/);
+    expect(refusalOf(() => toScheduleSpec('s', { cron: '* * * * *' } as ScheduleOptions))).to.equal('task: expected an object with at least a type');
   });
 
   it('leaves "exactly one of cron and every" to the coordinator, which names the fields', () => {
@@ -96,14 +86,14 @@ describe('toTaskTemplate', () => {
     ];
     for (const [key, extra] of refused) {
       const input = { type: 't', ...extra } as unknown as TaskTemplateInput;
-      expect(invalidArgument(() => toTaskTemplate(input))).to.match(new RegExp(`^task\\.${key}: not for a schedule: `));
+      expect(refusalOf(() => toTaskTemplate(input))).to.match(new RegExp(`^task\\.${key}: not for a schedule: `));
     }
   });
 
   it('encodes payloads as submit does: JSON values, binary as is', () => {
     expect(toTaskTemplate({ type: 't', payload: Buffer.from([1, 2]) })).to.deep.include({ contentType: 'application/octet-stream' });
     expect(toTaskTemplate({ type: 't', payload: 'x', contentType: 'text/plain' }).payload.toString()).to.equal('"x"');
-    expect(invalidArgument(() => toTaskTemplate({ type: 't', payload: 10n }))).to.match(/^task\.payload: cannot be encoded as JSON/);
+    expect(refusalOf(() => toTaskTemplate({ type: 't', payload: 10n }))).to.match(/^task\.payload: cannot be encoded as JSON/);
   });
 });
 
@@ -113,8 +103,8 @@ describe('schedule policy names', () => {
       expect(parseOverlapPolicy(name)).to.equal(OverlapPolicy.OVERLAP_POLICY_BUFFER_ONE);
     }
     expect(parseCatchUpPolicy('CATCH_UP_POLICY_ALL')).to.equal(CatchUpPolicy.CATCH_UP_POLICY_ALL);
-    expect(invalidArgument(() => parseOverlapPolicy('unspecified', '--overlap'))).to.match(/^--overlap: unknown policy "unspecified"/);
-    expect(invalidArgument(() => parseCatchUpPolicy('policy_all'))).to.match(/^catchUp: unknown policy/);
+    expect(refusalOf(() => parseOverlapPolicy('unspecified', '--overlap'))).to.match(/^--overlap: unknown policy "unspecified"/);
+    expect(refusalOf(() => parseCatchUpPolicy('policy_all'))).to.match(/^catchUp: unknown policy/);
   });
 
   it('names UNSPECIFIED after the default it stands for', () => {

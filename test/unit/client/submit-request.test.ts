@@ -1,17 +1,7 @@
+import { invalidArgument } from '../../support/invalid-argument';
 import { expect } from 'chai';
-import { BatonError } from '../../../shared/errors';
 import { toSubmitTaskRequest } from '../../../client/submit-request';
 
-function invalidArgument(fn: () => unknown): BatonError {
-  try {
-    fn();
-  } catch (err: unknown) {
-    expect(err).to.be.instanceOf(BatonError);
-    expect((err as BatonError).code).to.equal('INVALID_ARGUMENT');
-    return err as BatonError;
-  }
-  throw new Error('expected an INVALID_ARGUMENT error');
-}
 
 describe('toSubmitTaskRequest', () => {
   it('encodes a value as JSON with defaults for everything else', () => {

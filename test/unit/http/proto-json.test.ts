@@ -1,5 +1,5 @@
+import { refusalOf } from '../../support/invalid-argument';
 import { expect } from 'chai';
-import { BatonError } from '../../../shared/errors';
 import { ENUMS, MESSAGES } from '../../../shared/gen/http/api-schema';
 import { SubmitTaskRequest } from '../../../shared/gen/baton/v1/task_queue';
 import { GetStatsResponse } from '../../../shared/gen/baton/v1/stats';
@@ -9,16 +9,7 @@ import { stringifyJson } from '../../../coordinator/http/json-text';
 
 const json = new ProtoJson({ messages: MESSAGES, enums: ENUMS });
 
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err: unknown) {
-    expect(err).to.be.instanceOf(BatonError);
-    expect((err as BatonError).code).to.equal('INVALID_ARGUMENT');
-    return (err as BatonError).message;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 describe('ProtoJson: proto3 JSON over the generated codecs', () => {
   it('reads canonical JSON (either field name, durations, times, 64-bit strings, enum names) into what fromJSON takes', () => {
