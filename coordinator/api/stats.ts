@@ -56,6 +56,7 @@ function toWireQueue(queue: QueueStatsView, withHistory: boolean): QueueStats {
     completedHistory: history ? [...history.completed] : [],
     deadHistory: history ? [...history.dead] : [],
     historyBucketSeconds: history ? HISTORY_BUCKET_MS / 1000 : 0,
+    paused: queue.paused,
   };
 }
 

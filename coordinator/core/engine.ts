@@ -296,10 +296,10 @@ export class Engine {
   }
 
   private statsSources(): StatsSources {
-    return { ledger: this.ledger, leases: this.workers.leases, sessions: this.workers.sessions, activity: this.activity };
+    const flow = this.workers.flow;
+    return { ledger: this.ledger, leases: this.workers.leases, sessions: this.workers.sessions, activity: this.activity, paused: (queue) => flow.settingsOf(queue).paused };
   }
 
-  /** Ends worker streams and timers, then flushes the store. Idempotent. */
   /**
    * Calls `listener` once when the engine closes, so that a stream that is not a task's watch
    * (WatchStats) can end telling its client to come back; returns the function that cancels it.
@@ -309,6 +309,7 @@ export class Engine {
     return () => this.closeListeners.delete(listener);
   }
 
+  /** Ends worker streams and timers, then flushes the store. Idempotent. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';

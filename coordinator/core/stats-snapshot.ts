@@ -26,6 +26,7 @@ export interface QueueStatsView {
   readonly completedPerSecond: number;
   readonly deadPerSecond: number;
   readonly oldestReadyAgeMs: number;
+  readonly paused: boolean;
   /** The last few minutes of finished and dead tasks; read only when asked for. */
   readonly history: () => QueueHistory;
 }
@@ -80,6 +81,8 @@ export interface StatsSources {
   readonly leases: LeaseTable;
   readonly sessions: SessionRegistry;
   readonly activity: QueueActivity;
+  /** True while `queue` is paused (queue flow's settings). */
+  readonly paused: (queue: string) => boolean;
 }
 
 const NO_DEPTH: QueueDepth = { scheduled: 0, queued: 0, running: 0, oldestReadyAgeMs: 0 };
@@ -156,6 +159,7 @@ function selectQueues(sources: StatsSources, nowMs: number, allowed: ReadonlySet
       completedPerSecond: rates.completedPerSecond,
       deadPerSecond: rates.deadPerSecond,
       oldestReadyAgeMs: depth.oldestReadyAgeMs,
+      paused: sources.paused(queue),
       history: () => activity.history(queue),
     };
   });

@@ -101,6 +101,8 @@ export interface QueueStats {
   completedHistory?: number[];
   deadHistory?: number[];
   historyBucketSeconds?: number;
+  /** The queue is paused: its tasks wait. */
+  paused?: boolean;
 }
 
 export interface WorkerStats {

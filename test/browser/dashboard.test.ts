@@ -144,6 +144,10 @@ describe('dashboard in headless Chromium', function () {
     await pollUntil(() => client.queues.get('billing'), (q) => q.settings?.paused === true, 'billing paused');
     await page.locator(testId('queue-paused-billing')).waitFor();
     await screenshot(page, 'queues');
+    // The overview says so too, on the queue's card.
+    await page.goto(`${base}/#/`);
+    await waitForText(page, `${testId('queue-card-billing')} ${testId('queue-card-paused')}`, 'paused');
+    await page.goto(`${base}/#/queues`);
     await page.locator(testId('action-resume-billing')).click();
     await confirm(page);
     await pollUntil(() => client.queues.get('billing'), (q) => q.settings?.paused !== true, 'billing resumed');

@@ -73,6 +73,11 @@ function QueueCard({ q, takenAt }: { q: QueueStats; takenAt: string | undefined 
     <article class="card queue-card" data-testid={`queue-card-${q.queue}`}>
       <h3>
         <a href={tasksHref({ queue: q.queue })}>{q.queue}</a>
+        {q.paused && (
+          <a class="badge st-scheduled paused-badge" href="#/queues" data-testid="queue-card-paused" title="Paused: its tasks wait. Resume it on the Queues page.">
+            paused
+          </a>
+        )}
       </h3>
       <div class="counts">
         {COUNTS.map((k) => (

@@ -18,6 +18,7 @@ function queue(name: string, unfinished = 0, succeeded = 0): QueueStatsView {
     completedPerSecond: 0.25,
     deadPerSecond: 0.125,
     oldestReadyAgeMs: unfinished > 0 ? 2500 : 0,
+    paused: name === 'b',
     history: () => ({ completed: [1, 2, 3], dead: [0, 1, 0] }),
   };
 }
@@ -62,7 +63,9 @@ describe('toWireStats', () => {
       completedHistory: [],
       deadHistory: [],
       historyBucketSeconds: 0,
+      paused: false,
     });
+    expect(wire.queues[1]?.paused).to.equal(true);
     const withHistory = toWireStats(SNAPSHOT, ANONYMOUS, 100, true);
     expect(withHistory.queues[0]).to.deep.include({ completedHistory: [1, 2, 3], deadHistory: [0, 1, 0], historyBucketSeconds: 10 });
     expect(wire.workers.map((w) => w.workerId)).to.deep.equal(['both', 'secret-only', 'b-only']);

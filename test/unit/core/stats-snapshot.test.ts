@@ -55,7 +55,7 @@ function countedSources(m: ReturnType<typeof memory>, counter: { calls: number }
       return countedMember(object, property, counter);
     },
   });
-  return { ledger, leases: counting(m.leases, counter), sessions: m.sessions, activity: counting(m.activity, counter) };
+  return { ledger, leases: counting(m.leases, counter), sessions: m.sessions, activity: counting(m.activity, counter), paused: () => false };
 }
 
 describe('statsSnapshot: the queues a caller gets', () => {
@@ -84,7 +84,7 @@ describe('statsSnapshot: the queues a caller gets', () => {
     const m = memory();
     for (let n = 0; n < 5000; n += 1) m.activity.taskFinished(`idle-${String(n).padStart(4, '0')}`, 'canceled');
     for (const queue of ['z-busy-1', 'z-busy-0']) m.queueTask(queue);
-    const selection = statsSnapshot({ ledger: m.ledger, leases: m.leases, sessions: m.sessions, activity: m.activity }, m.clock.now()).queues(null, 4);
+    const selection = statsSnapshot({ ledger: m.ledger, leases: m.leases, sessions: m.sessions, activity: m.activity, paused: () => false }, m.clock.now()).queues(null, 4);
     expect(selection.queues.map((queue) => queue.queue)).to.deep.equal(['idle-0000', 'idle-0001', 'z-busy-0', 'z-busy-1']);
     expect(selection.omitted).to.equal(5000 + 2 - 4);
     expect([...m.reads].sort()).to.deep.equal(['idle-0000', 'idle-0001', 'z-busy-0', 'z-busy-1']);
@@ -94,7 +94,7 @@ describe('statsSnapshot: the queues a caller gets', () => {
     const m = memory();
     m.queueTask('a');
     m.activity.taskFinished('b', 'dead');
-    const snapshot = statsSnapshot({ ledger: m.ledger, leases: m.leases, sessions: m.sessions, activity: m.activity }, m.clock.now());
+    const snapshot = statsSnapshot({ ledger: m.ledger, leases: m.leases, sessions: m.sessions, activity: m.activity, paused: () => false }, m.clock.now());
     const wide = new Set(Array.from({ length: 100 }, (_, n) => `q-${n}`).concat(['b', 'a']));
     expect(snapshot.queues(wide, 10).queues.map((queue) => queue.queue)).to.deep.equal(['a', 'b']);
     expect(snapshot.queues(new Set(['b', 'c']), 10).queues.map((queue) => queue.queue)).to.deep.equal(['b']);

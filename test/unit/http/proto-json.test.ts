@@ -68,7 +68,7 @@ describe('ProtoJson: proto3 JSON over the generated codecs', () => {
 
   it('writes canonical JSON: durations as "1.5s", 64-bit integers as strings, JSON payloads and results as values', () => {
     const stats = json.encode('baton.v1.GetStatsResponse', GetStatsResponse.toJSON({
-      queues: [{ queue: 'q', scheduled: 0, queued: 3, running: 1, succeeded: 9, dead: 0, canceled: 0, submittedPerSecond: 0.5, completedPerSecond: 0.25, deadPerSecond: 0, oldestReadyAge: { seconds: 2, nanos: 500_000_000 }, completedHistory: [1, 2], deadHistory: [0, 1], historyBucketSeconds: 10 }],
+      queues: [{ queue: 'q', scheduled: 0, queued: 3, running: 1, succeeded: 9, dead: 0, canceled: 0, submittedPerSecond: 0.5, completedPerSecond: 0.25, deadPerSecond: 0, oldestReadyAge: { seconds: 2, nanos: 500_000_000 }, completedHistory: [1, 2], deadHistory: [0, 1], historyBucketSeconds: 10, paused: false }],
       workers: [],
       takenAt: new Date('2026-12-01T10:00:00.000Z'),
       omittedQueues: 0,
