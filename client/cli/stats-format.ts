@@ -13,8 +13,12 @@ export interface QueueStatsJson {
   readonly canceled: number;
   readonly submittedPerSecond: number;
   readonly completedPerSecond: number;
+  /** Tasks that went DEAD per second (counted in completedPerSecond too). */
+  readonly deadPerSecond: number;
   /** 0 when no task is ready. */
   readonly oldestReadyAgeMs: number;
+  /** The queue is paused: its tasks wait. */
+  readonly paused: boolean;
 }
 
 /** One worker in `baton stats --json`. Times are ISO 8601 or null. */
@@ -62,7 +66,9 @@ function queueToJson(queue: QueueStats): QueueStatsJson {
     canceled: queue.canceled,
     submittedPerSecond: queue.submittedPerSecond,
     completedPerSecond: queue.completedPerSecond,
+    deadPerSecond: queue.deadPerSecond,
     oldestReadyAgeMs: durationToMs(queue.oldestReadyAge) ?? 0,
+    paused: queue.paused,
   };
 }
 
@@ -100,7 +106,7 @@ const WORKER_HEADER = ['WORKER', 'HOST', 'QUEUES', 'SLOTS', 'CONNECTED', 'LAST S
 function queueRow(queue: QueueStats): string[] {
   const oldestMs = durationToMs(queue.oldestReadyAge) ?? 0;
   return [
-    queue.queue,
+    queue.paused ? `${queue.queue} (paused)` : queue.queue,
     String(queue.scheduled),
     String(queue.queued),
     String(queue.running),

@@ -127,10 +127,10 @@ describe('metrics, readiness and stats after a known workload', function () {
     const result = await runBaton(group.add(spawnBaton(['stats', '--json', '--coordinator', coordinator.address], 'baton stats --json')));
     expect(result).to.deep.include({ code: 0, stderr: '' });
     const stats = JSON.parse(result.stdout) as StatsJson;
-    const none = { scheduled: 0, queued: 0, running: 0, succeeded: 0, dead: 0, canceled: 0, oldestReadyAgeMs: 0 };
+    const none = { scheduled: 0, queued: 0, running: 0, succeeded: 0, dead: 0, canceled: 0, oldestReadyAgeMs: 0, paused: false, deadPerSecond: 0 };
     expect(stats.queues).to.deep.equal([
       { ...none, queue: 'a', succeeded: A_TASKS, submittedPerSecond: A_TASKS / 60, completedPerSecond: A_TASKS / 60 },
-      { ...none, queue: 'b', scheduled: 1, dead: B_DEAD, submittedPerSecond: (B_DEAD + 1) / 60, completedPerSecond: B_DEAD / 60 },
+      { ...none, queue: 'b', scheduled: 1, dead: B_DEAD, submittedPerSecond: (B_DEAD + 1) / 60, completedPerSecond: B_DEAD / 60, deadPerSecond: B_DEAD / 60 },
       { ...none, queue: 'idle', canceled: 1, submittedPerSecond: 1 / 60, completedPerSecond: 1 / 60 },
     ]);
     expect(stats.workers).to.have.length(1);

@@ -14,7 +14,7 @@ const STATS = GetStatsResponse.fromPartial({
   takenAt: TAKEN_AT,
   queues: [
     { queue: 'a', succeeded: 10, submittedPerSecond: 1 / 6, completedPerSecond: 1 / 6 },
-    { queue: 'backlog', scheduled: 1, queued: 25, running: 2, dead: 3, oldestReadyAge: { seconds: 90, nanos: 0 } },
+    { queue: 'backlog', scheduled: 1, queued: 25, running: 2, dead: 3, oldestReadyAge: { seconds: 90, nanos: 0 }, paused: true },
   ],
   workers: [
     {
@@ -36,9 +36,9 @@ describe('baton stats: output', () => {
   it('shows people two aligned tables, ages relative to the snapshot', () => {
     expect(formatStatsTables(STATS)).to.equal(
       [
-        'QUEUE    SCHEDULED  QUEUED  RUNNING  SUCCEEDED  DEAD  CANCELED  SUBMIT/S  DONE/S  OLDEST READY',
-        'a        0          0       0        10         0     0         0.17      0.17    -',
-        'backlog  1          25      2        0          3     0         0.00      0.00    1m 30s',
+        'QUEUE             SCHEDULED  QUEUED  RUNNING  SUCCEEDED  DEAD  CANCELED  SUBMIT/S  DONE/S  OLDEST READY',
+        'a                 0          0       0        10         0     0         0.17      0.17    -',
+        'backlog (paused)  1          25      2        0          3     0         0.00      0.00    1m 30s',
         '',
         'WORKER         HOST   QUEUES        SLOTS  CONNECTED   LAST SEEN  PRINCIPAL',
         'w1             box-1  a,backlog     2/8    5m 00s ago  1s ago     anonymous',
@@ -69,7 +69,9 @@ describe('baton stats: output', () => {
       canceled: 0,
       submittedPerSecond: 0,
       completedPerSecond: 0,
+      deadPerSecond: 0,
       oldestReadyAgeMs: 90_000,
+      paused: true,
     });
     expect(json.workers[0]).to.deep.equal({
       workerId: 'w1',
