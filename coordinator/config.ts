@@ -11,6 +11,7 @@ import { DEFAULT_WATCH_LIMITS, type WatchLimitOptions } from './api/watch-limits
 export const COORDINATOR_SETTINGS: readonly Setting[] = [
   { key: 'listen', type: { kind: 'string' }, default: '127.0.0.1:7070', help: 'gRPC address (host:port; port 0 picks one)' },
   { key: 'http', type: { kind: 'string' }, default: '127.0.0.1:7071', help: 'HTTP address of the HTTP/JSON API (/v1/...), the dashboard (/), /healthz, /readyz and /metrics ("off" disables them all)' },
+  { key: 'httpHosts', type: { kind: 'string' }, default: '', help: 'names the HTTP port also answers to while it listens on loopback without tokens, comma-separated (a reverse proxy that keeps Host); others are refused, against DNS rebinding' },
   { key: 'dashboard', type: { kind: 'enum', values: ['on', 'off'] }, default: 'on', help: 'the web dashboard at / on the HTTP port ("off" keeps the API and metrics)' },
   { key: 'traceUrl', type: { kind: 'string' }, default: '', help: "the dashboard links each task to its trace here: a URL with {trace_id}, e.g. http://jaeger:16686/trace/{trace_id}" },
   { key: 'data', type: { kind: 'string' }, default: './baton-data', help: 'data directory' },
@@ -58,6 +59,8 @@ export interface CoordinatorConfig {
   readonly http: string | undefined;
   /** Serve the dashboard at / on the HTTP port. */
   readonly dashboard: boolean;
+  /** Host names the HTTP port answers to besides loopback ones (lowercase). */
+  readonly httpHosts: ReadonlySet<string>;
   /** A URL template with {trace_id}: where the dashboard links a task's trace. */
   readonly traceUrl: string | undefined;
   readonly dataDir: string;
@@ -118,6 +121,7 @@ export function compileCoordinatorConfig(sources: ConfigSources): CoordinatorCon
     listen: str('listen'),
     http,
     dashboard: str('dashboard') === 'on',
+    httpHosts: new Set(str('httpHosts').split(',').map((name) => name.trim().toLowerCase().replace(/\.$/, '')).filter((name) => name !== '')),
     traceUrl,
     dataDir: str('data'),
     store: str('store') === 'memory' ? 'memory' : 'sqlite',

@@ -79,7 +79,7 @@ export class Coordinator {
     // One refusal log for gRPC and HTTP: a refused /metrics scrape is counted like a refused call.
     const refusals = new RefusalLog(apiLog, () => clock.now(), (code) => metrics.callRefused(code));
     const dashboard = config.dashboard ? loadDashboard(config, logger) : undefined;
-    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger, refusals, dashboard });
+    const { http, httpPort } = await listenHttp(config, { metrics, readiness: () => readiness.status, authenticator, tls, logger, refusals, dashboard, allowedHosts: config.httpHosts });
     let store: TaskStore;
     try {
       store = openStore(config, logger, metrics);

@@ -67,11 +67,19 @@ export class ApiGateway {
   async serve(req: IncomingMessage, res: ServerResponse, url: URL, caller: HttpCaller): Promise<void> {
     const release = this.admit(caller.peer);
     if (!release) {
-      respondError(res, new ResourceExhaustedError(`${this.maxRequestsPerClient} requests from this address are in flight, the limit; wait for some to finish`));
+      respondError(res, new ResourceExhaustedError(`${this.maxRequestsPerClient} requests from this address are in flight, the limit; wait for some to finish`), req);
       return;
     }
-    res.once('close', release);
-    res.once('finish', release);
+    // The socket too: an answer queued behind another on a pipelined connection has no socket
+    // yet, and when the connection goes it hears neither 'close' nor 'finish'.
+    const socket = req.socket;
+    const done = (): void => {
+      release();
+      socket.off('close', done);
+    };
+    socket.once('close', done);
+    res.once('close', done);
+    res.once('finish', done);
     try {
       await this.route(req, res, url, caller, release);
     } catch (err: unknown) {
@@ -82,7 +90,7 @@ export class ApiGateway {
         return;
       }
       this.logFailure(req, err);
-      if (!res.headersSent) respondError(res, err);
+      if (!res.headersSent) respondError(res, err, req);
       else res.destroy();
     } finally {
       if (!res.writableFinished) dropIfUnread(res);
@@ -103,7 +111,8 @@ export class ApiGateway {
     const { route, bindings } = found.match;
     if (verb === 'HEAD' && route.streaming) throw new HttpRefusal(405, 'UNIMPLEMENTED', `${url.pathname} is a stream; GET it`, { allow: 'GET' });
     const hasBody = route.body !== '';
-    const body = hasBody ? await readJsonBody(req, this.deps.maxBodyBytes) : await refuseBody(req);
+    // Only now, with the route known and the caller admitted, does a client waiting on `Expect: 100-continue` send its body.
+    const body = hasBody ? await readJsonBody(req, this.deps.maxBodyBytes, () => res.writeContinue()) : await refuseBody(req);
     // One task, or {"tasks": [...]}: POST /v1/tasks takes both, as SubmitTask and SubmitTasks.
     const effective = route.rpc === 'SubmitTask' && isObject(body) && Object.prototype.hasOwnProperty.call(body, 'tasks') ? this.submitTasks : route;
     const requestJson = this.requestJson({ route: effective, bindings }, body, url.searchParams);
@@ -182,12 +191,18 @@ export class ApiGateway {
         },
       });
       res.on('drain', () => call.drained());
-      // The client closed the stream (or its connection): the handler stops and releases its slot.
-      res.on('close', () => {
+      // The client closed the stream (or its connection): the handler stops and releases its
+      // slot. The socket's close counts too: a stream queued behind another answer on a
+      // pipelined connection hears nothing else when that connection goes.
+      const socket = req.socket;
+      const gone = (): void => {
+        socket.off('close', gone);
         sse.closed();
         call.cancelled();
         done();
-      });
+      };
+      socket.once('close', gone);
+      res.once('close', gone);
       req.resume();
     });
   }
@@ -260,11 +275,16 @@ export function dropIfUnread(res: ServerResponse): void {
   res.once('close', clear);
 }
 
-/** Writes the JSON error for `err`. */
-export function respondError(res: ServerResponse, err: unknown): void {
+/**
+ * Writes the JSON error for `err`. Given the request, and when it declared a body that has
+ * not all arrived, the connection closes after the answer: keeping it alive would mean
+ * reading the rest of a body that was refused, however large.
+ */
+export function respondError(res: ServerResponse, err: unknown, req?: IncomingMessage): void {
   const { status, body, headers } = httpError(err);
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  const unreadBody = req !== undefined && !req.complete && (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined);
+  res.writeHead(status, { ...headers, ...(unreadBody ? { connection: 'close' } : {}), 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

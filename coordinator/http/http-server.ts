@@ -11,7 +11,7 @@ import { ApiGateway, respondError } from './api-gateway';
 import type { DashboardFiles } from './dashboard-files';
 import { HttpRefusal } from './http-errors';
 import { HTTP_PEER_PREFIX, type HttpCaller } from './in-process-call';
-import { checkRequestOrigin } from './request-origin';
+import { checkHost, checkSameOrigin } from './request-origin';
 import { isLoopbackHost } from '../../shared/loopback';
 
 export interface HttpEndpointDeps {
@@ -27,6 +27,8 @@ export interface HttpEndpointDeps {
   readonly refusals?: { note(method: string, err: unknown, peer: string): void };
   /** The dashboard served at /; none: / answers 404. */
   readonly dashboard?: DashboardFiles;
+  /** Names the port answers to besides loopback ones while it listens on loopback without tokens (--http-hosts). */
+  readonly allowedHosts?: ReadonlySet<string>;
 }
 
 /** Headers that keep a slow or hostile client from holding a socket for long. */
@@ -64,6 +66,8 @@ export class HttpEndpoint {
       this.server = createServer(limits, handler);
     }
     this.server.maxConnections = MAX_CONNECTIONS;
+    // A client that sends `Expect: 100-continue` gets its answer (a refusal, often) before it sends a body.
+    this.server.on('checkContinue', handler);
     this.server.on('connection', (socket: Socket) => this.admitConnection(socket));
   }
 
@@ -99,6 +103,16 @@ export class HttpEndpoint {
     if (!url) {
       respondError(res, new HttpRefusal(400, 'INVALID_ARGUMENT', 'the request target must be a path, such as /v1/tasks'));
       return;
+    }
+    // Probes may name the host however they like; everything else is for this machine's names only (request-origin.ts).
+    if (url.pathname !== '/healthz' && url.pathname !== '/readyz') {
+      try {
+        checkHost(req, { loopbackOnly: this.loopbackOnly, tokens: this.deps.authenticator.requiresToken, allowedHosts: this.deps.allowedHosts ?? new Set() });
+      } catch (err: unknown) {
+        this.deps.refusals?.note(`${req.method ?? 'GET'} ${url.pathname}`, err, req.socket.remoteAddress ?? 'unknown');
+        respondError(res, err, req);
+        return;
+      }
     }
     if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
       this.serveApi(req, res, url);
@@ -139,7 +153,7 @@ export class HttpEndpoint {
   private serveApi(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const caller = this.callerOf(req);
     try {
-      checkRequestOrigin(req, this.loopbackOnly);
+      checkSameOrigin(req);
       if (this.deps.tls?.mutual && caller.certificate === undefined) throw new UnauthenticatedError('a client certificate from the client CA is required');
       if (!caller.authorization.every((value) => PRINTABLE_ASCII.test(value))) throw new UnauthenticatedError('malformed authorization: a token is printable ASCII');
       // Before anything is read or decoded: a caller without credentials costs a header check.
@@ -153,7 +167,7 @@ export class HttpEndpoint {
       if (!this.api) throw new UnavailableError('the coordinator is starting; try again shortly');
     } catch (err: unknown) {
       this.deps.refusals?.note(`${req.method ?? 'GET'} ${url.pathname}`, err, caller.peer);
-      respondError(res, err);
+      respondError(res, err, req);
       return;
     }
     // serve() answers every failure itself; this catch only keeps a bug in it from taking the process down.

@@ -16,6 +16,8 @@ export class RawJson {
 /** Nesting deeper than this is refused in a request, and shown as base64 in a response. */
 export const MAX_JSON_DEPTH = 512;
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
@@ -84,7 +86,7 @@ class Parser {
     const c = this.text[this.at];
     if (c === '{') return this.object(depth, inRaw);
     if (c === '[') return this.array(depth, inRaw);
-    if (c === '"') return this.string();
+    if (c === '"') return this.string(inRaw);
     if (c === 't') return this.literal('true', true);
     if (c === 'f') return this.literal('false', false);
     if (c === 'n') return this.literal('null', null);
@@ -119,7 +121,7 @@ class Parser {
     for (;;) {
       if (this.text[this.at] !== '"') this.fail('a key in double quotes');
       const keyAt = this.at;
-      const key = this.string();
+      const key = this.string(inRaw);
       this.space();
       if (this.text[this.at] !== ':') this.fail('":"');
       this.at += 1;
@@ -165,9 +167,11 @@ class Parser {
     }
   }
 
-  private string(): string {
+  /** A string; outside a payload, one that is not well-formed UTF-16 (a lone surrogate, by escape) is refused, as invalid UTF-8 is. */
+  private string(inRaw: boolean): string {
     let out = '';
     let from = this.at + 1;
+    const start = this.at;
     for (let i = from; ; i += 1) {
       const code = this.text.charCodeAt(i);
       if (Number.isNaN(code)) {
@@ -176,7 +180,11 @@ class Parser {
       }
       if (code === 0x22) {
         this.at = i + 1;
-        return out + this.text.slice(from, i);
+        const value = out + this.text.slice(from, i);
+        if (!inRaw && LONE_SURROGATE.test(value)) {
+          throw new InvalidArgumentError(`body: the string at position ${start} holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair): not text`);
+        }
+        return value;
       }
       if (code < 0x20) {
         this.at = i;

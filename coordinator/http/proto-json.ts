@@ -120,7 +120,9 @@ export class ProtoJson {
     return contentType === undefined || contentType === null || contentType === '' || contentType === JSON_CONTENT_TYPE;
   }
 
-  private decodeField(field: FieldSchema, raw: unknown, path: string): unknown {
+  private decodeField(field: FieldSchema, entry: unknown, path: string): unknown {
+    // The body parser keeps the text of every value under a `payload` key; only a payload field wants it.
+    const raw = entry instanceof RawJson ? entry.value : entry;
     if (field.mapKey) {
       if (!isObject(raw)) throw new InvalidArgumentError(`${path}: expected a JSON object (a map), got ${describe(raw)}`);
       const keyType = field.mapKey;
@@ -143,7 +145,8 @@ export class ProtoJson {
     return this.decodeValue(field.value, raw, path);
   }
 
-  private decodeValue(value: ValueType, raw: unknown, path: string): unknown {
+  private decodeValue(value: ValueType, entry: unknown, path: string): unknown {
+    const raw = entry instanceof RawJson ? entry.value : entry;
     switch (value.kind) {
       case 'scalar':
         return this.decodeScalar(value.scalar, raw, path);
@@ -235,7 +238,10 @@ function isCalendarTime(text: string): boolean {
   const match = RFC3339.exec(text);
   if (!match) return false;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // setUTCFullYear, not Date.UTC: the latter reads years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
 }
 

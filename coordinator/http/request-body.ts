@@ -7,12 +7,14 @@ import { parseJsonBody } from './json-text';
  * The request's body as JSON (parsed strictly by json-text.ts, payloads kept as their text),
  * or undefined when it has none. At most `limitBytes` are read:
  * a larger Content-Length is refused before reading, and a body that grows past the limit
- * while it arrives is refused as soon as it does.
+ * while it arrives is refused as soon as it does. A client that waits for `100 Continue`
+ * gets it here, after every check that needs no body (`sendContinue`).
  * @throws HttpRefusal 413 (too large) or 415 (not JSON); InvalidArgumentError for bad JSON.
  */
-export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limitBytes: number, sendContinue: () => void): Promise<unknown> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limitBytes) throw tooLarge(Number(declared), limitBytes);
+  if (/^100-continue$/i.test(req.headers.expect ?? '')) sendContinue();
   const body = await collect(req, limitBytes);
   const size = body.length;
   if (size === 0) return undefined;

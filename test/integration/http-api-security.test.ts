@@ -198,7 +198,7 @@ describe('security: the HTTP port against other sites\' pages and malformed requ
   it('refuses a Host other than loopback while it listens on loopback (DNS rebinding)', async () => {
     const reply = await rawHttp(coordinator.httpPort, 'GET /v1/tasks HTTP/1.1\r\nHost: rebind.attacker.example:7071\r\nConnection: close\r\n\r\n');
     expect(reply.status).to.equal(403);
-    expect(reply.text).to.include('a coordinator listening on loopback answers only to localhost, 127.0.0.1 or [::1]');
+    expect(reply.text).to.include('a coordinator listening on loopback without tokens answers only to localhost, 127.0.0.1, [::1] and the names in --http-hosts');
     const localhost = await rawHttp(coordinator.httpPort, 'GET /v1/stats HTTP/1.1\r\nHost: localhost:7071\r\nConnection: close\r\n\r\n');
     expect(localhost.status).to.equal(200);
   });
@@ -232,6 +232,115 @@ describe('security: the HTTP port against other sites\' pages and malformed requ
     await coordinator.process.stop(10_000);
     const { events: seen } = await events;
     expect(seen.at(-1)).to.deep.equal({ event: 'end', data: { error: { code: 503, status: 'UNAVAILABLE', message: 'the coordinator is shutting down; watch again' } } });
+  });
+});
+
+/** Opens a connection, writes `request`, and resolves once `ready` accepts what came back so far; the caller closes it. */
+function holdHttp(port: number, request: string, ready: (received: string) => boolean): Promise<{ socket: Socket; received: () => string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let settled = false;
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      if (!settled && ready(text)) {
+        settled = true;
+        resolve({ socket, received: () => text });
+      }
+    });
+    socket.on('error', (err) => {
+      if (!settled) reject(err);
+    });
+    socket.write(request);
+  });
+}
+
+describe('security: what a connection can leave behind, and reverse proxies', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+  let coordinator: CoordinatorHandle;
+  let api: HttpApi;
+
+  before(async () => {
+    const tokens = writeTokensFile(bed.group.tempDir(), [{ name: 'ops', role: 'admin', token: TOKENS.admin }]);
+    coordinator = await startCoordinator(bed.group, { dataDir: join(bed.group.tempDir(), 'data'), args: ['--tokens', tokens] });
+    api = new HttpApi(`http://127.0.0.1:${coordinator.httpPort}`, TOKENS.admin);
+  });
+
+  const auth = `Authorization: Bearer ${TOKENS.admin}\r\n`;
+  const watchesOpen = async (): Promise<number> => Number(/^baton_watches_open (\d+)$/m.exec((await api.get('/metrics')).text)?.[1] ?? -1);
+
+  it('gives back the slots of requests pipelined behind a stream when their connection is reset', async () => {
+    const idle = (await api.post('/v1/tasks', { queue: 'nobody-serves', type: 'x' })).json as { task: { id: string } };
+    const request = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}\r\n`;
+    // Behind a stream that never ends: five watches of a task that does not change, then small
+    // answers (`{}`: no workers), small enough that Node keeps parsing the pipeline.
+    const pipeline = [request('/v1/stats:watch'), ...Array.from({ length: 5 }, () => request(`/v1/tasks/${idle.task.id}:watch`)), ...Array.from({ length: 32 }, () => request('/v1/workers'))];
+    const held = await holdHttp(coordinator.httpPort, pipeline.join(''), (text) => text.includes('data: '));
+    // One more answer queued behind at a time, until the address has no slot left.
+    await pollUntil(
+      async () => {
+        held.socket.write(request('/v1/workers'));
+        return (await api.get('/v1/stats')).status;
+      },
+      (status) => status === 429,
+      'every slot of the address held',
+    );
+    expect(await watchesOpen()).to.equal(6, 'the stats stream, and the five task watches queued behind it');
+    held.socket.resetAndDestroy();
+    await pollUntil(() => api.get('/v1/stats').then((r) => r.status), (status) => status === 200, 'the slots back after the reset');
+    expect(await pollUntil(watchesOpen, (open) => open === 0, 'no watch left open')).to.equal(0);
+  });
+
+  it('closes the connection of a refused request instead of reading the rest of its body', async () => {
+    const held = await holdHttp(coordinator.httpPort, 'POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{"type":', (text) => text.includes('\r\n\r\n'));
+    expect(held.received()).to.match(/^HTTP\/1\.1 401/);
+    expect(held.received().toLowerCase()).to.include('connection: close');
+    held.socket.destroy();
+  });
+
+  it('answers Expect: 100-continue only once the headers pass: a body over the limit is refused before it is sent', async () => {
+    const big = await holdHttp(coordinator.httpPort, `POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: 99000000\r\nExpect: 100-continue\r\n\r\n`, (text) => text.includes('\r\n\r\n'));
+    expect(big.received()).to.match(/^HTTP\/1\.1 413/);
+    big.socket.destroy();
+    const body = '{"type": "continued"}';
+    const small = await holdHttp(coordinator.httpPort, `POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, (text) => text.startsWith('HTTP/1.1 100'));
+    small.socket.write(body);
+    await pollUntil(() => Promise.resolve(small.received()), (text) => /HTTP\/1\.1 200/.test(text), 'the task accepted after 100 Continue');
+    small.socket.destroy();
+  });
+
+  it('with tokens, answers to any Host (behind a proxy that keeps it), and takes a same-origin page behind a proxy that rewrites it', async () => {
+    const proxied = await rawHttp(coordinator.httpPort, `GET /v1/stats HTTP/1.1\r\nHost: baton.example.com\r\n${auth}Connection: close\r\n\r\n`);
+    expect(proxied.status).to.equal(200);
+    const page = await api.request('POST', '/v1/queues/default:pause', undefined, { origin: 'https://baton.example.com', 'sec-fetch-site': 'same-origin' });
+    expect(page.status).to.equal(200);
+    await api.post('/v1/queues/default:resume');
+  });
+
+  it('reads a label named payload as any other label, and refuses a string that is not text', async () => {
+    const labelled = await api.post('/v1/tasks', { type: 'x', labels: { payload: 'kept' } });
+    expect(labelled.status, labelled.text).to.equal(200);
+    expect((labelled.json as { task: { labels: Record<string, string> } }).task.labels).to.deep.equal({ payload: 'kept' });
+    const surrogate = await api.post('/v1/tasks', '{"type": "x", "idempotencyKey": "\\ud800"}');
+    expect(surrogate.status).to.equal(400);
+    expect(apiError(surrogate).message).to.match(/lone surrogate/);
+  });
+});
+
+describe('security: --http-hosts names a reverse proxy\'s host on a loopback coordinator without tokens', function () {
+  this.timeout(60_000);
+  const bed = useSecurityBed();
+
+  it('answers those names, refuses others on every path but the probes, /metrics included', async () => {
+    const coordinator = await startCoordinator(bed.group, { dataDir: join(bed.group.tempDir(), 'data'), args: ['--http-hosts', 'Baton.Example.com'] });
+    const get = (host: string, path: string) => rawHttp(coordinator.httpPort, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    expect((await get('baton.example.com', '/v1/stats')).status).to.equal(200);
+    expect((await get('localhost.', '/v1/stats')).status).to.equal(200);
+    expect((await get('app.localhost:7071', '/v1/stats')).status).to.equal(200);
+    expect((await get('rebind.attacker.example', '/metrics')).status).to.equal(403);
+    expect((await get('rebind.attacker.example', '/')).status).to.equal(403);
+    expect((await get('rebind.attacker.example', '/healthz')).status).to.equal(200);
   });
 });
 
