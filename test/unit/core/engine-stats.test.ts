@@ -68,6 +68,7 @@ describe('Engine stats: counts by state, rates, backlog age and worker slots', (
       completedPerSecond: 0,
       deadPerSecond: 0,
       oldestReadyAgeMs: 0,
+      paused: false,
     });
     expect(history().completed.every((n) => n === 0)).to.equal(true, 'the restart began a new history');
   });
