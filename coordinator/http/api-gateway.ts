@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/logger';
 import { HttpRefusal, httpError } from './http-errors';
 import { invokeServerStreaming, invokeUnary, type HttpCaller } from './in-process-call';
 import { stringifyJson } from './json-text';
-import { ProtoJson } from './proto-json';
+import { isObject, ProtoJson } from './proto-json';
 import { readJsonBody } from './request-body';
 import { colonSuggestion, RouteTable, type RouteMatch } from './route-table';
 import { SseResponse } from './sse-response';
@@ -363,8 +363,4 @@ function recordError(span: Span, err: unknown): void {
   const { status, body } = httpError(err);
   span.setAttribute('http.response.status_code', status);
   span.setStatus({ code: SpanStatusCode.ERROR, message: `${body.error.status}: ${body.error.message}` });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -167,7 +167,7 @@ export class HttpEndpoint {
       if (!this.api) throw new UnavailableError('the coordinator is starting; try again shortly');
     } catch (err: unknown) {
       this.deps.refusals?.note(`${req.method ?? 'GET'} ${url.pathname}`, err, caller.peer);
-      respondError(res, err, req);
+      respondError(res, this.challenged(err), req);
       return;
     }
     // serve() answers every failure itself; this catch only keeps a bug in it from taking the process down.
@@ -223,12 +223,18 @@ export class HttpEndpoint {
     } catch (err: unknown) {
       const refusal = err instanceof BatonError ? err : new UnauthenticatedError('unauthenticated');
       this.deps.refusals?.note('GET /metrics', refusal, req.socket.remoteAddress ?? 'unknown');
-      const status = refusal.code === 'PERMISSION_DENIED' ? 403 : 401;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (status === 401 && !this.deps.tls?.mutual) headers['www-authenticate'] = 'Bearer';
-      res.writeHead(status, headers).end(JSON.stringify({ code: refusal.code, message: refusal.message }));
+      respondError(res, this.challenged(refusal), req);
       return false;
     }
+  }
+
+  /**
+   * A 401 says how to authenticate (RFC 6750): `WWW-Authenticate: Bearer`, unless what is
+   * missing is a client certificate, which no header can give.
+   */
+  private challenged(err: unknown): unknown {
+    if (!(err instanceof BatonError) || err.code !== 'UNAUTHENTICATED' || this.deps.tls?.mutual) return err;
+    return new HttpRefusal(401, 'UNAUTHENTICATED', err.message, { 'www-authenticate': 'Bearer' });
   }
 
   /** @throws BatonError UNAUTHENTICATED or PERMISSION_DENIED. */

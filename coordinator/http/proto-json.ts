@@ -280,7 +280,8 @@ function jsonTextOf(raw: unknown): string | undefined {
   return isJsonText(text) ? text : undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not an array. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -38,6 +38,7 @@ describe('security: the HTTP/JSON API takes the gRPC API credentials', function 
       const reply = await anonymous.get(path);
       expect(reply.status, path).to.equal(401);
       expect(apiError(reply).status).to.equal('UNAUTHENTICATED');
+      expect(reply.headers.get('www-authenticate'), path).to.equal('Bearer');
     }
     const submit = await anonymous.post('/v1/tasks', { type: 'add' });
     expect(submit.status).to.equal(401);

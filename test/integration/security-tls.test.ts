@@ -130,7 +130,7 @@ describe('security: mutual TLS', function () {
     expect(health.status).to.equal(200);
     const bare = await httpGet({ port: coordinator.httpPort, path: '/metrics', tls: { ca: ca.ca.cert } });
     expect(bare.status).to.equal(401);
-    expect(JSON.parse(bare.body)).to.deep.equal({ code: 'UNAUTHENTICATED', message: 'a client certificate from the client CA is required' });
+    expect(JSON.parse(bare.body)).to.deep.equal({ error: { code: 401, status: 'UNAUTHENTICATED', message: 'a client certificate from the client CA is required' } });
     const stranger = await httpGet({
       port: coordinator.httpPort,
       path: '/metrics',

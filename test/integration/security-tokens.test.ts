@@ -408,7 +408,7 @@ describe('security: tokens and roles over gRPC', function () {
         expect(reply.status, what).to.equal(401);
         expect(reply.headers['content-type'], what).to.equal('application/json');
         expect(reply.headers['www-authenticate'], what).to.equal('Bearer');
-        expect(JSON.parse(reply.body), what).to.have.property('code', 'UNAUTHENTICATED');
+        expect(JSON.parse(reply.body), what).to.have.nested.property('error.status', 'UNAUTHENTICATED');
       }
     });
 
@@ -423,7 +423,8 @@ describe('security: tokens and roles over gRPC', function () {
     it('keeps /metrics, which names every queue, from a token limited to queues: 403', async () => {
       const reply = await httpGet({ port: coordinator.httpPort, path: '/metrics', headers: { authorization: `Bearer ${TOKENS.clientA}` } });
       expect(reply.status).to.equal(403);
-      expect(JSON.parse(reply.body)).to.deep.equal({ code: 'PERMISSION_DENIED', message: 'a token limited to queues cannot read /metrics, which covers every queue' });
+      // The error body every refusal on the HTTP port has.
+      expect(JSON.parse(reply.body)).to.deep.equal({ error: { code: 403, status: 'PERMISSION_DENIED', message: 'a token limited to queues cannot read /metrics, which covers every queue' } });
     });
 
     it('serves /healthz without a token', async () => {
