@@ -38,6 +38,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export const MAX_CONNECTIONS_PER_ADDRESS = 256;
 export const MAX_CONNECTIONS = 10_000;
 /** Authorization values are tokens: printable ASCII. Anything else is refused before it reaches gRPC metadata. */
+const NO_HOSTS: ReadonlySet<string> = new Set();
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
@@ -107,7 +108,7 @@ export class HttpEndpoint {
     // Probes may name the host however they like; everything else is for this machine's names only (request-origin.ts).
     if (url.pathname !== '/healthz' && url.pathname !== '/readyz') {
       try {
-        checkHost(req, { loopbackOnly: this.loopbackOnly, tokens: this.deps.authenticator.requiresToken, allowedHosts: this.deps.allowedHosts ?? new Set() });
+        checkHost(req, { loopbackOnly: this.loopbackOnly, tokens: this.deps.authenticator.requiresToken, allowedHosts: this.deps.allowedHosts ?? NO_HOSTS });
       } catch (err: unknown) {
         this.deps.refusals?.note(`${req.method ?? 'GET'} ${url.pathname}`, err, req.socket.remoteAddress ?? 'unknown');
         respondError(res, err, req);
